@@ -1,0 +1,313 @@
+"""The command-line interface: parse options, call the core, render, exit.
+
+Only this module and render.py write to the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from newsgrab import __version__, render
+from newsgrab.config import Settings, load_settings
+from newsgrab.errors import ExitCode, NewsgrabError, SeedError
+
+log = logging.getLogger("newsgrab")
+ISSUES_URL = "https://github.com/newsgrab/newsgrab/issues"
+
+
+class Context:
+    """What the group callback hands to each command."""
+
+    def __init__(self, config: str | None, verbose: int, quiet: bool):
+        self.config = config
+        self.verbose = verbose
+        self.quiet = quiet
+        self.out = Console(highlight=False, emoji=False, markup=False)
+        self.err = Console(stderr=True, highlight=False, emoji=False, markup=False)
+
+    def settings(self, **overrides) -> Settings:
+        return load_settings(self.config, os.environ, overrides)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(
+        verbose, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger("newsgrab")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def common_options(fn):
+    """--config, -v and -q on every command (also accepted before the command)."""
+    fn = click.option("-q", "--quiet", is_flag=True, default=None,
+                      help="Print only failures and errors.")(fn)
+    fn = click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv: debug).")(fn)
+    return click.option("--config", "config", type=click.Path(dir_okay=False),
+                        help="Config file (default: $NEWSGRAB_CONFIG, ./newsgrab.toml, "
+                             "~/.config/newsgrab/config.toml).")(fn)
+
+
+def _ctx(ctx: click.Context, config, verbose, quiet) -> Context:
+    obj = ctx.find_object(Context)
+    if obj is None:
+        obj = ctx.obj = Context(None, 0, False)
+    if config:
+        obj.config = config
+    obj.verbose = max(obj.verbose, verbose or 0)
+    obj.quiet = obj.quiet or bool(quiet)
+    _setup_logging(obj.verbose, obj.quiet)
+    return obj
+
+
+class NewsgrabGroup(click.Group):
+    """Maps newsgrab's exceptions to one line on stderr and an exit code, for every
+    command, whether run as a program or through click's test runner."""
+
+    def invoke(self, ctx: click.Context):
+        debug = os.environ.get("NEWSGRAB_DEBUG") == "1" or "--traceback" in sys.argv
+        err = Console(stderr=True, highlight=False, emoji=False, markup=False)
+        try:
+            return super().invoke(ctx)
+        except NewsgrabError as exc:
+            if debug:
+                traceback.print_exc()
+            err.print(render.sanitize(f"error: {exc}"), soft_wrap=True)
+            ctx.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            ctx.exit(int(ExitCode.INTERRUPTED))
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort,
+                SystemExit):
+            raise
+        except Exception as exc:  # the one catch-all: a bug in newsgrab
+            if debug:
+                traceback.print_exc()
+            err.print(render.sanitize(
+                f"internal error: {type(exc).__name__}: {exc} (a bug in newsgrab "
+                f"{__version__}; please report it at {ISSUES_URL} with the output of "
+                f"NEWSGRAB_DEBUG=1)"), soft_wrap=True)
+            ctx.exit(int(ExitCode.INTERNAL))
+
+
+@click.group(cls=NewsgrabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsgrab")
+@click.option("--traceback", "show_traceback", is_flag=True, hidden=True,
+              help="Show a traceback on internal errors.")
+@common_options
+@click.pass_context
+def cli(ctx, show_traceback, config, verbose, quiet):
+    """Keep the web sources of your documents alive.
+
+    newsgrab finds the URLs cited by your documents (.txt, .md, .html), fetches
+    each page politely and safely, extracts the article, and stores it as JSON
+    next to each document (<name>.sources.json).
+
+    \b
+    Example:
+        newsgrab fetch notes/
+        newsgrab show notes/
+    """
+    ctx.obj = Context(config, verbose, bool(quiet))
+    ctx.obj.traceback = show_traceback
+    _setup_logging(verbose, bool(quiet))
+
+
+# ---------------------------------------------------------------- urls
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@common_options
+@click.pass_context
+def urls(ctx, paths, fmt, config, verbose, quiet):
+    """List the URLs cited by the seed files in PATHS; nothing is fetched.
+
+    \b
+    Example:
+        newsgrab urls notes/
+        newsgrab urls report.md --format json
+    """
+    from newsgrab.seeds import find_citations, find_seed_files, read_seed
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    settings = obj.settings()
+    seeds = find_seed_files(paths, settings.seed_globs)
+    if not seeds:
+        obj.err.print(f"no seed files under {', '.join(render.sanitize(p) for p in paths)}")
+        return
+    rows = []
+    for seed in seeds:
+        text = read_seed(seed)
+        for c in find_citations(text, html=seed.suffix.lower() in (".html", ".htm")):
+            rows.append({"file": str(seed), "line": c.line, "label": c.label, "url": c.url})
+    if fmt == "json":
+        obj.out.out(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        label = f"\t{row['label']}" if row["label"] else ""
+        obj.out.out(render.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
+
+
+# ---------------------------------------------------------------- fetch
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--force", is_flag=True, help="Refetch every source, however recent.")
+@click.option("--refresh-after", help="Refetch sources older than this (e.g. 6h, 30m, 0).")
+@click.option("--repair", is_flag=True,
+              help="Move a corrupt sidecar aside (<name>.corrupt-<time>) and rebuild it.")
+@click.option("--wait", "wait", is_flag=False, flag_value="inf", default=None,
+              metavar="[SECONDS]",
+              help="If another run holds the lock, wait for it (for ever, or SECONDS).")
+@click.option("--allow-private-networks", is_flag=True, default=None,
+              help="Allow URLs on loopback and private addresses.")
+@click.option("--no-robots", "obey_robots", flag_value=False, default=None,
+              help="Do not obey robots.txt.")
+@click.option("--concurrency", type=int, help="Requests in flight at once (all hosts).")
+@click.option("--user-agent", help="User-Agent header to send.")
+@click.option("json_", "--json", is_flag=True, help="Print a JSON run report on stdout.")
+@common_options
+@click.pass_context
+def fetch(ctx, paths, force, refresh_after, repair, wait, allow_private_networks, obey_robots,
+          concurrency, user_agent, json_, config, verbose, quiet):
+    """Fetch the sources cited by the seed files in PATHS and write sidecars.
+
+    PATHS are seed files or folders (searched recursively); default: the
+    `seeds` setting, else the current folder. Sources fetched less than
+    `refresh_after` ago are skipped; older ones are revalidated cheaply.
+
+    \b
+    Example:
+        newsgrab fetch notes/
+        newsgrab fetch --force --json notes/report.md
+    """
+    from newsgrab.pipeline import run_fetch
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    settings = obj.settings(refresh_after=refresh_after,
+                            allow_private_networks=allow_private_networks,
+                            obey_robots=obey_robots, concurrency=concurrency,
+                            user_agent=user_agent)
+    try:
+        wait_s = None if wait is None else float(wait)
+    except ValueError:
+        raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait") from None
+    with render.progress_for(obj.err, enabled=not obj.quiet and not json_) as progress:
+        report = run_fetch(settings, list(paths), force=force, do_repair=repair, wait=wait_s,
+                           progress=progress)
+    if report.seeds == 0:
+        where = ", ".join(paths) or ", ".join(settings.seeds) or "."
+        obj.err.print(render.sanitize(f"no seed files under {where}; nothing to do"))
+        sys.exit(ExitCode.OK)
+    for message in report.store_errors:
+        obj.err.print(render.sanitize(f"error: {message}"))
+    if json_:
+        obj.out.out(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        if obj.quiet:
+            for src in report.failed:
+                obj.out.out(render.failure_line(src))
+        else:
+            obj.out.out(render.summary_line(report))
+    sys.exit(report.exit_code)
+
+
+# ---------------------------------------------------------------- extract
+
+@cli.command("extract")
+@click.argument("source")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json",
+              show_default=True)
+@click.option("--url", help="The page's URL (resolves relative links, fills canonical_url).")
+@common_options
+@click.pass_context
+def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
+    """Extract the article from one HTML file (or URL) and print it.
+
+    \b
+    Example:
+        newsgrab extract saved-page.html
+        newsgrab extract saved-page.html --format text
+    """
+    from newsgrab.extract import extract
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    if source.startswith(("http://", "https://")):
+        body, page_url, content_type = _fetch_one(obj.settings(), source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise SeedError(f"{path}: no such file")
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            raise SeedError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        page_url, content_type = url, None
+    article = extract(body, url=page_url or url, content_type=content_type)
+    if fmt == "text":
+        obj.out.out(render.sanitize(article.text), highlight=False)
+    else:
+        obj.out.out(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+
+
+def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:
+    import asyncio
+
+    from newsgrab.fetch import Fetcher
+
+    async def go():
+        async with Fetcher(settings) as fetcher:
+            return await fetcher.fetch(url)
+
+    resp = asyncio.run(go())
+    return resp.body, resp.final_url, resp.headers.get("content-type")
+
+
+# ---------------------------------------------------------------- show
+# (show, diff and schema: see render.py for the output itself)
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["rich", "text", "markdown", "json"]),
+              default=None, help="Output format (default: rich on a terminal, else text).")
+@common_options
+@click.pass_context
+def show(ctx, targets, fmt, config, verbose, quiet):
+    """Show stored sources: a table for folders, the articles of a seed.
+
+    \b
+    Example:
+        newsgrab show
+        newsgrab show notes/report.md --format markdown
+    """
+    from newsgrab.seeds import find_seed_files
+    from newsgrab.store import read_sidecar, sidecar_path
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    settings = obj.settings()
+    fmt = fmt or ("rich" if obj.out.is_terminal else "text")
+    rows = []
+    for seed in find_seed_files(targets or settings.seeds or ["."], settings.seed_globs):
+        data = read_sidecar(sidecar_path(seed))
+        for src in (data or {}).get("sources", []):
+            rows.append({"seed": str(seed)} | src)
+    render.print_sources(obj.out, rows, fmt)
+
+
+# ---------------------------------------------------------------- entry point
+
+def main(argv: list[str] | None = None) -> None:
+    """The console script and `python -m newsgrab`."""
+    cli.main(args=argv, prog_name="newsgrab")
