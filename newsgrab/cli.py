@@ -153,11 +153,11 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         for c in find_citations(text, html=seed.suffix.lower() in (".html", ".htm")):
             rows.append({"file": str(seed), "line": c.line, "label": c.label, "url": c.url})
     if fmt == "json":
-        obj.out.out(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
         label = f"\t{row['label']}" if row["label"] else ""
-        obj.out.out(render.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
+        click.echo(render.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
 
 
 # ---------------------------------------------------------------- fetch
@@ -214,13 +214,13 @@ def fetch(ctx, paths, force, refresh_after, repair, wait, allow_private_networks
     for message in report.store_errors:
         obj.err.print(render.sanitize(f"error: {message}"))
     if json_:
-        obj.out.out(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         if obj.quiet:
             for src in report.failed:
-                obj.out.out(render.failure_line(src))
+                click.echo(render.failure_line(src))
         else:
-            obj.out.out(render.summary_line(report))
+            click.echo(render.summary_line(report))
     sys.exit(report.exit_code)
 
 
@@ -257,9 +257,9 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
         page_url, content_type = url, None
     article = extract(body, url=page_url or url, content_type=content_type)
     if fmt == "text":
-        obj.out.out(render.sanitize(article.text), highlight=False)
+        click.echo(render.sanitize(article.text))
     else:
-        obj.out.out(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
 
 
 def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:
