@@ -85,8 +85,8 @@ def test_fetch_writes_one_sidecar_per_seed_field_by_field(web, local_env, tmp_pa
     url_a = web.url_for("/news/storm")
     url_b = web.url_for("/news/library")
     seed = seeds / "harbour.md"
-    seed.write_text(f"# Notes\n\nThe storm: [harbour report]({url_a}).\n\nAlso {url_b}?utm_source=x.\n",
-                    encoding="utf-8")
+    seed.write_text(f"# Notes\n\nThe storm: [harbour report]({url_a}).\n\n"
+                    f"Also {url_b}?utm_source=x.\n", encoding="utf-8")
 
     result = CliRunner().invoke(cli, ["fetch", str(seeds)])
     assert result.exit_code == 0, result.stderr
