@@ -255,7 +255,7 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
         except OSError as exc:
             raise SeedError(f"{path}: cannot read: {exc.strerror or exc}") from None
         page_url, content_type = url, None
-    article = extract(body, url=page_url or url, content_type=content_type)
+    article = extract(body, url=page_url, content_type=content_type)
     if fmt == "text":
         click.echo(render.sanitize(article.text))
     else:
@@ -271,7 +271,14 @@ def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:
         async with Fetcher(settings) as fetcher:
             return await fetcher.fetch(url)
 
-    resp = asyncio.run(go())
+    from newsgrab.errors import FetchError
+    from newsgrab.urlutil import redact_url
+
+    try:
+        resp = asyncio.run(go())
+    except FetchError as exc:
+        raise FetchError(exc.kind, f"{redact_url(url)}: {exc.message} ({exc.kind})",
+                         status=exc.status) from None
     return resp.body, resp.final_url, resp.headers.get("content-type")
 
 

@@ -276,3 +276,19 @@ def test_every_command_has_help_with_an_example():
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
         assert "Example:" in result.stdout, name
+
+
+def test_extract_command_on_a_url(web, local_env):
+    serve(web, "/news/storm", ARTICLE)
+    result = CliRunner().invoke(cli, ["extract", web.url_for("/news/storm"), "--format", "text"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "\n\n".join(PARAS) + "\n"
+
+
+def test_extract_url_refused_by_default_on_a_private_address(web):
+    serve(web, "/news/storm", ARTICLE)
+    result = CliRunner().invoke(cli, ["extract", web.url_for("/news/storm")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert requests_to(web, "/news/storm") == 0
