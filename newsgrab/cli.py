@@ -200,26 +200,36 @@ def fetch(ctx, paths, force, refresh_after, repair, wait, allow_private_networks
                             allow_private_networks=allow_private_networks,
                             obey_robots=obey_robots, concurrency=concurrency,
                             user_agent=user_agent)
-    try:
-        wait_s = None if wait is None else float(wait)
-    except ValueError:
-        raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait") from None
+    paths = list(paths)
+    wait_s: float | None = None
+    if wait is not None:
+        try:
+            wait_s = float(wait)
+        except ValueError:
+            if not os.path.exists(wait):
+                raise click.BadParameter(f"expected seconds, got {wait!r}",
+                                         param_hint="--wait") from None
+            # `--wait notes/`: the folder is a PATH, not the option's value
+            paths.insert(0, wait)
+            wait_s = float("inf")
+        if wait_s is not None and not wait_s >= 0:
+            raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait")
     with render.progress_for(obj.err, enabled=not obj.quiet and not json_) as progress:
-        report = run_fetch(settings, list(paths), force=force, do_repair=repair, wait=wait_s,
+        report = run_fetch(settings, paths, force=force, do_repair=repair, wait=wait_s,
                            progress=progress)
     if report.seeds == 0:
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(render.sanitize(f"no seed files under {where}; nothing to do"))
         sys.exit(ExitCode.OK)
     for message in report.store_errors:
-        obj.err.print(render.sanitize(f"error: {message}"))
+        obj.err.print(render.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        if obj.quiet:
-            for src in report.failed:
-                click.echo(render.failure_line(src))
-        else:
+        # Failures on stderr, one line each; the summary (not with --quiet) on stdout.
+        for src in report.failed:
+            click.echo(render.failure_line(src), err=True)
+        if not obj.quiet:
             click.echo(render.summary_line(report))
     sys.exit(report.exit_code)
 

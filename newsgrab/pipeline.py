@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import logging
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,7 +26,6 @@ from pathlib import Path
 from newsgrab.archive import fetch_archived
 from newsgrab.config import Settings
 from newsgrab.errors import (
-    ERROR,
     GONE,
     CorruptSidecarError,
     ExitCode,
@@ -40,9 +40,10 @@ from newsgrab.store import (
     GENERATOR,
     SCHEMA_VERSION,
     clean_temp_files,
+    empty_fetch,
     locked,
     parse_time,
-    read_sidecar,
+    read_sidecar_versioned,
     repair,
     sidecar_path,
     utc_now,
@@ -77,6 +78,7 @@ class SeedJob:
     sha256: str
     citations: list[Citation]
     old: dict | None
+    stored_version: int | None = None  # schema_version on disk (older ones migrate)
 
 
 @dataclasses.dataclass
@@ -90,11 +92,13 @@ class Outcome:
 
 @dataclasses.dataclass
 class RunReport:
+    started_at: str = ""
     seeds: int = 0
     written: int = 0
     duration: float = 0.0
     sources: list[dict] = dataclasses.field(default_factory=list)
     store_errors: list[str] = dataclasses.field(default_factory=list)
+    repaired: list[str] = dataclasses.field(default_factory=list)
     requests: int = 0
 
     @property
@@ -119,12 +123,15 @@ class RunReport:
 
     def to_dict(self) -> dict:
         return {
+            "started_at": self.started_at,
             "seeds": self.seeds,
             "sidecars_written": self.written,
             "duration_s": round(self.duration, 3),
             "counts": dict(sorted(self.status_counts.items())),
             "actions": dict(sorted(self.action_counts.items())),
+            "requests": self.requests,
             "store_errors": self.store_errors,
+            "repaired": self.repaired,
             "exit_code": int(self.exit_code),
             "sources": self.sources,
         }
@@ -177,12 +184,14 @@ def _error_dict(err: FetchError, when: str) -> dict:
 
 
 def _failure(state: dict, err: FetchError, when: str) -> dict:
+    """The state after a failed attempt: the stored article and revisions stay."""
     new = copy.deepcopy(state)
     new["status"] = err.status
     new["error"] = _error_dict(err, when)
-    fetch = new.get("fetch") or {}
+    fetch = empty_fetch() | (new.get("fetch") or {})
     fetch["consecutive_failures"] = int(fetch.get("consecutive_failures") or 0) + 1
     fetch["attempts"] = err.attempts
+    fetch["checked_at"] = when
     new["fetch"] = fetch
     return new
 
@@ -192,36 +201,56 @@ def _good_article(state: dict) -> dict | None:
     return article if isinstance(article, dict) and article.get("text") else None
 
 
+def _degraded(old_article: dict, new_article: dict) -> bool:
+    """A page that now extracts to an empty or tiny body (a block page, a paywall
+    teaser, a consent wall) must not replace a good stored article."""
+    old_words = int(old_article.get("word_count") or len(old_article["text"].split()))
+    new_words = int(new_article.get("word_count") or 0)
+    return new_words == 0 or new_words < old_words * DEGRADED_RATIO
+
+
 def merge_success(state: dict, resp: Response, article_dict: dict | None, when: str,
                   keep_revisions: int) -> tuple[str, dict]:
-    """Fold a successful answer (200 or 304) into the stored state."""
+    """Fold a successful answer (200 or 304) into the stored state.
+
+    304: only `checked_at` (and the validators the server sent) change.
+    200 with the same text: the times and validators change, the article stays.
+    200 with new text: the previous version goes onto `revisions`, newest first.
+    200 with a degraded body: recorded as an error of kind `degraded`."""
     new = copy.deepcopy(state)
-    old_fetch = new.get("fetch") or {}
+    old_fetch = empty_fetch() | (new.get("fetch") or {})
     if resp.not_modified:
-        old_fetch.update(checked_at=when, consecutive_failures=0, attempts=resp.attempts,
-                         http_status=304)
+        old_fetch.update(checked_at=when, consecutive_failures=0, attempts=resp.attempts)
+        if resp.etag:
+            old_fetch["etag"] = resp.etag
+        if resp.last_modified:
+            old_fetch["last_modified"] = resp.last_modified
         new.update(status=OK, error=None, fetch=old_fetch)
         return "not_modified", new
     assert article_dict is not None
     old_article = _good_article(state)
     fetch = _fetch_facts(resp, when)
-    if old_article is not None:
-        old_words = int(old_article.get("word_count") or len(old_article["text"].split()))
-        if article_dict["word_count"] < old_words * DEGRADED_RATIO:
-            err = FetchError("degraded", f"page now extracts to {article_dict['word_count']} "
-                             f"words (stored article has {old_words}); kept the stored one",
-                             http_status=resp.status_code, attempts=resp.attempts)
-            return "degraded", _failure(state, err, when)
-        if old_article.get("content_sha256") == article_dict["content_sha256"]:
-            new.update(status=OK, error=None, fetch=fetch, article=article_dict)
-            return "unchanged", new
-        revision = {k: old_article.get(k) for k in ("content_sha256", "title", "text")}
-        revision = {"fetched_at": old_fetch.get("fetched_at")} | revision
-        new["revisions"] = ([revision] + list(new.get("revisions") or []))[:keep_revisions]
+    if old_article is None:
         new.update(status=OK, error=None, fetch=fetch, article=article_dict)
-        return "changed", new
+        return "new", new
+    if _degraded(old_article, article_dict):
+        err = FetchError("degraded", f"page now extracts to {article_dict['word_count']} "
+                         f"words (stored article has {old_article.get('word_count')}); "
+                         "kept the stored one",
+                         http_status=resp.status_code, attempts=resp.attempts)
+        return "degraded", _failure(state, err, when)
+    if old_article.get("content_sha256") == article_dict["content_sha256"]:
+        # Same text: times and validators only. A newer extractor may refresh the
+        # metadata it derives from the same page.
+        keep = old_article.get("extractor") == article_dict.get("extractor")
+        new.update(status=OK, error=None, fetch=fetch,
+                   article=old_article if keep else article_dict)
+        return "unchanged", new
+    revision = {"fetched_at": old_fetch.get("fetched_at")} | {
+        k: old_article.get(k) for k in ("content_sha256", "title", "text")}
+    new["revisions"] = ([revision] + list(new.get("revisions") or []))[:keep_revisions]
     new.update(status=OK, error=None, fetch=fetch, article=article_dict)
-    return "new", new
+    return "changed", new
 
 
 def _extract(resp: Response) -> dict:
@@ -229,6 +258,17 @@ def _extract(resp: Response) -> dict:
                       content_type=resp.headers.get("content-type"))
     resp.charset = article.encoding or resp.charset
     return article.to_dict()
+
+
+# FetchError kinds after which a source with no good copy yet is looked up in the
+# archive: the page is gone (404/410, status `gone`) or its server is unreachable.
+UNREACHABLE = {"dns", "connect", "timeout", "tls"}
+
+
+def _wants_archive(err: FetchError, state: dict, settings: Settings) -> bool:
+    if not settings.archive_fallback or _good_article(state) is not None:
+        return False
+    return err.status == GONE or err.kind in UNREACHABLE
 
 
 async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings) -> Outcome:
@@ -242,19 +282,20 @@ async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings
             etag=fetch.get("etag") if good else None,
             last_modified=fetch.get("last_modified") if good else None,
         )
-        article = None if resp.not_modified else _extract(resp)
-        action, new = merge_success(state, resp, article, when, settings.keep_revisions)
-        return Outcome(url, action, new)
     except FetchError as err:
         err.url = err.url or url
-        log.info("%s: %s (%s)", url, err.message, err.kind)
+        log.info("GET %s -> %s: %s", url, err.kind, err.message)
         failed = _failure(state, err, when)
-        if good is None and settings.archive_fallback and err.status in (ERROR, GONE) \
-                and err.kind not in ("blocked", "robots", "unsupported"):
+        if _wants_archive(err, state, settings):
             archived = await _from_archive(fetcher, url, failed, settings, when)
             if archived is not None:
                 return Outcome(url, "archived", archived)
         return Outcome(url, "failed", failed)
+    log.info("GET %s -> %s%s", url, resp.status_code,
+             " (not modified)" if resp.not_modified else "")
+    article = None if resp.not_modified else _extract(resp)
+    action, new = merge_success(state, resp, article, when, settings.keep_revisions)
+    return Outcome(url, action, new)
 
 
 async def _from_archive(fetcher: Fetcher, url: str, failed: dict, settings: Settings,
@@ -265,15 +306,19 @@ async def _from_archive(fetcher: Fetcher, url: str, failed: dict, settings: Sett
         log.info("%s: archive lookup failed: %s", url, err.message)
         return None
     if found is None:
+        log.info("%s: no archived copy", url)
         return None
     resp, snapshot = found
     article = _extract(resp)
     if not article["text"]:
+        log.info("%s: the archived copy %s has no article text", url, snapshot["url"])
         return None
+    log.info("%s: using the archived copy %s", url, snapshot["url"])
     new = copy.deepcopy(failed)
-    fetch = new["fetch"]
-    fetch.update(archived_from=snapshot, fetched_at=when, charset=resp.charset,
-                 content_type=resp.content_type, final_url=resp.final_url)
+    new["fetch"].update(archived_from=snapshot, fetched_at=when, charset=resp.charset,
+                        content_type=resp.content_type, final_url=resp.final_url,
+                        http_status=resp.status_code, etag=None, last_modified=None,
+                        redirects=resp.redirects)
     new["article"] = article
     return new
 
@@ -286,21 +331,22 @@ def _prepare(seeds: list[Path], settings: Settings, do_repair: bool,
         citations = find_citations(raw, html=seed.suffix.lower() in HTML_SEED_SUFFIXES)
         path = sidecar_path(seed)
         try:
-            old = read_sidecar(path)
+            old, version = read_sidecar_versioned(path)
         except CorruptSidecarError as exc:
             if not do_repair:
                 report.store_errors.append(str(exc))
                 continue
             moved = repair(path)
-            log.warning("%s: moved aside to %s; rebuilding", path, moved.name)
-            old = None
+            log.warning("%s: moved aside to %s; rebuilding it", path, moved.name)
+            report.repaired.append(str(moved))
+            old, version = None, None
         except StoreError as exc:
             report.store_errors.append(str(exc))
             continue
         if old is None and not citations:
             continue
         sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-        jobs.append(SeedJob(seed, path, sha, citations, old))
+        jobs.append(SeedJob(seed, path, sha, citations, old, version))
     return jobs
 
 
@@ -310,8 +356,8 @@ def _prior_states(jobs: list[SeedJob]) -> dict[str, dict]:
     cited = {c.url for job in jobs for c in job.citations}
     for job in jobs:
         for src in (job.old or {}).get("sources", []):
-            url = src.get("url")
-            if url not in cited or not isinstance(src, dict):
+            url = src["url"]
+            if url not in cited:
                 continue
             stamp = ((src.get("fetch") or {}).get("checked_at") or "")
             if url not in best or stamp > best[url][0]:
@@ -335,7 +381,7 @@ def _sidecar_for(job: SeedJob, states: dict[str, dict]) -> dict:
 
 def _unchanged(job: SeedJob, new: dict) -> bool:
     old = job.old
-    return (old is not None and old.get("schema_version") == SCHEMA_VERSION
+    return (old is not None and job.stored_version == SCHEMA_VERSION
             and old.get("seed") == new["seed"] and old.get("sources") == new["sources"])
 
 
@@ -345,35 +391,34 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
     prior = _prior_states(jobs)
     states: dict[str, dict] = {}
     actions: dict[str, str] = {}
-    due: list[str] = []
+    due: dict[str, None] = {}   # ordered set: first citation first
+    citing: dict[str, list[SeedJob]] = {}
     for job in jobs:
         for c in job.citations:
+            citing.setdefault(c.url, []).append(job)
             if c.url in states or c.url in due:
                 continue
             state = prior.get(c.url) or _pending_state()
             if _is_due(state, settings, force, now):
-                due.append(c.url)
+                due[c.url] = None
             else:
                 states[c.url] = state
                 actions[c.url] = "fresh"
     waiting = {id(job): {c.url for c in job.citations} - set(states) for job in jobs}
-    written: set[int] = set()
 
-    def flush_ready() -> None:
-        for job in jobs:
-            if id(job) in written or waiting[id(job)]:
-                continue
-            written.add(id(job))
-            data = _sidecar_for(job, states)
-            for src in data["sources"]:
-                report.sources.append({"seed": str(job.seed), "url": src["url"],
-                                       "status": src["status"], "action": actions[src["url"]],
-                                       "error": src["error"]})
-            if not _unchanged(job, data):
-                write_sidecar(job.sidecar, data)
-                report.written += 1
+    def write(job: SeedJob) -> None:
+        data = _sidecar_for(job, states)
+        for src in data["sources"]:
+            report.sources.append({"seed": str(job.seed), "url": src["url"],
+                                   "status": src["status"], "action": actions[src["url"]],
+                                   "error": src["error"]})
+        if not _unchanged(job, data):
+            write_sidecar(job.sidecar, data)
+            report.written += 1
 
-    flush_ready()
+    for job in jobs:
+        if not waiting[id(job)]:
+            write(job)
     if not due:
         return
     total, done = len(due), 0
@@ -387,12 +432,17 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
                 outcome = await next_done
                 states[outcome.url] = outcome.state
                 actions[outcome.url] = outcome.action
-                for job in jobs:
-                    waiting[id(job)].discard(outcome.url)
                 done += 1
                 if progress:
                     progress(done, total, outcome.url)
-                flush_ready()
+                # Each seed's sidecar is written as soon as its last URL is settled,
+                # so a run stopped at any point keeps everything finished so far.
+                for job in citing[outcome.url]:
+                    pending = waiting[id(job)]
+                    if outcome.url in pending:
+                        pending.discard(outcome.url)
+                        if not pending:
+                            write(job)
         finally:
             for task in tasks:
                 task.cancel()
@@ -403,52 +453,80 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
 def run_fetch(settings: Settings, paths: list[str] | tuple[str, ...], *, force: bool = False,
               do_repair: bool = False, wait: float | None = None,
               progress: ProgressFn | None = None) -> RunReport:
-    """Fetch what is missing or due for the seeds under `paths`; write sidecars."""
+    """Fetch what is missing or due for the seeds under `paths`; write sidecars.
+
+    Raises LockedError when another run holds a seed folder (after `wait` seconds;
+    None: at once) and Interrupted on SIGINT/SIGTERM (every sidecar is then its
+    old or its new version)."""
     started = time.monotonic()
-    report = RunReport()
+    report = RunReport(started_at=utc_now())
     seeds = find_seed_files(paths or settings.seeds or ["."], settings.seed_globs)
     report.seeds = len(seeds)
     if not seeds:
         return report
     folders = sorted({seed.parent for seed in seeds})
-    with locked(folders, wait):
+    with _StopOnSignal() as stopper, locked(folders, wait):
         for folder in folders:
-            clean_temp_files(folder)
+            for tmp in clean_temp_files(folder):
+                log.info("%s: removed a temporary file left by an interrupted run", tmp)
         jobs = _prepare(seeds, settings, do_repair, report)
-        _run_with_signals(_run(jobs, settings, force, report, progress))
+        stopper.run(_run(jobs, settings, force, report, progress))
     report.duration = time.monotonic() - started
     return report
 
 
-def _run_with_signals(coro) -> None:
-    """Run the fetch loop; SIGINT/SIGTERM cancel it between sidecar writes."""
-    received: list[int] = []
+class _StopOnSignal:
+    """SIGINT and SIGTERM stop the run without tearing a sidecar.
 
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
+    Outside the event loop (locking, reading seeds) the handler raises
+    Interrupted at once: nothing has been written yet. Inside it, the handler
+    cancels the fetch task, which stops at its next `await`; sidecar writes
+    are synchronous, so the one in hand always completes (and each one is
+    atomic anyway). Handlers are only installed from the main thread."""
 
-        def stop(signum: int) -> None:
-            received.append(signum)
-            task.cancel()
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-        installed = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.received is None:
+            self.received = signum
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        else:
+            raise Interrupted(signum)
+
+    def __enter__(self) -> _StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+    def run(self, coro) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
             try:
-                loop.add_signal_handler(signum, stop, signum)
-                installed.append(signum)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
-        try:
-            await coro
-        finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
+                await coro
+            finally:
+                self._loop = self._task = None
 
-    try:
-        asyncio.run(main())
-    except asyncio.CancelledError:
-        if received:
-            raise Interrupted(received[0]) from None
-        raise
+        if self.received is not None:
+            coro.close()
+            raise Interrupted(self.received)
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            if self.received is not None:
+                raise Interrupted(self.received) from None
+            raise
+        if self.received is not None:  # arrived after the last await
+            raise Interrupted(self.received)

@@ -14,7 +14,9 @@ import contextlib
 import errno
 import fcntl
 import json
+import logging
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +28,10 @@ from newsgrab.errors import (
     ForeignSidecarError,
     LockedError,
     NewerSchemaError,
+    SeedError,
 )
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SIDECAR_SUFFIX = ".sources.json"
@@ -55,24 +60,43 @@ def parse_time(value: str | None) -> datetime | None:
 
 # ------------------------------------------------------------------ reading
 
+FETCH_FIELDS = ("final_url", "http_status", "content_type", "charset", "etag",
+                "last_modified", "redirects", "fetched_at", "checked_at", "attempts",
+                "consecutive_failures", "archived_from")
+
+
+def empty_fetch() -> dict:
+    """A `fetch` object with every field, for a source never fetched successfully."""
+    return dict.fromkeys(FETCH_FIELDS) | {"redirects": [], "attempts": 0,
+                                           "consecutive_failures": 0}
+
+
 def _migrate_0_to_1(data: dict) -> dict:
-    """Version 0 (pre-release) kept a flat `fetched_at` and `http_status` on each
-    source and named the article body `body`; version 1 groups fetch facts."""
+    """Version 0 (pre-release) kept `url`, `fetched_at`, `http_status`, `final_url`,
+    `etag` and `last_modified` flat on each source, named the article body `body`
+    and had no `cited`, `error` or `revisions`; version 1 groups the fetch facts
+    under `fetch` and names the body `text`."""
     for src in data.get("sources", []):
-        fetch = src.setdefault("fetch", {})
-        for old, new in (("fetched_at", "fetched_at"), ("http_status", "http_status"),
-                         ("final_url", "final_url"), ("etag", "etag"),
-                         ("last_modified", "last_modified")):
-            if old in src:
-                fetch.setdefault(new, src.pop(old))
-        fetch.setdefault("checked_at", fetch.get("fetched_at"))
+        if not isinstance(src, dict):
+            continue
+        fetch = empty_fetch() | (src.get("fetch") if isinstance(src.get("fetch"), dict) else {})
+        for key in ("fetched_at", "http_status", "final_url", "etag", "last_modified",
+                    "content_type", "charset"):
+            if key in src:
+                value = src.pop(key)
+                if fetch.get(key) is None:
+                    fetch[key] = value
+        if fetch.get("checked_at") is None:
+            fetch["checked_at"] = fetch.get("fetched_at")
         article = src.get("article")
         if isinstance(article, dict) and "body" in article and "text" not in article:
             article["text"] = article.pop("body")
+        src["fetch"] = fetch if fetch.get("fetched_at") or article else None
         src.setdefault("cited", [])
         src.setdefault("error", None)
         src.setdefault("revisions", [])
         src.setdefault("status", "ok" if article else "pending")
+    data.setdefault("updated_at", None)
     data["schema_version"] = 1
     return data
 
@@ -90,6 +114,12 @@ def migrate(data: dict) -> dict:
 
 
 def parse_sidecar(path: Path, raw: bytes) -> dict:
+    """The sidecar in `raw`, validated and migrated to the current schema."""
+    return parse_sidecar_versioned(path, raw)[0]
+
+
+def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[dict, int]:
+    """(the sidecar migrated to the current schema, the schema_version it had)."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -105,20 +135,53 @@ def parse_sidecar(path: Path, raw: bytes) -> dict:
     if version > SCHEMA_VERSION:
         raise NewerSchemaError(path, f"schema_version {version} is newer than this newsgrab "
                                      f"supports ({SCHEMA_VERSION}); upgrade newsgrab")
-    if not isinstance(data.get("sources", []), list):
-        raise CorruptSidecarError(path, "'sources' is not a list; left untouched")
-    return migrate(data)
+    problem = _shape_problem(data)
+    if problem:
+        raise CorruptSidecarError(path, f"not a valid sidecar ({problem}); left untouched")
+    return migrate(data), version
+
+
+_OBJECT_OR_NULL = ("fetch", "error", "article")
+
+
+def _shape_problem(data: dict) -> str | None:
+    """What makes `data` unusable as a sidecar (None when it is usable)."""
+    sources = data.get("sources", [])
+    if not isinstance(sources, list):
+        return "'sources' is not a list"
+    for i, src in enumerate(sources):
+        if not isinstance(src, dict):
+            return f"sources[{i}] is not an object"
+        if not isinstance(src.get("url"), str):
+            return f"sources[{i}].url is not a string"
+        for key in _OBJECT_OR_NULL:
+            if src.get(key) is not None and not isinstance(src[key], dict):
+                return f"sources[{i}].{key} is not an object"
+        if not isinstance(src.get("revisions", []), list):
+            return f"sources[{i}].revisions is not a list"
+        article = src.get("article")
+        if article is not None and not isinstance(article.get("text", ""), str):
+            return f"sources[{i}].article.text is not a string"
+    return None
 
 
 def read_sidecar(path: Path) -> dict | None:
     """The sidecar at `path`, migrated to the current schema; None if absent."""
+    return read_sidecar_versioned(path)[0]
+
+
+def read_sidecar_versioned(path: Path) -> tuple[dict | None, int | None]:
+    """(sidecar migrated to the current schema, its stored schema_version); (None,
+    None) if absent. Raises a StoreError for a file newsgrab must not overwrite."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return None, None
+    except IsADirectoryError:
+        raise ForeignSidecarError(path, "is a folder; left untouched") from None
     except OSError as exc:
         raise CorruptSidecarError(path, f"cannot read: {exc.strerror or exc}") from None
-    return parse_sidecar(path, raw)
+    return parse_sidecar_versioned(path, raw)
 
 
 def repair(path: Path) -> Path:
@@ -156,8 +219,8 @@ def write_sidecar(path: Path, data: dict) -> None:
     """Write atomically: temp file in the same folder, fsync, replace, fsync folder."""
     payload = dumps(data)
     folder = path.parent
-    tmp = folder / f"{TMP_PREFIX}{os.getpid()}-{path.name}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    tmp = folder / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
@@ -214,7 +277,12 @@ class FolderLock:
             return None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise SeedError(f"{self.path}: cannot create the lock file: "
+                            f"{exc.strerror or exc}") from None
+        waiting_logged = False
         deadline = None if self.wait is None else time.monotonic() + self.wait
         delay = 0.05
         while True:
@@ -228,6 +296,11 @@ class FolderLock:
                 if deadline is None or time.monotonic() >= deadline:
                     os.close(fd)
                     raise LockedError(self.path, self._holder()) from None
+                if not waiting_logged:
+                    holder = self._holder()
+                    log.info("%s: waiting for process %s to finish", self.path,
+                             holder or "(unknown)")
+                    waiting_logged = True
                 time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 delay = min(delay * 2, 1.0)
         os.ftruncate(fd, 0)
