@@ -12,41 +12,59 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bs4 import BeautifulSoup, UnicodeDammit
-
+from newsgrab.extract import metadata
 from newsgrab.extract.article import Article
+from newsgrab.extract.body import body_text, parse_lxml, prune
+from newsgrab.extract.decode import charset_from_content_type, decode
 
 __all__ = ["Article", "extract", "extract_text"]
 
-_SKIP = {"script", "style", "noscript", "nav", "header", "footer", "aside", "form"}
+_TAGS = re.compile(r"<[^>]{0,500}>")
 
 
-def _decode(html: bytes | str, content_type: str | None) -> tuple[str, str | None]:
-    if isinstance(html, str):
-        return html, None
-    declared = []
-    if content_type and "charset=" in content_type.lower():
-        declared.append(content_type.lower().split("charset=")[1].split(";")[0].strip(" \"'"))
-    dammit = UnicodeDammit(html, declared, is_html=True)
-    return dammit.unicode_markup or "", dammit.original_encoding
+def _ld_body_text(raw: str) -> str:
+    if "<" in raw and ">" in raw:
+        raw = _TAGS.sub("\n", raw)
+    raw = raw.replace("&nbsp;", " ").replace("&amp;", "&").replace("&quot;", '"')
+    lines = (" ".join(line.split()) for line in re.split(r"\n\s*\n|\r\n|\n", raw))
+    return "\n\n".join(line for line in lines if line)
+
+
+def _choose(dom: str, ld: str | None) -> str:
+    """Weigh JSON-LD articleBody against the DOM text and keep the better one."""
+    if not ld:
+        return dom
+    ld_text = _ld_body_text(ld)
+    if not ld_text:
+        return dom
+    if not dom:
+        return ld_text
+    # the DOM text keeps paragraphs and sub-headings: prefer it unless it misses much
+    if len(dom) >= 0.7 * len(ld_text):
+        return dom
+    return ld_text
 
 
 def extract(html: bytes | str, url: str | None = None, content_type: str | None = None) -> Article:
-    """Extract the article from one HTML page (bytes or str)."""
-    markup, encoding = _decode(html, content_type)
-    soup = BeautifulSoup(markup, "lxml")
-    for tag in soup.find_all(_SKIP):
-        tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
-    paragraphs = []
-    for p in soup.find_all("p"):
-        text = re.sub(r"\s+", " ", p.get_text(" ")).strip()
-        if text:
-            paragraphs.append(unicodedata.normalize("NFC", text))
-    lang = soup.html.get("lang") if soup.html else None
-    return Article(title=title or None, text="\n\n".join(paragraphs), language=lang,
-                   canonical_url=url, encoding=encoding)
+    """Extract the article (text and metadata) from one HTML page, bytes or str."""
+    if isinstance(html, bytes | bytearray):
+        markup, encoding = decode(bytes(html), content_type)
+    else:
+        markup, encoding = html, charset_from_content_type(content_type)
+    root = parse_lxml(markup) if markup and markup.strip() else None
+    if root is None:
+        return Article(canonical_url=url, encoding=encoding)
+    meta = metadata.collect(root, url)
+    prune(root)
+    text = body_text(root, meta["h1"] or meta["title"])
+    text = _choose(text, meta.pop("ld_body"))
+    text = unicodedata.normalize("NFC", text)
+    del meta["h1"]
+    if not meta["language"]:
+        meta["language"] = metadata.detect_language(text)
+    return Article(text=text, encoding=encoding, **meta)
 
 
 def extract_text(html: bytes | str, url: str | None = None) -> str:
+    """Only the article body text of one HTML page."""
     return extract(html, url=url).text

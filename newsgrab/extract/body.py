@@ -1,0 +1,407 @@
+"""The article body.
+
+Two stages, each walking the tree once:
+
+1. lxml (C speed): parse, drop what is never article text (scripts, navigation,
+   forms, figures, hidden nodes) and subtrees whose class/id names boilerplate
+   (share bars, related lists, comments, newsletters, ...), unless they hold the
+   page's main run of paragraphs.
+2. beautifulsoup4 (lxml builder) on what is left: one iterative walk cuts the
+   tree into text blocks, scores containers by the paragraphs they hold (length,
+   punctuation, link density, class hints), picks the best container plus the
+   siblings that belong to it, and emits its blocks in order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from lxml import etree
+
+# ------------------------------------------------------------------ stage 1: lxml
+
+_KILL_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "svg",
+    "math",
+    "iframe",
+    "template",
+    "object",
+    "embed",
+    "canvas",
+    "video",
+    "audio",
+    "picture",
+    "button",
+    "select",
+    "textarea",
+    "input",
+    "label",
+    "nav",
+    "aside",
+    "footer",
+    "header",
+    "figure",
+    "figcaption",
+    "dialog",
+    "menu",
+    "link",
+    "meta",
+)
+_NEGATIVE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menus?|footer|header|masthead|breadcrumbs?|"
+    r"share|sharing|sharebar|social|socials|related|relateds|recommend\w*|more-?stories|"
+    r"most-?(?:read|popular|viewed)|popular|trending|read-?more|readmore|"
+    r"comments?|comment-?list|disqus|newsletter|subscri\w*|signup|sign-up|"
+    r"promo\w*|sponsor\w*|ads?|adv|advert\w*|advertising|dfp|banner|"
+    r"cookies?|consent|gdpr|sidebar|side-bar|widgets?|tags?|tag-?list|keywords|"
+    r"author-?(?:bio|box|info|card)|bio|about-?(?:the-)?author|caption|credits?|"
+    r"modal|popup|pop-up|overlay|outbrain|taboola|paywall|disclaimer|"
+    r"pagination|pager|toolbar|print|rating|skip|byline|dateline|meta|"
+    r"teaser|teasers|more|listing|topics|series|carousel|slider|"
+    r"hidden|visually-?hidden|sr-only|screen-?reader\w*|tooltip|toc|"
+    r"feedback|survey|donate|donation|callout|cta|inline-?related)(?=$|[\s_-])",
+    re.IGNORECASE,
+)
+_POSITIVE = re.compile(
+    r"(?:^|[\s_-])(?:article|articles|body|content|main|post|entry|story|text|"
+    r"prose|richtext|rich-text|blog|news)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_DEPTH_LIMIT = re.compile(r"depth", re.IGNORECASE)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# tags kept when a pathologically deep page is flattened
+_FLAT_KEEP = re.compile(
+    r"<(?!/?(?:p|br|h[1-6]|title|meta|head|body|html|script|style)\b)/?[A-Za-z][^>]*>"
+)
+
+
+def parse_lxml(markup: str):
+    """Parse with lxml; a page nested deeper than libxml2 allows is flattened first."""
+    markup = _XML_DECL.sub("", markup, count=1)
+    if "\x00" in markup:
+        markup = markup.replace("\x00", "")
+    for attempt in range(2):
+        parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+        try:
+            root = etree.fromstring(markup, parser)
+        except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+            return None
+        if attempt == 0 and any(
+            e.type_name == "ERR_RESOURCE_LIMIT" or _DEPTH_LIMIT.search(e.message)
+            for e in parser.error_log
+        ):
+            markup = _FLAT_KEEP.sub("\n", markup)
+            continue
+        return root
+    return root
+
+
+def _drop(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _class_id(el) -> str:
+    cls = el.get("class")
+    ident = el.get("id")
+    if cls and ident:
+        return cls + " " + ident
+    return cls or ident or ""
+
+
+def prune(root) -> None:
+    """Remove what can never be article text, in place."""
+    etree.strip_elements(root, *_KILL_TAGS, with_tail=False)
+    # the container holding most <p>: its ancestors are never pruned by name
+    counts: dict = {}
+    for p in root.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            counts[parent] = counts.get(parent, 0) + 1
+    protected: set = set()
+    if counts:
+        node = max(counts, key=counts.__getitem__)
+        while node is not None:
+            protected.add(node)
+            node = node.getparent()
+    doomed = []
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
+            continue
+        if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+            if el not in protected:
+                doomed.append(el)
+            continue
+        style = el.get("style")
+        if style and _HIDDEN_STYLE.search(style) and el not in protected:
+            doomed.append(el)
+            continue
+        role = el.get("role")
+        if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
+            if el not in protected:
+                doomed.append(el)
+            continue
+        names = _class_id(el)
+        if (
+            names
+            and _NEGATIVE.search(names)
+            and not _POSITIVE.search(names)
+            and el not in protected
+        ):
+            doomed.append(el)
+    for el in doomed:
+        _drop(el)
+
+
+# ------------------------------------------------------------------ stage 2: bs4
+
+_BLOCK = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "pre",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "caption",
+        "address",
+        "center",
+        "details",
+        "summary",
+        "form",
+        "fieldset",
+        "hr",
+        "body",
+        "html",
+        "header",
+        "footer",
+    ]
+)
+_PARA = frozenset(
+    ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "dd", "dt"]
+)
+_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+_SKIP = frozenset(["img", "br", "hr", "wbr", "source", "track", "area", "map", "head", "title"])
+_BOILER_LINE = re.compile(
+    r"^(?:advertisement|advertising|anzeige|werbung|publicité|publicidad|publicidade|"
+    r"pubblicità|sponsored|share(?: this)?(?: article| story)?|read more|read next|"
+    r"continue reading|click here|sign up|subscribe|related(?: articles?| stories)?|"
+    r"more from|see also|also read|recommended|you may also like|loading|"
+    r"follow us|tags?|topics?|image|photo|getty images|reuters|ap photo)\b.{0,60}$",
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
+
+
+@dataclass(slots=True)
+class _Stats:
+    tag: Tag
+    text: int = 0
+    links: int = 0
+    score: float = 0.0
+    paras: int = 0
+
+
+@dataclass(slots=True)
+class _Block:
+    text: str
+    ancestors: list = field(default_factory=list)
+    links: int = 0
+    kind: str = "p"
+
+
+def _weight(tag: Tag) -> float:
+    names = " ".join(tag.get("class") or ()) + " " + (tag.get("id") or "")
+    w = 0.0
+    if _POSITIVE.search(names):
+        w += 15
+    if _NEGATIVE.search(names):
+        w -= 15
+    if tag.get("itemprop") == "articleBody":
+        w += 30
+    if tag.name in ("article", "main"):
+        w += 10
+    return w
+
+
+def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
+    """One iterative walk: text blocks in order, plus per-container stats."""
+    blocks: list[_Block] = []
+    stats: dict[int, _Stats] = {}
+    open_blocks: list[Tag] = [body]
+    stats[id(body)] = _Stats(body)
+    buf: list[str] = []
+    link_chars = 0
+    in_link = 0
+
+    def flush() -> None:
+        nonlocal link_chars
+        if not buf:
+            return
+        text = " ".join("".join(buf).split())
+        buf.clear()
+        links = min(link_chars, len(text))
+        link_chars = 0
+        if not text:
+            return
+        owner = open_blocks[-1]
+        blocks.append(_Block(text, list(open_blocks), links, owner.name))
+        n = len(text)
+        for anc in open_blocks:
+            st = stats[id(anc)]
+            st.text += n
+            st.links += links
+        if n < 25 and not _CJK.search(text):
+            return
+        if n < 10:
+            return
+        score = 1.0 + text.count(",") + text.count("、") + text.count("，") + min(n / 100, 3.0)
+        if links > n / 2:
+            return
+        targets = open_blocks[-3:-1] if owner.name in _PARA else open_blocks[-2:]
+        if len(targets) == 2:
+            stats[id(targets[1])].score += score
+            stats[id(targets[1])].paras += 1
+            stats[id(targets[0])].score += score / 2
+        elif targets:
+            stats[id(targets[0])].score += score
+            stats[id(targets[0])].paras += 1
+
+    stack: list = [(body, iter(body.contents))]
+    while stack:
+        tag, it = stack[-1]
+        child = next(it, None)
+        if child is None:
+            stack.pop()
+            name = tag.name
+            if name in _BLOCK and len(stack) > 0:
+                flush()
+                open_blocks.pop()
+            elif name == "a":
+                in_link -= 1
+            continue
+        if isinstance(child, NavigableString):
+            if type(child) is NavigableString:
+                buf.append(child)
+                if in_link:
+                    link_chars += len(child.strip())
+            continue
+        name = child.name
+        if name in _SKIP:
+            if name == "br" or name == "hr":
+                flush()
+            continue
+        if name in _BLOCK:
+            flush()
+            open_blocks.append(child)
+            stats[id(child)] = _Stats(child)
+        elif name == "a":
+            in_link += 1
+        stack.append((child, iter(child.contents)))
+    flush()
+    return blocks, stats
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\W+", "", s.lower())
+
+
+def body_text(root, title: str | None = None) -> str:
+    """The article text of a pruned lxml tree ('' when the page holds none)."""
+    body = root.find("body")
+    if body is None:
+        body = root
+    html = etree.tostring(body, method="html", encoding="unicode")
+    soup = BeautifulSoup(html, "lxml")
+    top = soup.body or soup
+    blocks, stats = _cut(top)
+    if not blocks:
+        return ""
+    best, best_score = None, 0.0
+    for st in stats.values():
+        if st.score <= 0:
+            continue
+        density = st.links / st.text if st.text else 1.0
+        final = (st.score + _weight(st.tag)) * (1.0 - density)
+        if final > best_score:
+            best, best_score = st, final
+    if best is None:
+        return ""
+    chosen = {id(best.tag)}
+    parent = best.tag.parent
+    if parent is not None and best.tag is not top:
+        threshold = max(10.0, best_score * 0.2)
+        for sib in parent.children:
+            if not isinstance(sib, Tag) or sib is best.tag:
+                continue
+            st = stats.get(id(sib))
+            if st is None or not st.text:
+                continue
+            density = st.links / st.text
+            sib_score = (st.score + _weight(sib)) * (1.0 - density)
+            if sib_score >= threshold or (sib.name == "p" and st.text > 80 and density < 0.25):
+                chosen.add(id(sib))
+    title_key = _norm(title or "")
+    out: list[str] = []
+    for block in blocks:
+        anchor = -1
+        for i, anc in enumerate(block.ancestors):
+            if id(anc) in chosen:
+                anchor = i
+                break
+        if anchor < 0:
+            continue
+        n = len(block.text)
+        if block.links > n * 0.5:
+            continue
+        # a block inside a link-heavy list or box within the article
+        noisy = False
+        for anc in block.ancestors[anchor + 1 :]:
+            st = stats[id(anc)]
+            if st.text and st.links > st.text * 0.5:
+                noisy = True
+                break
+        if noisy:
+            continue
+        if n < 80 and _BOILER_LINE.match(block.text):
+            continue
+        if block.kind in _HEADINGS and title_key and _norm(block.text) == title_key:
+            continue
+        out.append(block.text)
+    return "\n\n".join(out)
