@@ -293,34 +293,214 @@ def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:
 
 
 # ---------------------------------------------------------------- show
-# (show, diff and schema: see render.py for the output itself)
+# (show, diff and schema: collection.py reads and filters, render.py writes)
+
+def _statuses(ctx, param, values):
+    from newsgrab.collection import STATUSES
+
+    out = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip().lower()
+            if part not in STATUSES:
+                raise click.BadParameter(f"{part!r} is not one of {', '.join(STATUSES)}")
+            out.append(part)
+    return tuple(out)
+
+
+def _is_url(target: str) -> bool:
+    return target.lower().startswith(("http://", "https://"))
+
+
+def _read_collection(obj: Context, settings: Settings, paths):
+    """The sources under `paths`; unreadable sidecars reported one line each."""
+    from newsgrab import collection
+
+    where = list(paths) or list(settings.seeds) or ["."]
+    coll = collection.load(where, settings.seed_globs)
+    for exc in coll.errors:
+        obj.err.print(render.sanitize(f"error: {exc}"), soft_wrap=True)
+    if not coll.seeds and not obj.quiet:
+        obj.err.print(render.sanitize(f"no seed files under {', '.join(map(str, where))}"),
+                      soft_wrap=True)
+    return coll
+
+
+def _output_format(obj: Context, fmt: str | None) -> str:
+    return fmt or ("rich" if obj.out.is_terminal else "text")
+
+
+def _show_history(obj: Context, entries, fmt: str, pager: bool) -> None:
+    from newsgrab.collection import group_by_url, history
+
+    items = [(entry, seeds, history(entry.source)) for entry, seeds in group_by_url(entries)]
+    if fmt in ("json", "jsonl"):
+        render.emit(obj.out, render.json_history(items, lines=fmt == "jsonl"), pager=False)
+    elif fmt == "markdown":
+        render.emit(obj.out, render.history_markdown(items), pager=pager)
+    elif fmt == "text":
+        render.emit(obj.out, render.history_text(items, obj.out.width), pager=pager)
+    else:
+        render.emit(obj.out, render.history_rich(items), pager=pager)
+
+
+def _find_urls(entries, urls):
+    from newsgrab.collection import SourceNotFoundError, find_url
+
+    found = []
+    for url in urls:
+        matches = find_url(entries, url)
+        if not matches:
+            raise SourceNotFoundError(render.sanitize(f"{url}: no stored source has this URL"))
+        found += [m for m in matches if m not in found]
+    return found
+
+
+FORMAT_HELP = ("Output format: rich (default on a terminal), text (default when piped), "
+               "markdown, json or jsonl (one object per source).")
+
 
 @cli.command()
 @click.argument("targets", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(["rich", "text", "markdown", "json"]),
-              default=None, help="Output format (default: rich on a terminal, else text).")
+@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default=None,
+              help=FORMAT_HELP)
+@click.option("--status", "statuses", multiple=True, callback=_statuses,
+              metavar="STATUS[,STATUS]",
+              help="Only sources with this status: ok, error, gone, blocked, unsupported, "
+                   "pending (repeatable).")
+@click.option("--site", metavar="TEXT", help="Only sources whose site name or host contains "
+                                               "TEXT (case-insensitive).")
+@click.option("--stale", is_flag=True,
+              help="Only sources not checked within refresh_after (or never fetched).")
+@click.option("--since", metavar="DATE",
+              help="Only sources published on or after DATE (2026-11-01, or an age: 7d).")
+@click.option("--sort", "sort_key", type=click.Choice(["date", "site", "status"]),
+              help="date: newest first; site: by site; status: problems first.")
+@click.option("--full", is_flag=True, help="The whole text (default: the first paragraphs).")
+@click.option("--history", is_flag=True,
+              help="The revisions of each source with word diffs (as `newsgrab diff`).")
+@click.option("--pager/--no-pager", default=True, show_default=True,
+              help="Page long output on a terminal (never when piped).")
 @common_options
 @click.pass_context
-def show(ctx, targets, fmt, config, verbose, quiet):
-    """Show stored sources: a table for folders, the articles of a seed.
+def show(ctx, targets, fmt, statuses, site, stale, since, sort_key, full, history, pager,
+         config, verbose, quiet):
+    """Show stored sources: a table for folders, the articles of seeds or URLs.
+
+    TARGETS are folders (a table of every source), seed files (their
+    articles) or URLs (that source, wherever it is stored; other TARGETS
+    say where to look). Default: the `seeds` setting, else the current
+    folder. Exits 65 if a sidecar could not be read (the rest is shown).
 
     \b
     Example:
         newsgrab show
+        newsgrab show notes/ --status error,gone --sort date
         newsgrab show notes/report.md --format markdown
+        newsgrab show https://example.com/story --history
+        newsgrab show --format jsonl | jq -r .url
     """
-    from newsgrab.seeds import find_seed_files
-    from newsgrab.store import read_sidecar, sidecar_path
+    from datetime import UTC, datetime
+
+    from newsgrab import collection
 
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
-    fmt = fmt or ("rich" if obj.out.is_terminal else "text")
-    rows = []
-    for seed in find_seed_files(targets or settings.seeds or ["."], settings.seed_globs):
-        data = read_sidecar(sidecar_path(seed))
-        for src in (data or {}).get("sources", []):
-            rows.append({"seed": str(seed)} | src)
-    render.print_sources(obj.out, rows, fmt)
+    fmt = _output_format(obj, fmt)
+    now = datetime.now(UTC)
+    urls = [t for t in targets if _is_url(t)]
+    paths = [t for t in targets if not _is_url(t)]
+    coll = _read_collection(obj, settings, paths)
+    entries = collection.filter_entries(
+        coll.entries, statuses=statuses, site=site,
+        stale_after=settings.refresh_after if stale else None,
+        since=collection.parse_since(since, now) if since else None, now=now)
+    if urls:
+        entries = _find_urls(entries, urls)
+    entries = collection.sort_entries(entries, sort_key)
+    articles = bool(urls) or (bool(paths) and all(Path(p).is_file() for p in paths))
+    if coll.unfetched and not obj.quiet:
+        names = ", ".join(render.one_line(s) for s in coll.unfetched[:3])
+        more = f" and {len(coll.unfetched) - 3} more" if len(coll.unfetched) > 3 else ""
+        obj.err.print(f"not fetched yet (no sidecar): {names}{more}", soft_wrap=True)
+
+    if history:
+        _show_history(obj, entries, fmt, pager)
+    elif fmt in ("json", "jsonl"):
+        render.emit(obj.out, render.json_sources(entries, lines=fmt == "jsonl"), pager=False)
+    elif not articles:
+        counts = collection.status_counts(entries)
+        table = {"rich": render.table_rich, "text": render.table_text,
+                 "markdown": render.table_markdown}[fmt]
+        render.emit(obj.out, table(entries, counts, now), pager=pager)
+    else:
+        if urls:
+            sections = [(group[0].url, [group]) for group in collection.group_by_url(entries)]
+        else:
+            by_seed: dict[Path, list] = {}
+            for entry in entries:
+                by_seed.setdefault(entry.seed, []).append((entry, [entry.seed]))
+            sections = [(str(seed), blocks) for seed, blocks in by_seed.items()]
+        if fmt == "rich":
+            content = render.articles_rich(sections, full, now)
+        elif fmt == "markdown":
+            content = render.articles_markdown(sections, full, now)
+        else:
+            content = render.articles_text(sections, full, now, obj.out.width)
+        render.emit(obj.out, content, pager=pager)
+    if coll.errors:
+        ctx.exit(int(ExitCode.DATA_ERROR))
+
+
+@cli.command()
+@click.argument("url")
+@click.argument("paths", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default=None,
+              help="Output format: rich, text, markdown, json or jsonl (the revisions list).")
+@click.option("--pager/--no-pager", default=True, show_default=True,
+              help="Page long output on a terminal (never when piped).")
+@common_options
+@click.pass_context
+def diff(ctx, url, paths, fmt, pager, config, verbose, quiet):
+    """Show the revisions of the source URL, newest first, with word diffs.
+
+    Each version is compared with the one before it: removed words are
+    marked [-like this-], added words {+like this+} (struck through and
+    bold in rich and Markdown output); unchanged paragraphs are folded.
+    PATHS say where to look (default: the `seeds` setting, else the
+    current folder).
+
+    \b
+    Example:
+        newsgrab diff https://example.com/story
+        newsgrab diff https://example.com/story notes/ --format json
+    """
+    obj = _ctx(ctx, config, verbose, quiet)
+    settings = obj.settings()
+    coll = _read_collection(obj, settings, paths)
+    entries = _find_urls(coll.entries, [url])
+    _show_history(obj, entries, _output_format(obj, fmt), pager)
+    if coll.errors:
+        ctx.exit(int(ExitCode.DATA_ERROR))
+
+
+@cli.command()
+@common_options
+@click.pass_context
+def schema(ctx, config, verbose, quiet):
+    """Print the JSON Schema of the sidecar files (<name>.sources.json).
+
+    The same file ships in the package as newsgrab/sidecar.schema.json.
+
+    \b
+    Example:
+        newsgrab schema > sidecar.schema.json
+    """
+    from importlib.resources import files
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    text = files("newsgrab").joinpath("sidecar.schema.json").read_text(encoding="utf-8")
+    render.emit(obj.out, text, pager=False)
 
 
 # ---------------------------------------------------------------- entry point

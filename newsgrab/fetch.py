@@ -5,23 +5,61 @@
 
 `fetch` returns a Response (200 with the body, or 304 with none) or raises
 FetchError with a stable `kind` and the source `status` it leads to.
+
+Rules every request follows (see /README "Fetching" for the user's view):
+- politeness: at most `concurrency` requests in flight, `per_host_concurrency`
+  per host, requests to one host started at least `host_delay` seconds apart
+  (longer when robots.txt asks with Crawl-delay or a server with Retry-After),
+  robots.txt obeyed (robots.py), an honest User-Agent;
+- a total `deadline` per URL over all its attempts, redirects and back-off
+  sleeps (time spent queueing for a politeness slot does not count);
+- redirects followed here, each hop checked like the first; 3xx bodies unread;
+- the body streamed raw and decoded by decode.py in bounded steps, the decoded
+  size capped at `max_bytes`;
+- addresses checked by netguard.py: the URL host when it is an IP literal, every
+  address a name resolves to (newsgrab resolves names itself and connects only to
+  a checked address), and the peer address of every new connection;
+- no cookie jar, no proxy from the environment, credentials never shown.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import dataclasses
+import email.utils
+import http.cookiejar
 import logging
-from urllib.parse import urljoin, urlsplit
+import random
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from urllib.parse import unquote, urljoin, urlsplit
 
+import httpcore
 import httpx
 
+from newsgrab import netguard
 from newsgrab.config import Settings
-from newsgrab.errors import GONE, UNSUPPORTED, FetchError
+from newsgrab.decode import DecodeError, Decoder, TooLarge, decode, parse_codings
+from newsgrab.errors import BLOCKED, GONE, UNSUPPORTED, FetchError
+from newsgrab.robots import RobotsCache, Rules, origin_of
+from newsgrab.urlutil import redact_url
 
 log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Statuses worth another attempt, and failure kinds worth another attempt.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+RETRY_KINDS = frozenset({"timeout", "connect", "network", "truncated"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ROBOTS_MAX_BYTES = 512 * 1024
+ROBOTS_MAX_REDIRECTS = 5
+ACCEPT_ENCODING = "gzip, deflate, br"
+MAX_MESSAGE = 300
 
 
 @dataclasses.dataclass
@@ -61,6 +99,307 @@ def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
     return media.strip().lower() or None, charset
 
 
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+# ------------------------------------------------------------------ sniffing
+
+_BINARY_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"), (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "gzip data"), (b"RIFF", "a RIFF (WebP, WAV, AVI) file"),
+    (b"\x00\x00\x01\x00", "an icon"), (b"OggS", "Ogg media"), (b"ID3", "an MP3 file"),
+    (b"wOFF", "a font"), (b"wOF2", "a font"), (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"Rar!", "a RAR archive"), (b"\x7fELF", "an executable"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"), (b"BZh", "bzip2 data"),
+)
+_UNICODE_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<title", b"<meta",
+                 b"<p", b"<div", b"<article", b"<!--", b"<script", b"<h1", b"<a ")
+
+
+def binary_kind(body: bytes) -> str | None:
+    """What binary thing `body` is (e.g. "a PNG image"), or None when it may be text."""
+    head = body[:1024]
+    for magic, name in _BINARY_MAGIC:
+        if head.startswith(magic):
+            return name
+    if head.startswith(_UNICODE_BOMS[1:]) or head.startswith(b"\x00\x00\xfe\xff"):
+        return None  # UTF-16/32 text has NUL bytes
+    if b"\x00" in head:
+        return "binary data"
+    return None
+
+
+def looks_like_html(body: bytes) -> bool:
+    head = body[:1024]
+    for bom in _UNICODE_BOMS:
+        if head.startswith(bom):
+            head = head[len(bom):]
+            break
+    head = head.lstrip().lower()
+    return head.startswith(b"<") and any(m in head for m in _HTML_MARKERS)
+
+
+# ------------------------------------------------------------ network layer
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind `exc` (anyio wraps it, possibly in an exception group)."""
+    todo: list[BaseException] = [exc]
+    for _ in range(20):
+        if not todo:
+            break
+        cur = todo.pop(0)
+        if isinstance(cur, OSError) and cur.strerror:
+            return cur
+        todo.extend(getattr(cur, "exceptions", ()))
+        todo.extend(e for e in (cur.__cause__, cur.__context__) if e is not None)
+    return None
+
+
+class _Refused(Exception):
+    """The network layer refused an address (private network)."""
+
+
+class _Unresolvable(Exception):
+    """A host name did not resolve."""
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore network backend that resolves names itself, refuses private
+    addresses (unless allowed), connects only to a checked address, and checks
+    the peer address of the connection it got."""
+
+    def __init__(self, allow_private: bool, inner: httpcore.AsyncNetworkBackend | None = None):
+        self._allow_private = allow_private
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    def _check(self, host: str, ip: str) -> None:
+        if self._allow_private:
+            return
+        reason = netguard.refusal(ip)
+        if reason is not None:
+            shown = ip if host == ip else f"{host} ({ip})"
+            raise _Refused(f"refused to connect to {shown}: {reason}")
+
+    async def _resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
+        literal = netguard.parse_ip(host)
+        if literal is not None:
+            return [str(literal)]
+        try:
+            async with asyncio.timeout(timeout):
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, port, type=socket.SOCK_STREAM)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+        except socket.gaierror as exc:
+            raise _Unresolvable(f"cannot resolve {host}: {exc.strerror or exc}") from None
+        seen: list[str] = []
+        for info in infos:
+            ip = str(info[4][0]).split("%", 1)[0]
+            if ip not in seen:
+                seen.append(ip)
+        return seen
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options=None) -> httpcore.AsyncNetworkStream:
+        started = time.monotonic()
+        addresses = await self._resolve(host, port, timeout)
+        for ip in addresses:   # every address must be acceptable, not just the first
+            self._check(host, ip)
+        last: Exception | None = None
+        for ip in addresses:
+            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            try:
+                stream = await self._inner.connect_tcp(ip, port, timeout=left,
+                                                       local_address=local_address,
+                                                       socket_options=socket_options)
+            except httpcore.ConnectTimeout as exc:
+                last = exc
+                continue
+            except httpcore.ConnectError as exc:
+                cause = _os_error(exc)
+                why = (cause.strerror or str(cause)) if cause else _describe(exc)
+                last = httpcore.ConnectError(f"{ip} port {port}: {why.lower()}")
+                continue
+            peer = stream.get_extra_info("server_addr")
+            try:
+                if not peer:
+                    raise _Refused(f"cannot tell which address {host} connected to")
+                self._check(host, str(peer[0]).split("%", 1)[0])
+            except _Refused:
+                await stream.aclose()
+                raise
+            return stream
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise _Refused("unix sockets are not used")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with its connection pool built on GuardedBackend."""
+
+    def __init__(self, settings: Settings):
+        limits = httpx.Limits(max_connections=settings.concurrency + 8,
+                              max_keepalive_connections=settings.concurrency)
+        super().__init__(limits=limits, trust_env=False, retries=0)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(settings.allow_private_networks),
+        )
+
+
+class _NoCookies(http.cookiejar.CookiePolicy):
+    """Nothing set by one response is ever sent with another request."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie, request) -> bool:
+        return False
+
+    def return_ok(self, cookie, request) -> bool:
+        return False
+
+    def domain_return_ok(self, domain, request) -> bool:
+        return False
+
+    def path_return_ok(self, path, request) -> bool:
+        return False
+
+
+# ------------------------------------------------------------------- helpers
+
+def _one_line(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "…"
+
+
+def _has_cause(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 10:
+        if isinstance(cur, kind):
+            return True
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return _one_line(text) if text else type(exc).__name__
+
+
+def _as_fetch_error(exc: Exception, shown: str, settings: Settings) -> FetchError:
+    """One httpx (or network layer) failure as a FetchError with a stable kind."""
+    if isinstance(exc, _Refused):
+        return FetchError("blocked", _describe(exc) + " (allow_private_networks is off)",
+                          url=shown, status=BLOCKED)
+    if isinstance(exc, _Unresolvable):
+        return FetchError("dns", _describe(exc), url=shown)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchError("timeout", f"no connection within {settings.connect_timeout:g} s",
+                          url=shown)
+    if isinstance(exc, httpx.ReadTimeout):
+        return FetchError("timeout", f"no data for {settings.read_timeout:g} s", url=shown)
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchError("timeout", f"timed out: {_describe(exc)}", url=shown)
+    if isinstance(exc, httpx.ProxyError):
+        return FetchError("proxy", f"proxy failed: {_describe(exc)}", url=shown)
+    if isinstance(exc, httpx.ConnectError):
+        if _has_cause(exc, ssl.SSLError):
+            return FetchError("tls", f"TLS failed: {_describe(exc)}", url=shown)
+        return FetchError("connect", f"cannot connect: {_describe(exc)}", url=shown)
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return FetchError("network", f"connection lost: {_describe(exc)}", url=shown)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        text = _describe(exc)
+        if "without sending a response" in text or "disconnected" in text.lower():
+            return FetchError("network", f"connection lost: {text}", url=shown)
+        if "complete message body" in text or "incomplete chunked read" in text:
+            return FetchError("truncated", f"body cut short: {text}", url=shown)
+        return FetchError("protocol", f"invalid HTTP answer: {text}", url=shown)
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return FetchError("bad_url", f"invalid URL: {_describe(exc)}", url=shown)
+    return FetchError("protocol", _describe(exc), url=shown)
+
+
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """(the URL without `user:pass@`, a Basic Authorization value or None)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None
+    if "@" not in parts.netloc:
+        return url, None
+    user = unquote(parts.username or "")
+    password = unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return redact_url(url), f"Basic {token}"
+
+
+class _Budget:
+    """The time left of a URL's deadline; only the time spent working counts."""
+
+    def __init__(self, total: float):
+        self.total = total
+        self.spent = 0.0
+
+    @property
+    def left(self) -> float:
+        return self.total - self.spent
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(max(self.left, 0.0)):
+                yield
+        finally:
+            self.spent += time.monotonic() - started
+
+
+class _Host:
+    def __init__(self, slots: int, delay: float):
+        self.slots = asyncio.Semaphore(slots)
+        self.lock = asyncio.Lock()
+        self.delay = delay
+        self.next_start = 0.0
+
+
+@dataclasses.dataclass
+class _Redirect:
+    location: str
+    status: int
+
+
+# ------------------------------------------------------------------- Fetcher
+
 class Fetcher:
     """One run's HTTP client with its politeness and safety rules."""
 
@@ -69,16 +408,26 @@ class Fetcher:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._global = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, _Host] = {}
+        self._robots = RobotsCache()
+        self._random = random.Random()
+        self.requests = 0   # HTTP requests sent (robots.txt, redirects and retries included)
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
+        transport = self._transport
+        if transport is None:
+            if s.proxy:
+                transport = httpx.AsyncHTTPTransport(proxy=s.proxy, trust_env=False)
+            else:
+                transport = _GuardedTransport(s)
         self._client = httpx.AsyncClient(
-            transport=self._transport,
-            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
-            headers={"User-Agent": s.user_agent},
+            transport=transport,
+            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout, pool=None),
+            headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             follow_redirects=False,
             trust_env=False,
-            proxy=s.proxy,
         )
         return self
 
@@ -86,71 +435,306 @@ class Fetcher:
         if self._client is not None:
             await self._client.aclose()
 
+    # ---------------------------------------------------------------- public
+
     async def fetch(
         self,
         url: str,
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        accept: tuple[str, ...] = HTML_TYPES,
+        accept: tuple[str, ...] | None = HTML_TYPES,
     ) -> Response:
-        async with self._global:
-            try:
-                return await asyncio.wait_for(
-                    self._fetch(url, etag, last_modified, accept), self.settings.deadline
-                )
-            except TimeoutError:
-                raise FetchError("timeout", f"no answer within {self.settings.deadline:g} s",
-                                 url=url) from None
-
-    async def _fetch(self, url, etag, last_modified, accept) -> Response:
-        assert self._client is not None
-        headers = {}
+        """GET `url` under every rule above. `accept=None` takes any media type."""
+        headers = {"Accept": ", ".join(accept) + ", */*;q=0.1" if accept else "*/*"}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        redirects: list[dict] = []
-        current = url
-        for _ in range(self.settings.max_redirects + 1):
+        return await self._with_retries(url, headers, accept, self.settings.max_bytes,
+                                        self.settings.max_redirects, robots=True)
+
+    # ------------------------------------------------------------- attempts
+
+    async def _with_retries(self, url: str, headers: dict[str, str],
+                            accept: tuple[str, ...] | None, max_bytes: int,
+                            max_redirects: int, robots: bool) -> Response:
+        s = self.settings
+        budget = _Budget(s.deadline)
+        shown = redact_url(url)
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: list[float] = []
             try:
-                async with self._client.stream("GET", current, headers=headers) as r:
-                    if r.is_redirect:
-                        target = urljoin(current, r.headers["location"])
-                        redirects.append({"url": target, "status": r.status_code})
-                        current = target
-                        continue
-                    if r.status_code in (404, 410):
-                        raise FetchError("http_status", f"HTTP {r.status_code}", url=url,
-                                         status=GONE, http_status=r.status_code)
-                    if r.status_code != 304 and r.status_code >= 400:
-                        raise FetchError("http_status", f"HTTP {r.status_code}", url=url,
-                                         http_status=r.status_code)
-                    media, charset = parse_content_type(r.headers.get("content-type"))
-                    if r.status_code != 304 and media not in accept:
-                        raise FetchError("unsupported", f"not HTML: {media}", url=url,
-                                         status=UNSUPPORTED, http_status=r.status_code)
-                    body = b""
-                    if r.status_code != 304:
-                        chunks, size = [], 0
-                        async for chunk in r.aiter_bytes():
-                            size += len(chunk)
-                            if size > self.settings.max_bytes:
-                                raise FetchError("too_large", "body over the size cap", url=url)
-                            chunks.append(chunk)
-                        body = b"".join(chunks)
-                    return Response(url=url, final_url=current, status_code=r.status_code,
-                                    headers={k.lower(): v for k, v in r.headers.items()},
-                                    body=body, content_type=media, charset=charset,
-                                    redirects=redirects)
-            except httpx.TimeoutException as exc:
-                raise FetchError("timeout", f"timed out: {exc}", url=url) from exc
-            except httpx.ConnectError as exc:
-                raise FetchError("connect", f"cannot connect: {exc}", url=url) from exc
-            except httpx.HTTPError as exc:
-                raise FetchError("protocol", str(exc) or type(exc).__name__, url=url) from exc
-        raise FetchError("too_many_redirects", "too many redirects", url=url,
-                         redirects=redirects)
+                resp = await self._follow(url, headers, accept, max_bytes, max_redirects,
+                                          robots, budget, retry_after)
+                resp.attempts = attempt
+                return resp
+            except FetchError as err:
+                err.url = shown
+                err.attempts = attempt
+                delay = self._retry_delay(err, attempt, retry_after)
+                if delay is None:
+                    raise
+                if delay > budget.left:
+                    err.message = _one_line(f"{err.message}; no time left for another try "
+                                            f"within the {s.deadline:g} s deadline")
+                    raise
+                log.info("%s: %s; attempt %d of %d in %.1f s", shown, err.message,
+                         attempt + 1, s.retries + 1, delay)
+                await asyncio.sleep(delay)
+                budget.spent += delay
+
+    def _retry_delay(self, err: FetchError, attempt: int, retry_after: list[float]
+                     ) -> float | None:
+        """Seconds to wait before the next attempt, or None when there is none."""
+        s = self.settings
+        transient = err.kind in RETRY_KINDS or (
+            err.kind == "http_status" and err.http_status in RETRY_STATUSES)
+        if not transient or attempt > s.retries:
+            return None
+        if retry_after:
+            if retry_after[0] > s.retry_after_cap:
+                err.message = _one_line(
+                    f"{err.message}; server asked to retry after {retry_after[0]:.0f} s, "
+                    f"over the retry_after_cap of {s.retry_after_cap:g} s")
+                return None
+            return retry_after[0]
+        base = s.backoff * 2 ** (attempt - 1)
+        return base / 2 + self._random.random() * base / 2
+
+    # ------------------------------------------------------------ redirects
+
+    def _check_url(self, url: str, shown: str, first: bool) -> str:
+        """The host to talk to; raises FetchError for a URL newsgrab must not request."""
+        kind = "bad_url" if first else "bad_redirect"
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            parts.port  # noqa: B018 (raises ValueError on a bad port)
+        except ValueError as exc:
+            raise FetchError(kind, _one_line(f"invalid URL {shown}: {exc}"), url=shown) from None
+        what = "URL" if first else "redirect to"
+        if parts.scheme not in ("http", "https"):
+            raise FetchError(kind, f"not an http(s) {what} {_one_line(shown)}", url=shown)
+        if not host:
+            raise FetchError(kind, f"no host in {what} {_one_line(shown)}", url=shown)
+        if not self.settings.allow_private_networks:
+            reason = None
+            if host == "localhost" or host.endswith(".localhost"):
+                reason = f"{host} is a loopback name"
+            else:
+                ip = netguard.parse_ip(host)
+                if ip is not None:
+                    reason = netguard.refusal(ip)
+            if reason is not None:
+                where = "" if first else f" redirect to {_one_line(shown)}"
+                raise FetchError("blocked", f"refused{where}: {reason} (allow_private_networks "
+                                 "is off)", url=shown, status=BLOCKED)
+        return host
+
+    async def _follow(self, url: str, headers: dict[str, str], accept: tuple[str, ...] | None,
+                      max_bytes: int, max_redirects: int, robots: bool, budget: _Budget,
+                      retry_after: list[float]) -> Response:
+        redirects: list[dict] = []
+        seen = {url}
+        current = url
+        while True:
+            shown = redact_url(current)
+            host = self._check_url(current, shown, first=not redirects)
+            try:
+                if robots and self.settings.obey_robots:
+                    await self._robots_check(current, shown)
+                async with self._slot(host):
+                    try:
+                        async with budget.running():
+                            answer = await self._exchange(current, shown, headers, accept,
+                                                          max_bytes, retry_after)
+                    except TimeoutError:
+                        raise FetchError("timeout", "no complete answer within the "
+                                         f"{self.settings.deadline:g} s deadline",
+                                         url=shown) from None
+                    finally:
+                        if retry_after and retry_after[0] <= self.settings.retry_after_cap:
+                            # the server asked for a pause: every URL of the host waits
+                            h = self._hosts[host]
+                            h.next_start = max(h.next_start, time.monotonic() + retry_after[0])
+            except FetchError as err:
+                err.redirects = redirects
+                raise
+            if isinstance(answer, Response):
+                answer.url = redact_url(url)
+                answer.redirects = redirects
+                return answer
+            target = urljoin(current, answer.location.strip())
+            target = target.split("#", 1)[0]
+            redirects.append({"url": redact_url(target), "status": answer.status})
+            if target in seen:
+                raise FetchError("too_many_redirects",
+                                 f"redirect loop back to {_one_line(redact_url(target))}",
+                                 url=shown, redirects=redirects)
+            if len(redirects) > max_redirects:
+                raise FetchError("too_many_redirects",
+                                 f"more than {max_redirects} redirects", url=shown,
+                                 redirects=redirects)
+            seen.add(target)
+            current = target
+
+    # ------------------------------------------------------------ politeness
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, host: str) -> AsyncIterator[None]:
+        """A per-host slot (started host_delay after the previous one), then a global one."""
+        h = self._hosts.get(host)
+        if h is None:
+            h = self._hosts[host] = _Host(self.settings.per_host_concurrency,
+                                          self.settings.host_delay)
+        async with h.slots:
+            async with h.lock:
+                wait = h.next_start - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                h.next_start = time.monotonic() + h.delay
+            async with self._global:
+                yield
+
+    async def _robots_check(self, url: str, shown: str) -> None:
+        rules = await self._robots.get(origin_of(url), self._load_robots)
+        rules.check(url, self.settings.user_agent, shown)
+
+    async def _load_robots(self, origin: str) -> Rules:
+        url = origin + "/robots.txt"
+        try:
+            resp = await self._with_retries(url, {"Accept": "text/plain, */*"}, None,
+                                            ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS,
+                                            robots=False)
+        except FetchError as err:
+            code = err.http_status
+            if code is not None and (code >= 500 or code == 429):
+                log.info("%s: HTTP %d; nothing fetched from %s in this run", url, code, origin)
+                return Rules(refuse_all=f"robots.txt answered HTTP {code}: nothing is "
+                                        "fetched from this site in this run")
+            if code is not None and 400 <= code < 500:
+                return Rules()
+            if err.kind in RETRY_KINDS or err.kind in ("dns", "tls", "blocked", "proxy"):
+                # the site is unreachable (or refused): its URLs fail the same way
+                raise
+            log.info("%s: unusable (%s); treating as absent", url, err.message)
+            return Rules()
+        if resp.not_modified:
+            return Rules()
+        rules = Rules.parse(resp.body.decode("utf-8", "replace"), self.settings.user_agent)
+        if rules.crawl_delay:
+            h = self._hosts.get(urlsplit(origin).hostname or "")
+            if h is not None:
+                h.delay = max(h.delay, min(rules.crawl_delay, self.settings.retry_after_cap))
+        return rules
+
+    # --------------------------------------------------------- one exchange
+
+    async def _exchange(self, url: str, shown: str, headers: dict[str, str],
+                        accept: tuple[str, ...] | None, max_bytes: int,
+                        retry_after: list[float]) -> Response | _Redirect:
+        """Send one GET and read its answer (the body only when it will be used)."""
+        assert self._client is not None, "use Fetcher as an async context manager"
+        self.requests += 1
+        started = time.monotonic()
+        plain, auth = _split_credentials(url)
+        if auth is not None:   # httpx (and its logs) never see the credentials
+            headers = headers | {"Authorization": auth}
+        try:
+            async with self._client.stream("GET", plain, headers=headers) as r:
+                answer = await self._answer(r, url, shown, headers, accept, max_bytes,
+                                            retry_after)
+        except FetchError as err:
+            log.info("GET %s: %s (%s)", shown, err.message, err.kind)
+            raise
+        except (httpx.HTTPError, _Refused, _Unresolvable) as exc:
+            err = _as_fetch_error(exc, shown, self.settings)
+            log.info("GET %s: %s (%s)", shown, err.message, err.kind)
+            raise err from None
+        took = time.monotonic() - started
+        if isinstance(answer, _Redirect):
+            log.info("GET %s: %d -> %s (%.2f s)", shown, answer.status,
+                     redact_url(answer.location), took)
+        else:
+            log.info("GET %s: %d %s, %d bytes (%.2f s)", shown, answer.status_code,
+                     answer.content_type or "-", len(answer.body), took)
+        return answer
+
+    async def _answer(self, r: httpx.Response, url: str, shown: str, headers: dict[str, str],
+                      accept: tuple[str, ...] | None, max_bytes: int,
+                      retry_after: list[float]) -> Response | _Redirect:
+        code = r.status_code
+        if code in REDIRECT_STATUSES:
+            location = r.headers.get("location")
+            if not location:
+                raise FetchError("protocol", f"HTTP {code} without a Location header",
+                                 url=shown, http_status=code)
+            return _Redirect(location, code)      # the body is never read
+        if code in (404, 410):
+            raise FetchError("http_status", f"HTTP {code}: page gone", url=shown,
+                             status=GONE, http_status=code)
+        if code in RETRY_STATUSES:
+            wait = parse_retry_after(r.headers.get("retry-after"))
+            if wait is not None:
+                retry_after.append(wait)
+            raise FetchError("http_status", f"HTTP {code}", url=shown, http_status=code)
+        conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+        lowered = {k.lower(): v for k, v in r.headers.items()}
+        if code == 304 and conditional:
+            return Response(url=url, final_url=shown, status_code=304, headers=lowered)
+        if code not in (200, 203):
+            raise FetchError("http_status", f"HTTP {code}", url=shown, http_status=code)
+        media, charset = parse_content_type(r.headers.get("content-type"))
+        if accept is not None and media is not None and media not in accept:
+            raise FetchError("unsupported", f"not HTML: {media}", url=shown,
+                             status=UNSUPPORTED, http_status=code)
+        body = await self._read_body(r, shown, max_bytes)
+        if accept is not None:
+            what = binary_kind(body)
+            if what is not None:
+                raise FetchError("unsupported", f"{what}, served as {media or 'no type'}",
+                                 url=shown, status=UNSUPPORTED, http_status=code)
+            if media is None:
+                if "text/html" in accept and looks_like_html(body):
+                    media = "text/html"
+                else:
+                    raise FetchError("unsupported", "no Content-Type and not HTML",
+                                     url=shown, status=UNSUPPORTED, http_status=code)
+        return Response(url=url, final_url=shown, status_code=code, headers=lowered, body=body,
+                        content_type=media, charset=charset)
+
+    async def _read_body(self, r: httpx.Response, shown: str, max_bytes: int) -> bytes:
+        codings = parse_codings(r.headers.get("content-encoding"))
+        if len(codings) > 1:
+            raise FetchError("encoding", f"stacked content codings ({', '.join(codings)}) "
+                             "are not accepted", url=shown, http_status=r.status_code)
+        coding = codings[0] if codings else None
+        length = r.headers.get("content-length", "").strip()
+        if length.isdigit() and int(length) > max_bytes:
+            raise FetchError("too_large", f"Content-Length {length} is over the size cap of "
+                             f"{max_bytes} bytes", url=shown, http_status=r.status_code)
+        try:
+            decoder = Decoder(coding, max_bytes)
+            chunks: list[bytes] = []
+            received = 0
+            async for chunk in r.aiter_raw():
+                received += len(chunk)
+                if received > max_bytes:
+                    raise TooLarge(max_bytes)
+                decoder.feed(chunk)          # counts the decoded size, keeps nothing
+                chunks.append(chunk)
+            decoder.finish()
+            return decode(chunks, coding, max_bytes)
+        except TooLarge:
+            what = f"{coding}-decoded body" if coding else "body"
+            raise FetchError("too_large", f"{what} over the size cap of {max_bytes} bytes",
+                             url=shown, http_status=r.status_code) from None
+        except DecodeError as exc:
+            raise FetchError("encoding", _one_line(str(exc)), url=shown,
+                             http_status=r.status_code) from None
 
 
 def host_of(url: str) -> str:

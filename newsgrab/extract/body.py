@@ -236,6 +236,7 @@ class _Stats:
     links: int = 0
     score: float = 0.0
     paras: int = 0
+    good: int = 0
 
 
 @dataclass(slots=True)
@@ -294,6 +295,8 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
         score = 1.0 + text.count(",") + text.count("、") + text.count("，") + min(n / 100, 3.0)
         if links > n / 2:
             return
+        for anc in open_blocks:
+            stats[id(anc)].good += n
         targets = open_blocks[-3:-1] if owner.name in _PARA else open_blocks[-2:]
         if len(targets) == 2:
             stats[id(targets[1])].score += score
@@ -364,19 +367,25 @@ def body_text(root, title: str | None = None) -> str:
     if best is None:
         return ""
     chosen = {id(best.tag)}
-    parent = best.tag.parent
-    if parent is not None and best.tag is not top:
-        threshold = max(10.0, best_score * 0.2)
+    # siblings of the best container and of its near ancestors that also hold
+    # article paragraphs (multi-section articles, text split around embeds)
+    node, total = best.tag, best.good
+    for _level in range(4):
+        parent = node.parent
+        if parent is None or node is top:
+            break
+        threshold = max(80, 0.15 * total)
         for sib in parent.children:
-            if not isinstance(sib, Tag) or sib is best.tag:
+            if not isinstance(sib, Tag) or sib is node:
                 continue
             st = stats.get(id(sib))
-            if st is None or not st.text:
+            if st is None or not st.good:
                 continue
             density = st.links / st.text
-            sib_score = (st.score + _weight(sib)) * (1.0 - density)
-            if sib_score >= threshold or (sib.name == "p" and st.text > 80 and density < 0.25):
+            if density < 0.3 and (st.good >= threshold or (sib.name == "p" and st.good > 80)):
                 chosen.add(id(sib))
+                total += st.good
+        node = parent
     title_key = _norm(title or "")
     out: list[str] = []
     for block in blocks:
