@@ -1,0 +1,389 @@
+"""Reading the collection back: sidecars across seeds and folders, filters,
+sorting, finding one source by URL, and word-level diffs between revisions.
+
+Data in, data out: nothing here prints or touches the network. `render.py`
+turns what this module returns into rich, text, Markdown or JSON output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from newsgrab.config import parse_duration
+from newsgrab.errors import ConfigError, ExitCode, NewsgrabError, StoreError
+from newsgrab.seeds import find_seed_files, normalize_url
+from newsgrab.store import SIDECAR_SUFFIX, parse_time, read_sidecar, sidecar_path
+
+STATUSES = ("ok", "error", "gone", "blocked", "unsupported", "pending")
+# --sort status: problems first, then what is waiting, then what is fine
+STATUS_ORDER = {"error": 0, "gone": 1, "blocked": 2, "unsupported": 3, "pending": 4, "ok": 5}
+SORT_KEYS = ("date", "site", "status")
+
+
+class SourceNotFoundError(NewsgrabError):
+    """No stored source has the URL asked for."""
+
+    exit_code = ExitCode.SOURCES_FAILED
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclasses.dataclass
+class Entry:
+    """One source as stored in one seed's sidecar."""
+
+    seed: Path        # the seed file (it may no longer exist)
+    sidecar: Path     # the sidecar file the source was read from
+    source: dict      # the source object, as stored
+
+    @property
+    def url(self) -> str:
+        return str(self.source.get("url") or "")
+
+    @property
+    def status(self) -> str:
+        return str(self.source.get("status") or "pending")
+
+    @property
+    def article(self) -> dict:
+        return _dict(self.source.get("article"))
+
+    @property
+    def fetch(self) -> dict:
+        return _dict(self.source.get("fetch"))
+
+    @property
+    def error(self) -> dict:
+        return _dict(self.source.get("error"))
+
+    @property
+    def title(self) -> str | None:
+        return _str(self.article.get("title"))
+
+    @property
+    def host(self) -> str:
+        try:
+            return (urlsplit(self.url).hostname or "").removeprefix("www.")
+        except ValueError:
+            return ""
+
+    @property
+    def site(self) -> str:
+        """The site's name as the page gives it, else the URL's host."""
+        return _str(self.article.get("site_name")) or self.host
+
+    @property
+    def published(self) -> datetime | None:
+        return parse_date(_str(self.article.get("published_at")))
+
+    @property
+    def checked(self) -> datetime | None:
+        return parse_time(_str(self.fetch.get("checked_at")))
+
+    @property
+    def words(self) -> int | None:
+        n = self.article.get("word_count")
+        if isinstance(n, int) and not isinstance(n, bool):
+            return n
+        text = _str(self.article.get("text"))
+        return len(text.split()) if text else None
+
+    def to_dict(self) -> dict:
+        """The stable JSON object for `show --format json|jsonl`: the stored source
+        with `seed` and `sidecar` (paths as found) in front."""
+        return {"seed": str(self.seed), "sidecar": str(self.sidecar)} | self.source
+
+
+@dataclasses.dataclass
+class Collection:
+    entries: list[Entry]
+    errors: list[StoreError]          # sidecars that could not be read
+    seeds: list[Path]                 # every seed found
+    unfetched: list[Path]             # seeds without a sidecar yet
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A page's date (`2026-11-25`, `2026-11-25T10:00:00+03:00`, ...) as aware UTC."""
+    if not value:
+        return None
+    dt = parse_time(value.strip())
+    if dt is None:
+        try:
+            dt = datetime.combine(date.fromisoformat(value.strip()[:10]), time(), UTC)
+        except ValueError:
+            return None
+    return dt.astimezone(UTC)
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """`--since`: a date (2026-11-01), a date and time, or an age (7d, 12h)."""
+    dt = parse_date(value)
+    if dt is not None:
+        return dt
+    try:
+        return now - timedelta(seconds=parse_duration(value, "--since"))
+    except ConfigError:
+        raise ConfigError(f"--since: expected a date such as 2026-11-01 or an age such "
+                          f"as 7d, got {value!r}") from None
+
+
+def _seed_and_sidecar(path: Path) -> tuple[Path, Path]:
+    if path.name.endswith(SIDECAR_SUFFIX):
+        stem = path.name[: -len(SIDECAR_SUFFIX)]
+        return path.with_name(stem), path
+    return path, sidecar_path(path)
+
+
+def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
+    """Every source stored next to the seeds under `paths` (files or folders).
+    A sidecar named directly (`notes/a.sources.json`) is read as is."""
+    seeds = find_seed_files(paths, globs)
+    out = Collection([], [], seeds, [])
+    seen: set[Path] = set()
+    for found in seeds:
+        seed, path = _seed_and_sidecar(found)
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            data = read_sidecar(path)
+        except StoreError as exc:
+            out.errors.append(exc)
+            continue
+        if data is None:
+            out.unfetched.append(seed)
+            continue
+        stored_name = _str(_dict(data.get("seed")).get("path"))
+        if path.name.endswith(SIDECAR_SUFFIX) and found == path and stored_name:
+            seed = path.with_name(Path(stored_name).name)
+        for src in data.get("sources") or []:
+            if isinstance(src, dict) and _str(src.get("url")):
+                out.entries.append(Entry(seed, path, src))
+    return out
+
+
+# ------------------------------------------------------------------ filters
+
+def filter_entries(
+    entries: Iterable[Entry],
+    *,
+    statuses: Iterable[str] = (),
+    site: str | None = None,
+    stale_after: float | None = None,
+    since: datetime | None = None,
+    now: datetime | None = None,
+) -> list[Entry]:
+    """Keep entries with one of `statuses`; whose site name or host contains `site`
+    (case-insensitive); not checked within `stale_after` seconds (never-checked
+    ones included); published at or after `since` (undated ones left out)."""
+    now = now or datetime.now(UTC)
+    wanted = set(statuses)
+    needle = site.casefold() if site else None
+    kept = []
+    for e in entries:
+        if wanted and e.status not in wanted:
+            continue
+        if needle and needle not in e.site.casefold() and needle not in e.host.casefold():
+            continue
+        if stale_after is not None:
+            checked = e.checked
+            if checked is not None and (now - checked).total_seconds() < stale_after:
+                continue
+        if since is not None:
+            published = e.published
+            if published is None or published < since:
+                continue
+        kept.append(e)
+    return kept
+
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+def sort_entries(entries: Iterable[Entry], key: str | None) -> list[Entry]:
+    """`date`: newest published first, undated last; `site`: by site name, then
+    newest first; `status`: problems first (error, gone, blocked, unsupported,
+    pending, ok). Ties keep the stored order (seed, then citation order)."""
+    entries = list(entries)
+    if key is None:
+        return entries
+    by_date = sorted(entries, key=lambda e: e.published or _OLDEST, reverse=True)
+    if key == "date":
+        return by_date
+    if key == "site":
+        return sorted(by_date, key=lambda e: e.site.casefold())
+    if key == "status":
+        return sorted(entries, key=lambda e: STATUS_ORDER.get(e.status, len(STATUS_ORDER)))
+    raise ValueError(f"unknown sort key {key!r}")
+
+
+def status_counts(entries: Iterable[Entry]) -> dict[str, int]:
+    """Counts per status, in STATUSES order (unknown statuses after, by name)."""
+    counts = Counter(e.status for e in entries)
+    order = [s for s in STATUSES if s in counts] + sorted(set(counts) - set(STATUSES))
+    return {s: counts[s] for s in order}
+
+
+# ------------------------------------------------------------------ by URL
+
+def _url_key(url: str) -> str:
+    return normalize_url(url) or url.strip()
+
+
+def find_url(entries: Iterable[Entry], url: str) -> list[Entry]:
+    """The entries whose URL, final URL or canonical URL is `url` (normalized)."""
+    key = _url_key(url)
+    found = []
+    for e in entries:
+        candidates = (e.url, _str(e.fetch.get("final_url")), _str(e.article.get("canonical_url")))
+        if any(c and _url_key(c) == key for c in candidates):
+            found.append(e)
+    return found
+
+
+def group_by_url(entries: Iterable[Entry]) -> list[tuple[Entry, list[Path]]]:
+    """One entry per URL (the most recently checked copy) with every seed citing it."""
+    groups: dict[str, list[Entry]] = {}
+    for e in entries:
+        groups.setdefault(e.url, []).append(e)
+    out = []
+    for copies in groups.values():
+        best = max(copies, key=lambda e: e.checked or _OLDEST)
+        out.append((best, [c.seed for c in copies]))
+    return out
+
+
+# ------------------------------------------------------------------ revisions
+
+@dataclasses.dataclass
+class Version:
+    fetched_at: str | None
+    content_sha256: str | None
+    title: str | None
+    text: str
+    current: bool
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    def to_dict(self) -> dict:
+        return {"fetched_at": self.fetched_at, "content_sha256": self.content_sha256,
+                "title": self.title, "text": self.text, "word_count": self.words,
+                "current": self.current}
+
+
+def versions(source: dict) -> list[Version]:
+    """The stored article first (if any), then its revisions, newest first."""
+    out = []
+    article = _dict(source.get("article"))
+    if _str(article.get("text")) is not None:
+        out.append(Version(_str(_dict(source.get("fetch")).get("fetched_at")),
+                           _str(article.get("content_sha256")), _str(article.get("title")),
+                           article["text"], True))
+    for rev in source.get("revisions") or []:
+        if isinstance(rev, dict):
+            out.append(Version(_str(rev.get("fetched_at")), _str(rev.get("content_sha256")),
+                               _str(rev.get("title")), _str(rev.get("text")) or "", False))
+    return out
+
+
+PARAGRAPH = "\n\n"  # the token that stands for a paragraph break in a word diff
+
+
+@dataclasses.dataclass
+class Fold:
+    """A run of unchanged paragraphs."""
+
+    paragraphs: int
+
+
+@dataclasses.dataclass
+class Change:
+    """Changed paragraphs as runs of words: ("=", words) unchanged, ("-", words)
+    removed, ("+", words) added. A PARAGRAPH token in a run is a paragraph break."""
+
+    runs: list[tuple[str, list[str]]]
+
+
+def paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+
+
+def _tokens(paras: list[str]) -> list[str]:
+    out: list[str] = []
+    for i, p in enumerate(paras):
+        if i:
+            out.append(PARAGRAPH)
+        out.extend(p.split())
+    return out
+
+
+def word_diff(old: str, new: str) -> list[Fold | Change]:
+    """What changed from `old` to `new`: unchanged paragraphs folded, changed ones
+    diffed word by word."""
+    a, b = paragraphs(old), paragraphs(new)
+    out: list[Fold | Change] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.append(Fold(i2 - i1))
+            continue
+        old_words, new_words = _tokens(a[i1:i2]), _tokens(b[j1:j2])
+        runs: list[tuple[str, list[str]]] = []
+        words = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+        for wtag, k1, k2, m1, m2 in words.get_opcodes():
+            if wtag == "equal":
+                runs.append(("=", old_words[k1:k2]))
+                continue
+            if k2 > k1:
+                runs.append(("-", old_words[k1:k2]))
+            if m2 > m1:
+                runs.append(("+", new_words[m1:m2]))
+        out.append(Change(runs))
+    return out
+
+
+def diff_counts(blocks: list[Fold | Change]) -> tuple[int, int]:
+    """(words added, words removed)."""
+    added = removed = 0
+    for block in blocks:
+        if isinstance(block, Change):
+            for tag, words in block.runs:
+                n = sum(1 for w in words if w != PARAGRAPH)
+                if tag == "+":
+                    added += n
+                elif tag == "-":
+                    removed += n
+    return added, removed
+
+
+@dataclasses.dataclass
+class Step:
+    """One version and what changed since the version before it (None: the oldest)."""
+
+    version: Version
+    previous: Version | None
+    blocks: list[Fold | Change] | None
+
+
+def history(source: dict) -> list[Step]:
+    """Every stored version, newest first, each diffed against the one before it."""
+    vs = versions(source)
+    steps = []
+    for i, v in enumerate(vs):
+        prev = vs[i + 1] if i + 1 < len(vs) else None
+        steps.append(Step(v, prev, word_diff(prev.text, v.text) if prev else None))
+    return steps
