@@ -248,8 +248,13 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
     final = entry.fetch.get("final_url")
     if final and final != entry.url:
         out.append(("Final URL", one_line(final)))
-    if entry.fetch.get("archived_from"):
-        out.append(("Archived copy", one_line(entry.fetch["archived_from"])))
+    archived = entry.fetch.get("archived_from")
+    if isinstance(archived, dict):
+        stamp = one_line(archived.get("timestamp"))
+        out.append(("Archived copy", one_line(archived.get("url")) +
+                    (f" (captured {stamp})" if stamp else "")))
+    elif archived:
+        out.append(("Archived copy", one_line(archived)))
     status = one_line(entry.status)
     checked = age(entry.checked, now)
     details = ["never checked" if entry.checked is None else

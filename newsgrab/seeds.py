@@ -267,8 +267,8 @@ _START = re.compile(
     r"|(?<![A-Za-z0-9+.\-/@:_%=])www\.(?=[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
     r"(?![A-Za-z0-9-]))",
     re.I)
-_RUN = re.compile(r"[^\s<>\"`\x00-\x1f\x7f]*")
-_TRAILING = set(".,;:!?'|")
+_RUN = re.compile(r"[^\s<>\"`|\x00-\x1f\x7f]*")
+_TRAILING = set(".,;:!?'")
 _WRAPPERS = set("*_~")
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _DELIMS = set("/=?&#-_+%~:,")

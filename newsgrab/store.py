@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -89,8 +90,13 @@ def _migrate_0_to_1(data: dict) -> dict:
         if fetch.get("checked_at") is None:
             fetch["checked_at"] = fetch.get("fetched_at")
         article = src.get("article")
-        if isinstance(article, dict) and "body" in article and "text" not in article:
-            article["text"] = article.pop("body")
+        if isinstance(article, dict):
+            if "body" in article and "text" not in article:
+                article["text"] = article.pop("body")
+            text = article.get("text") if isinstance(article.get("text"), str) else ""
+            article["text"] = text
+            article["word_count"] = len(text.split())
+            article["content_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
         src["fetch"] = fetch if fetch.get("fetched_at") or article else None
         src.setdefault("cited", [])
         src.setdefault("error", None)

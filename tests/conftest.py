@@ -51,3 +51,42 @@ def local_env(monkeypatch):
     monkeypatch.setenv("NEWSGRAB_ARCHIVE_FALLBACK", "false")
     monkeypatch.setenv("NEWSGRAB_RETRIES", "0")
     return os.environ
+
+
+_VALIDATOR: list = []  # the sidecar schema validator, built once
+
+
+def _sidecar_validator():
+    if not _VALIDATOR:
+        import json
+        from pathlib import Path
+
+        import jsonschema
+
+        schema = Path(__file__).parent.parent / "newsgrab" / "sidecar.schema.json"
+        _VALIDATOR.append(jsonschema.Draft202012Validator(
+            json.loads(schema.read_text(encoding="utf-8"))))
+    return _VALIDATOR[0]
+
+
+@pytest.fixture(autouse=True)
+def sidecars_match_schema(tmp_path):
+    """After each test, every sidecar under tmp_path that newsgrab wrote (schema 1 and a
+    `newsgrab ...` generator) must match newsgrab/sidecar.schema.json. Files tests
+    plant on purpose (not JSON, foreign, other schema versions) are skipped."""
+    import json
+
+    yield
+    for path in tmp_path.rglob("*.sources.json"):
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if not (isinstance(data, dict) and data.get("schema_version") == 1
+                and str(data.get("generator", "")).startswith("newsgrab")):
+            continue
+        errors = list(_sidecar_validator().iter_errors(data))
+        if errors:
+            where = "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                              for e in errors[:5])
+            pytest.fail(f"{path} does not match sidecar.schema.json: {where}")

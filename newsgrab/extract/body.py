@@ -41,14 +41,7 @@ _KILL_TAGS = (
     "textarea",
     "input",
     "label",
-    "nav",
-    "aside",
-    "footer",
-    "header",
-    "figure",
     "figcaption",
-    "dialog",
-    "menu",
     "link",
     "meta",
 )
@@ -63,7 +56,7 @@ _NEGATIVE = re.compile(
     r"modal|popup|pop-up|overlay|outbrain|taboola|paywall|disclaimer|"
     r"pagination|pager|toolbar|print|rating|skip|byline|dateline|meta|"
     r"teaser|teasers|more|listing|topics|series|carousel|slider|"
-    r"hidden|visually-?hidden|sr-only|screen-?reader\w*|tooltip|toc|"
+    r"visually-?hidden|sr-only|screen-?reader\w*|tooltip|toc|"
     r"feedback|survey|donate|donation|callout|cta|inline-?related)(?=$|[\s_-])",
     re.IGNORECASE,
 )
@@ -72,6 +65,8 @@ _POSITIVE = re.compile(
     r"prose|richtext|rich-text|blog|news)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+# structural tags that are boilerplate unless they wrap the article (broken markup does)
+_BOILER_TAGS = frozenset(["nav", "aside", "footer", "header", "figure", "dialog", "menu"])
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _DEPTH_LIMIT = re.compile(r"depth", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -127,22 +122,31 @@ def _class_id(el) -> str:
 def prune(root) -> None:
     """Remove what can never be article text, in place."""
     etree.strip_elements(root, *_KILL_TAGS, with_tail=False)
-    # the container holding most <p>: its ancestors are never pruned by name
-    counts: dict = {}
+    # containers holding the page's main runs of <p>: they and their ancestors are
+    # never pruned by name (broken markup can wrap a whole page in a <header>)
+    runs: dict = {}
     for p in root.iter("p"):
         parent = p.getparent()
         if parent is not None:
-            counts[parent] = counts.get(parent, 0) + 1
+            n = len(p.text or "") + sum(len(c.tail or "") + len(c.text or "") for c in p)
+            runs[parent] = runs.get(parent, 0) + n
     protected: set = set()
-    if counts:
-        node = max(counts, key=counts.__getitem__)
-        while node is not None:
-            protected.add(node)
-            node = node.getparent()
+    if runs:
+        top = max(runs.values())
+        for node, n in runs.items():
+            if n < 0.3 * top:
+                continue
+            while node is not None and node not in protected:
+                protected.add(node)
+                node = node.getparent()
     doomed = []
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
+            continue
+        if tag in _BOILER_TAGS:
+            if el not in protected:
+                doomed.append(el)
             continue
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
             if el not in protected:
