@@ -98,6 +98,7 @@ def _migrate_0_to_1(data: dict) -> dict:
             article["word_count"] = len(text.split())
             article["content_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
         src["fetch"] = fetch if fetch.get("fetched_at") or article else None
+        src.setdefault("article", None)
         src.setdefault("cited", [])
         src.setdefault("error", None)
         src.setdefault("revisions", [])
