@@ -358,7 +358,7 @@ def articles_markdown(sections: Sequence[tuple[str, Sequence[Block]]], full: boo
             title = md_escape(one_line(entry.title or entry.url))
             out += [f"## {title}", ""]
             for label, value in _meta(entry, now, seeds):
-                shown = md_url(value) if label in ("URL", "Final URL", "Archived copy") \
+                shown = md_url(value) if label in ("URL", "Final URL") \
                     else md_escape(value)
                 out.append(f"- **{label}:** {shown}")
             out.append("")
