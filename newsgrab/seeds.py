@@ -339,7 +339,7 @@ _IMAGE = re.compile(r"!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\([^)\n]*\)")
 _LABEL_LINE = re.compile(
     r"^\s*(?:[-*+•>]\s*)*[*_]{0,2}(?:related(?:\s+(?:article|articles|story|stories|link|"
     r"reading|coverage|content|news))?|see\s+also|read\s+(?:more|also)|more\s+on\s+this|"
-    r"further\s+reading)[*_]{0,2}\s*[:：\-–—]\s*(?P<title>.*?)\s*$",
+    r"further\s+reading)[*_]{0,2}\s*[:：][*_]{0,2}\s*(?P<title>.*?)\s*$",
     re.I)
 _WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset(re.findall(r"\w+", "a an and are as at be by for from has in is it its "
