@@ -194,16 +194,15 @@ def table_text(entries: Sequence[Entry], counts: dict[str, int], now: datetime) 
     return "\n".join(lines) + "\n"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
-_MD_LINE_START = re.compile(r"^(\s*)([-=]|\d+(?=[.)]))", re.M)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_MD_LINE_START = re.compile(r"^([ \t]*)(?:([-+=#])|(\d+)(?=[.)]))", re.M)
 
 
 def md_escape(text: object) -> str:
-    """Sanitized text with Markdown syntax escaped, so it reads as plain words."""
+    """Sanitized text with Markdown syntax escaped, so it reads as plain words:
+    inline markers anywhere, and list, heading and rule markers at a line start."""
     s = _MD_SPECIAL.sub(r"\\\1", sanitize(text))
-    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2)
-                              if not m.group(2).isdigit()
-                              else m.group(1) + m.group(2) + "\\", s)
+    return _MD_LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[1]}{m[3]}\\", s)
 
 
 def md_url(url: object) -> str:
