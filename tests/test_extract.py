@@ -1,0 +1,317 @@
+"""The article extractor, pinned on small pages written for these tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsgrab.extract import extract, extract_text
+from newsgrab.extract.dates import date_from_url, parse_date
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+SIDECAR_KEYS = {
+    "title",
+    "authors",
+    "published_at",
+    "modified_at",
+    "language",
+    "site_name",
+    "description",
+    "image",
+    "canonical_url",
+    "tags",
+    "free_access",
+    "text",
+    "word_count",
+    "content_sha256",
+    "extractor",
+}
+
+
+def page(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def article_page(head: str = "", byline: str = "", lang: str = "en") -> str:
+    paras = "".join(
+        f"<p>Paragraph {i} of the story, long enough to count as real article text, "
+        f"with a comma, and a full stop.</p>"
+        for i in range(1, 5)
+    )
+    return (
+        f'<html lang="{lang}"><head><meta charset="utf-8"><title>A Story</title>{head}</head>'
+        f"<body><article><h1>A Story</h1>{byline}<div class='body'>{paras}</div></article>"
+        "</body></html>"
+    )
+
+
+# ------------------------------------------------------------------ JSON-LD
+
+
+def test_json_ld_body_and_metadata():
+    a = extract(page("jsonld.html"), url="https://courier.example/x?utm_source=feed")
+    assert a.title == "Harbour Bridge Reopens After Repairs"
+    assert a.authors == ["Mira Okafor", "Tom Lind"]
+    assert a.published_at == "2026-11-03T08:15:00+01:00"
+    assert a.modified_at == "2026-11-04T10:00:00+01:00"
+    assert a.site_name == "Coastal Courier"
+    assert a.language == "en-GB"
+    assert a.canonical_url == "https://courier.example/news/2026/11/bridge-reopens"
+    assert a.image == "https://courier.example/img/bridge.jpg"
+    assert a.tags == ["transport", "harbour"]
+    assert a.free_access is False
+    assert a.description == "The bridge carries traffic again."
+    # the DOM only holds a teaser: the JSON-LD body is the better text
+    assert a.text.startswith("The harbour bridge reopened on Tuesday after eight months")
+    assert "tolls will rise next year." in a.text
+    assert "Subscribe" not in a.text
+    assert a.text.count("\n\n") == 2
+
+
+def test_dom_body_preferred_when_json_ld_body_is_a_teaser():
+    ld = '{"@type": "NewsArticle", "headline": "A Story", "articleBody": "Paragraph 1 only."}'
+    a = extract(article_page(f'<script type="application/ld+json">{ld}</script>'))
+    assert "Paragraph 4 of the story" in a.text
+
+
+def test_to_dict_has_exactly_the_sidecar_keys():
+    d = extract(page("jsonld.html")).to_dict()
+    assert set(d) == SIDECAR_KEYS
+    json.dumps(d)
+
+
+# ------------------------------------------------------------------ boilerplate
+
+
+def test_comments_related_captions_and_boxes_removed():
+    a = extract(page("boilerplate.html"), url="https://riverside.example/news/library")
+    text = a.text
+    for kept in (
+        "The town council voted seven to two",
+        "Funding questions",
+        "A maker space with printers",
+        "cheapest university",
+        "Construction is expected to start",
+    ):
+        assert kept in text
+    assert (
+        text.index("seven to two")
+        < text.index("Funding questions")
+        < text.index("Construction is expected")
+    )
+    for gone in (
+        "artist's impression",  # caption
+        "City Archive",  # credit
+        "Share on",
+        "cookies",
+        "newsletter",
+        "Ana Ruiz covers",  # author bio
+        "Council budget passes",  # related
+        "Flood warning",  # most read
+        "Finally! This town",  # comments
+        "3 comments",
+        "All rights reserved",
+        "By Ana Ruiz",  # byline is metadata, not body
+        "Town Council Approves New Library",  # headline is not body
+    ):
+        assert gone not in text, gone
+    assert a.title == "Town Council Approves New Library"
+    assert a.authors == ["Ana Ruiz"]
+    assert a.site_name == "Riverside Daily"
+
+
+def test_page_without_article_gives_empty_text():
+    a = extract(page("noarticle.html"), url="https://shop.example/")
+    assert a.text == ""
+    assert a.word_count == 0
+
+
+def test_empty_and_garbage_input():
+    assert extract(b"").text == ""
+    assert extract("   ").text == ""
+    assert extract(b"\x00\x01\x02 not html at all").text == ""
+
+
+# ------------------------------------------------------------------ bylines
+
+
+@pytest.mark.parametrize(
+    ("head", "byline", "expected"),
+    [
+        ("", '<p class="byline">By Jane Doe</p>', ["Jane Doe"]),
+        (
+            "",
+            '<div class="author">By JANE DOE and John Roe | Nov. 3, 2026</div>',
+            ["Jane Doe", "John Roe"],
+        ),
+        ('<meta name="author" content="Jane Doe, Lee Chan">', "", ["Jane Doe", "Lee Chan"]),
+        ("", '<span class="byline">Written by Jane Doe · Email the author</span>', ["Jane Doe"]),
+        ("", '<a rel="author" href="/staff/jd">Jane Doe</a>', ["Jane Doe"]),
+        (
+            '<script type="application/ld+json">{"@type": "Article", "author": '
+            '{"@type": "Person", "name": "By Jane Doe"}, "publisher": '
+            '{"@type": "Organization", "name": "Daily"}}</script>',
+            "",
+            ["Jane Doe"],
+        ),
+        (
+            '<meta property="og:site_name" content="Daily Planet">',
+            '<p class="byline">By Jane Doe, Daily Planet</p>',
+            ["Jane Doe"],
+        ),
+    ],
+)
+def test_bylines(head, byline, expected):
+    a = extract(article_page(head, byline))
+    assert a.authors == expected
+    assert "Jane Doe" not in a.text
+
+
+# ------------------------------------------------------------------ dates
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-03T08:15:00+01:00", "2026-11-03T08:15:00+01:00"),
+        ("2026-11-03T08:15:00.123Z", "2026-11-03T08:15:00Z"),
+        ("2026-11-03", "2026-11-03"),
+        ("2026-11-03 08:15:00+0530", "2026-11-03T08:15:00+05:30"),
+        ("Tue, 03 Nov 2026 08:15:00 +0100", "2026-11-03T08:15:00+01:00"),
+        ("Tue, 3 Nov 2026 08:15:00 -0500", "2026-11-03T08:15:00-05:00"),
+        ("Nov. 3, 2026", "2026-11-03"),
+        ("November 3rd, 2026 at 4:05 pm", "2026-11-03T16:05:00"),
+        ("3 November 2026", "2026-11-03"),
+        ("3. November 2026", "2026-11-03"),
+        ("03.11.2026", "2026-11-03"),
+        ("yesterday", None),
+        ("2026-13-45", None),
+        ("", None),
+    ],
+)
+def test_parse_date(value, expected):
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "byline", "published"),
+    [
+        (
+            '<meta property="article:published_time" content="2026-11-03T08:15:00+09:00">',
+            "",
+            "2026-11-03T08:15:00+09:00",
+        ),
+        (
+            '<meta name="pubdate" content="Tue, 03 Nov 2026 08:15:00 +0100">',
+            "",
+            "2026-11-03T08:15:00+01:00",
+        ),
+        ("", "<time>Nov. 3, 2026</time>", "2026-11-03"),
+        (
+            "",
+            '<time datetime="2026-11-03T08:15:00-05:00">Tuesday</time>',
+            "2026-11-03T08:15:00-05:00",
+        ),
+    ],
+)
+def test_published_date_sources(head, byline, published):
+    assert extract(article_page(head, byline)).published_at == published
+
+
+def test_modified_date_is_never_the_published_one():
+    head = '<meta property="article:modified_time" content="2026-11-05T10:00:00Z">'
+    a = extract(article_page(head))
+    assert a.modified_at == "2026-11-05T10:00:00Z"
+    assert a.published_at is None
+    byline = '<time class="updated" datetime="2026-11-05">Updated Nov. 5, 2026</time>'
+    assert extract(article_page("", byline)).published_at is None
+
+
+def test_date_never_taken_from_script_or_comment():
+    head = '<script>var published = "2026-11-03T08:15:00Z";</script><!-- 2026-11-03 -->'
+    assert extract(article_page(head)).published_at is None
+
+
+def test_date_from_url():
+    assert date_from_url("https://x.example/2026/11/03/story") == "2026-11-03"
+    assert date_from_url("https://x.example/news/20261103-story") == "2026-11-03"
+    assert date_from_url("https://x.example/news/story-42") is None
+    a = extract(article_page(), url="https://x.example/2026/11/03/a-story.html")
+    assert a.published_at == "2026-11-03"
+
+
+# ------------------------------------------------------------------ decoding
+
+
+def test_windows_1252_declared_only_in_meta():
+    a = extract(page("windows-1252.html"))
+    assert a.encoding == "cp1252"
+    assert "crème brûlée" in a.text
+    assert "“finally”" in a.text and "5€" in a.text
+    assert a.title == "Café culture returns to the old town"
+    assert "Ã" not in a.text
+
+
+def test_shift_jis_declared_only_in_meta():
+    a = extract(page("shift-jis.html"))
+    assert a.encoding in ("cp932", "shift_jis")
+    assert a.title == "桜の開花が早まる"
+    assert a.text.startswith("今年は暖かい冬の影響で")
+    assert a.language == "ja"
+
+
+def test_header_charset_wins_and_str_input_is_used_as_is():
+    raw = page("windows-1252.html")
+    assert "crème" in extract(raw, content_type="text/html; charset=windows-1252").text
+    assert "crème" in extract(raw.decode("cp1252")).text
+
+
+def test_undeclared_non_utf8_is_detected():
+    text = "Ein schöner Tag für die Bürger, sagte der Bürgermeister, und alle waren glücklich."
+    html = f"<html><body><article><p>{text}</p><p>{text}</p></article></body></html>"
+    a = extract(html.encode("cp1252"))
+    assert "schöner Tag für die Bürger" in a.text
+
+
+# ------------------------------------------------------------------ robustness
+
+
+def test_100k_deep_nesting_does_not_recurse():
+    depth = 100_000
+    html = (
+        "<html><body><p>The opening paragraph of a pathological page, long enough to count.</p>"
+        + "<div>" * depth
+        + "deep text"
+        + "</div>" * depth
+        + "<p>The closing paragraph of the pathological page, also long enough to count.</p>"
+        + "</body></html>"
+    )
+    a = extract(html.encode())
+    assert "opening paragraph" in a.text
+    assert "closing paragraph" in a.text
+
+
+def test_text_is_normalized():
+    html = (
+        "<html><body><article><p>Cafe\u0301   with\n\n  spaces,\u00a0and a long sentence "
+        "that makes this paragraph count as article text.</p></article></body></html>"
+    )
+    text = extract_text(html)
+    assert text.startswith("Café with spaces, and a long")
+    assert "  " not in text
+
+
+def test_extract_text_matches_extract():
+    raw = page("boilerplate.html")
+    assert extract_text(raw) == extract(raw).text
+
+
+# ------------------------------------------------------------------ regression
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.html")))
+def test_regression_exact_text(name):
+    expected = (FIXTURES / f"{name}.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert extract(page(f"{name}.html"), url=f"https://example.org/{name}").text == expected
