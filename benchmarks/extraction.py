@@ -1,0 +1,242 @@
+"""Benchmark newsgrab's article extractor against trafilatura and readability-lxml.
+
+Usage:
+    python benchmarks/extraction.py DATA_DIR [--tools newsgrab,trafilatura,readability]
+
+DATA_DIR is a folder in either layout of the extraction development set:
+
+* ``ground-truth.json`` (``{id: {url, articleBody}}``) with ``html/<id>.html[.gz]``:
+  scored with 4-gram token shingles; per page, the multiset overlap of predicted and
+  true shingles gives length-normalised TP/FP/FN; precision and recall are averaged
+  over pages (an empty prediction counts against recall only) and F1 is taken from
+  the two means.
+* ``evaldata.json`` (``{url: {file, with, without}}``) with ``html/<file>.gz``:
+  whitespace-collapsed snippets that must (``with``) or must not (``without``) occur
+  in the output, counted over all pages.
+
+Each tool runs in its own child process (the same interpreter), so its peak memory
+(peak RSS) is its own; only the extractor call is timed. Reference tools are
+benchmark-only dependencies: install them next to newsgrab, never as its dependencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import gzip
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+TOOLS = ("newsgrab", "trafilatura", "readability")
+
+# ------------------------------------------------------------------ data
+
+
+def load(data: Path) -> tuple[str, list[tuple[str, str | None, Path]], dict]:
+    """(kind, [(page id, url, html path)], truth by page id)."""
+    gt = data / "ground-truth.json"
+    if gt.is_file():
+        truth_raw = json.loads(gt.read_text(encoding="utf-8"))
+        pages = []
+        for pid in sorted(truth_raw):
+            path = _first(
+                data, [f"html/{pid}.html.gz", f"html/{pid}.html", f"html_plain/{pid}.html"]
+            )
+            pages.append((pid, truth_raw[pid].get("url"), path))
+        return "shingles", pages, {k: v.get("articleBody") or "" for k, v in truth_raw.items()}
+    ev = data / "evaldata.json"
+    if ev.is_file():
+        truth_raw = json.loads(ev.read_text(encoding="utf-8"))
+        pages = []
+        for url in sorted(truth_raw):
+            name = truth_raw[url]["file"]
+            path = _first(
+                data, [f"html/{name}.gz", f"html/{name}", f"cache/{name}", f"eval/{name}"]
+            )
+            pages.append((url, url, path))
+        return "snippets", pages, truth_raw
+    raise SystemExit(f"{data}: no ground-truth.json or evaldata.json")
+
+
+def _first(base: Path, names: list[str]) -> Path:
+    for name in names:
+        if (base / name).is_file():
+            return base / name
+    raise SystemExit(f"{base}: none of {names}")
+
+
+def read_html(path: Path) -> str:
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[3:].decode("utf-8", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", raw[:8192], re.IGNORECASE)
+    if m:
+        try:
+            return raw.decode(m.group(1).decode("ascii"), errors="replace")
+        except LookupError:
+            pass
+    return raw.decode("cp1252", errors="replace")
+
+
+# ------------------------------------------------------------------ scoring
+
+_TOKEN = re.compile(r"\w+")
+
+
+def shingles(text: str, n: int = 4) -> Counter:
+    words = _TOKEN.findall(text or "")
+    if len(words) < n:
+        return Counter([tuple(words)]) if words else Counter()
+    return Counter(zip(*(words[i:] for i in range(n)), strict=False))
+
+
+def score_shingles(truth: dict, preds: dict) -> dict:
+    precisions, recalls = [], []
+    for pid, gold in truth.items():
+        g, p = shingles(gold), shingles(preds.get(pid) or "")
+        tp = sum((g & p).values())
+        fp = sum(p.values()) - tp
+        fn = sum(g.values()) - tp
+        if fp == 0 and fn == 0:
+            precisions.append(1.0)
+            recalls.append(1.0)
+            continue
+        if tp + fp:
+            precisions.append(tp / (tp + fp))
+        if tp + fn:
+            recalls.append(tp / (tp + fn))
+    prec = sum(precisions) / len(precisions) if precisions else 0.0
+    rec = sum(recalls) / len(recalls) if recalls else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"precision": prec, "recall": rec, "f1": f1}
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def score_snippets(truth: dict, preds: dict) -> dict:
+    tp = fp = fn = 0
+    for pid, item in truth.items():
+        out = _squash(preds.get(pid) or "")
+        found = sum(1 for s in item["with"] if _squash(s) in out)
+        tp += found
+        fn += len(item["with"]) - found
+        fp += sum(1 for s in item["without"] if _squash(s) in out)
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return {"precision": prec, "recall": rec, "f1": f1}
+
+
+# ------------------------------------------------------------------ tools
+
+
+def make_tool(name: str):
+    if name == "newsgrab":
+        from newsgrab.extract import extract_text
+
+        return lambda html, url: extract_text(html, url=url)
+    if name == "trafilatura":
+        import trafilatura
+
+        return lambda html, url: trafilatura.extract(html, include_comments=False) or ""
+    if name == "readability":
+        import lxml.html
+        from readability import Document
+
+        def run(html: str, url: str | None) -> str:
+            summary = Document(html).summary(html_partial=True)
+            if not summary.strip():
+                return ""
+            return lxml.html.fromstring(summary).text_content()
+
+        return run
+    raise SystemExit(f"unknown tool {name}")
+
+
+def available(name: str) -> bool:
+    module = {"newsgrab": "newsgrab.extract", "readability": "readability"}.get(name, name)
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def worker(name: str, data: Path) -> None:
+    """Child process: run one tool over the set, print JSON results on stdout."""
+    _kind, pages, _truth = load(data)
+    fn = make_tool(name)
+    fn("<html><body><p>warm up</p></body></html>", None)
+    preds, elapsed, errors = {}, 0.0, 0
+    for pid, url, path in pages:
+        html = read_html(path)
+        start = time.perf_counter()
+        try:
+            out = fn(html, url)
+        except Exception:  # a crash scores as an empty output
+            out, errors = "", errors + 1
+        elapsed += time.perf_counter() - start
+        preds[pid] = out or ""
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    json.dump(
+        {"preds": preds, "seconds": elapsed, "errors": errors, "peak_mb": peak_kb / 1024},
+        sys.stdout,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("data", type=Path, help="folder with ground-truth.json or evaldata.json")
+    ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated (default: all)")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.data)
+        return 0
+    kind, pages, truth = load(args.data)
+    scorer = score_shingles if kind == "shingles" else score_snippets
+    print(f"{args.data}: {len(pages)} pages, {kind} scoring")
+    head = ("F1", "P", "R", "empty", "errors")
+    print(f"{'tool':<14}" + "".join(f"{h:>7}" for h in head) + f"{'pages/s':>9}{'peak MB':>9}")
+    for name in args.tools.split(","):
+        name = name.strip()
+        if not available(name):
+            print(f"{name:<14} not installed, skipped")
+            continue
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        proc = subprocess.run(
+            [sys.executable, __file__, str(args.data), "--worker", name],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if proc.returncode:
+            print(f"{name:<14} failed: {proc.stderr.strip().splitlines()[-1:]}")
+            continue
+        res = json.loads(proc.stdout)
+        m = scorer(truth, res["preds"])
+        empty = sum(1 for v in res["preds"].values() if not v.strip())
+        speed = len(pages) / res["seconds"] if res["seconds"] else 0.0
+        print(
+            f"{name:<14}{m['f1']:7.3f}{m['precision']:7.3f}{m['recall']:7.3f}"
+            f"{empty:7d}{res['errors']:7d}{speed:9.1f}{res['peak_mb']:9.0f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
