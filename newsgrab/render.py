@@ -187,8 +187,7 @@ def table_text(entries: Sequence[Entry], counts: dict[str, int], now: datetime) 
     for r in [{c: c.upper() for c in TABLE_COLUMNS}, *rows]:
         cells = []
         for c in TABLE_COLUMNS[:-1]:
-            cell = _fit(r[c], widths[c])
-            cells.append(cell.rjust(widths[c]) if c == "words" else cell)
+            cells.append(r[c].rjust(widths[c]) if c == "words" else _fit(r[c], widths[c]))
         lines.append("  ".join(cells + [r["title"]]).rstrip())
     lines.append(counts_line(counts))
     return "\n".join(lines) + "\n"
