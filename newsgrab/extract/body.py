@@ -230,6 +230,7 @@ _BOILER_LINE = re.compile(
     r"follow us|tags?|topics?|image|photo|getty images|reuters|ap photo)\b.{0,60}$",
     re.IGNORECASE,
 )
+_SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
@@ -373,22 +374,36 @@ def body_text(root, title: str | None = None) -> str:
     chosen = {id(best.tag)}
     # siblings of the best container and of its near ancestors that also hold
     # article paragraphs (multi-section articles, text split around embeds)
-    node, total = best.tag, best.good
-    for _level in range(4):
+    node, base = best.tag, best.good
+    for level in range(4):
         parent = node.parent
         if parent is None or node is top:
             break
-        threshold = max(80, 0.15 * total)
-        for sib in parent.children:
-            if not isinstance(sib, Tag) or sib is node:
-                continue
+        signature = (node.name, tuple(node.get("class") or ()))
+        kids = [k for k in parent.children if isinstance(k, Tag)]
+        picked = [k is node for k in kids]
+        small = [False] * len(kids)
+        for i, sib in enumerate(kids):
             st = stats.get(id(sib))
-            if st is None or not st.good:
+            if sib is node or st is None or not st.text:
                 continue
             density = st.links / st.text
-            if density < 0.3 and (st.good >= threshold or (sib.name == "p" and st.good > 80)):
+            if signature[1] and (sib.name, tuple(sib.get("class") or ())) == signature:
+                if st.good >= max(80, 0.1 * base) and density < 0.3:
+                    picked[i] = True
+                elif density < 0.3 and st.text < 200:
+                    small[i] = True  # e.g. the sub-heading of one section
+            elif level == 0:
+                picked[i] = density < 0.2 and (
+                    st.good >= max(200, 0.3 * base) or (sib.name == "p" and st.good > 80)
+                )
+            else:
+                picked[i] = density < 0.2 and st.good >= max(300, 0.6 * base)
+        first = picked.index(True)
+        last = len(picked) - 1 - picked[::-1].index(True)
+        for i, sib in enumerate(kids):
+            if sib is not node and (picked[i] or (small[i] and first < i < last)):
                 chosen.add(id(sib))
-                total += st.good
         node = parent
     title_key = _norm(title or "")
     out: list[str] = []
@@ -417,4 +432,7 @@ def body_text(root, title: str | None = None) -> str:
         if block.kind in _HEADINGS and title_key and _norm(block.text) == title_key:
             continue
         out.append(block.text)
+    # trailing scraps after the last sentence ("Top video", "Join the conversation")
+    while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
+        out.pop()
     return "\n\n".join(out)

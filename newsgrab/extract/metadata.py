@@ -536,7 +536,7 @@ def _dom_bylines(root) -> list[str]:
         cls = (el.get("class") or "") + " " + (el.get("id") or "")
         if _BYLINE_HINT.search(cls) and not re.search(r"bio|box|avatar|img|image", cls, re.I):
             text = clean("".join(el.itertext()))
-            if 2 < len(text) < 100:
+            if 2 < len(text) < 100 and not re.search(r"[{}=;<>]", text):
                 out.append(text)
                 break
     return out
