@@ -296,14 +296,18 @@ def _cut(candidate: str) -> str:
 
 
 def _trim(url: str, before: str) -> str:
-    while url:
-        last = url[-1]
-        unbalanced = last in _CLOSERS and url.count(_CLOSERS[last]) < url.count(last)
+    counts = {ch: url.count(ch) for ch in "()[]{}"}
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        unbalanced = last in _CLOSERS and counts[_CLOSERS[last]] < counts[last]
         if last in _TRAILING or (last in _WRAPPERS and last == before) or unbalanced:
-            url = url[:-1]
+            end -= 1
+            if last in counts:
+                counts[last] -= 1
         else:
             break
-    return url
+    return url[:end]
 
 
 def _prose_urls(text: str, markdown: bool = True) -> list[tuple[int, str]]:
@@ -346,11 +350,17 @@ _STOPWORDS = frozenset(re.findall(r"\w+", "a an and are as at be by for from has
                                               "of on or that the to was were will with"))
 
 
+MAX_LABEL = 300  # characters; longer labels are cut with an ellipsis
+
+
 def _clean_label(text: str | None) -> str | None:
     if not text:
         return None
     text = _IMAGE.sub(lambda m: m.group(1), text)
+    text = re.sub(r"\*\*|`", "", text)
     text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > MAX_LABEL:
+        text = text[:MAX_LABEL - 1].rstrip() + "\u2026"
     for pair in ("**", "__", "*", "_", "`", '"', "'", "\u201c\u201d", "\u2018\u2019",
                  "\u00ab\u00bb"):
         opener, closer = (pair[0], pair[1]) if len(pair) == 2 and pair[0] != pair[1] else (
@@ -570,14 +580,15 @@ def find_citations(text: str, html: bool = False) -> list[Citation]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     hits = _html_hits(text) if html else _markdown_hits(text.split("\n"))
     seen: dict[str, Citation] = {}
+    places: dict[tuple[str, int], Place] = {}
     for h in hits:
-        cited = seen.get(h.url)
-        if cited is None:
-            seen[h.url] = Citation(h.url, [Place(h.line, h.label)])
+        same = places.get((h.url, h.line))
+        if same is not None:  # cited twice on one line: one place
+            same.label = same.label or h.label
             continue
-        same = next((p for p in cited.places if p.line == h.line), None)
-        if same is None:
-            cited.places.append(Place(h.line, h.label))
-        elif same.label is None:
-            same.label = h.label
+        place = places[h.url, h.line] = Place(h.line, h.label)
+        if h.url in seen:
+            seen[h.url].places.append(place)
+        else:
+            seen[h.url] = Citation(h.url, [place])
     return list(seen.values())
