@@ -320,8 +320,8 @@ def _prose_urls(text: str, markdown: bool = True) -> list[tuple[int, str]]:
             return hits
         start = m.start()
         run = _RUN.match(text, start).group(0)
-        if markdown:  # Markdown escapes: https://x.org/a\_b
-            run = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", run)
+        if markdown:  # Markdown escapes (https://x.org/a\_b), &amp; copied from HTML
+            run = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", run).replace("&amp;", "&")
         before = text[start - 1] if start else ""
         url = _trim(_cut(run), before)
         if url.lower().startswith("www."):
@@ -410,7 +410,7 @@ def _markdown_hits(lines: list[str]) -> list[_Hit]:
             if m.group(1):  # an image
                 continue
             dest = m.group(3) if m.group(3) is not None else m.group(4)
-            dest = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", dest)
+            dest = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", dest).replace("&amp;", "&")
             url = normalize_url(dest)
             if url:
                 label = _clean_label(m.group(2)) or _clean_label(_unquote_title(m.group(5)))
