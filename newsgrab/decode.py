@@ -23,7 +23,8 @@ from collections.abc import Iterable, Iterator
 
 import brotli
 
-STEP = 64 * 1024
+STEP = 16 * 1024      # decoded bytes per step
+IN_STEP = 4 * 1024    # compressed bytes per step
 CODINGS = ("gzip", "x-gzip", "deflate", "br", "identity")
 
 
@@ -72,15 +73,21 @@ class _Zlib:
             self._start(data)
         obj = self._obj
         assert obj is not None
-        while not obj.eof:
-            try:
-                out = obj.decompress(data, STEP)
-            except zlib.error as exc:
-                raise DecodeError(f"invalid {self._coding} data: {exc}") from None
-            data = obj.unconsumed_tail
-            if out:
-                yield out
-            if not data and len(out) < STEP:
+        view = memoryview(data)
+        # small input slices keep unconsumed_tail (a copy) small
+        for start in range(0, len(view), IN_STEP):
+            piece: bytes | memoryview = view[start:start + IN_STEP]
+            while not obj.eof:
+                try:
+                    out = obj.decompress(piece, STEP)
+                except zlib.error as exc:
+                    raise DecodeError(f"invalid {self._coding} data: {exc}") from None
+                piece = obj.unconsumed_tail
+                if out:
+                    yield out
+                if not piece and len(out) < STEP:
+                    break
+            if obj.eof:
                 break
 
     def finish(self) -> Iterator[bytes]:
@@ -104,15 +111,17 @@ class _Brotli:
 
     def steps(self, data: bytes) -> Iterator[bytes]:
         obj = self._obj
+        view = memoryview(data)
         try:
-            out = obj.process(data, output_buffer_limit=STEP)
-            if out:
-                yield out
-            while not obj.can_accept_more_data():
-                out = obj.process(b"", output_buffer_limit=STEP)
-                if not out:
-                    break
-                yield out
+            for start in range(0, max(len(view), 1), IN_STEP):
+                out = obj.process(view[start:start + IN_STEP], output_buffer_limit=STEP)
+                # drain with empty input until it needs more: output may be pending
+                # even when can_accept_more_data() is already true
+                while out:
+                    yield out
+                    if obj.is_finished():
+                        break
+                    out = obj.process(b"", output_buffer_limit=STEP)
         except brotli.error as exc:
             raise DecodeError(f"invalid brotli data: {exc}") from None
 

@@ -31,6 +31,7 @@ import dataclasses
 import email.utils
 import http.cookiejar
 import logging
+import os
 import random
 import socket
 import ssl
@@ -234,7 +235,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 continue
             except httpcore.ConnectError as exc:
                 cause = _os_error(exc)
-                why = (cause.strerror or str(cause)) if cause else _describe(exc)
+                why = (os.strerror(cause.errno) if cause.errno else str(cause)) if cause \
+                    else _describe(exc)
                 last = httpcore.ConnectError(f"{ip} port {port}: {why.lower()}")
                 continue
             peer = stream.get_extra_info("server_addr")
@@ -542,8 +544,8 @@ class Fetcher:
         current = url
         while True:
             shown = redact_url(current)
-            host = self._check_url(current, shown, first=not redirects)
             try:
+                host = self._check_url(current, shown, first=not redirects)
                 if robots and self.settings.obey_robots:
                     await self._robots_check(current, shown)
                 async with self._slot(host):

@@ -32,6 +32,8 @@ import contextlib
 import dataclasses
 import functools
 import gzip
+import socket
+import struct
 import threading
 import time
 import zlib
@@ -156,6 +158,8 @@ def reset(body: bytes, claimed: int) -> Handler:
                                      "Content-Length": str(claimed)}))
         await w.drain()
         await asyncio.sleep(0.05)
+        sock = w.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         w.transport.abort()
     return handler
 
