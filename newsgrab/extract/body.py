@@ -55,7 +55,7 @@ _NEGATIVE = re.compile(
     r"author-?(?:bio|box|info|card)|bio|about-?(?:the-)?author|caption|credits?|"
     r"modal|popup|pop-up|overlay|outbrain|taboola|paywall|disclaimer|"
     r"pagination|pager|toolbar|print|rating|skip|byline|dateline|meta|"
-    r"teaser|teasers|more|listing|topics|series|carousel|slider|"
+    r"more|listing|topics|series|carousel|slider|"
     r"visually-?hidden|sr-only|screen-?reader\w*|tooltip|toc|"
     r"feedback|survey|donate|donation|callout|cta|inline-?related)(?=$|[\s_-])",
     re.IGNORECASE,
@@ -375,7 +375,7 @@ def body_text(root, title: str | None = None) -> str:
     # siblings of the best container and of its near ancestors that also hold
     # article paragraphs (multi-section articles, text split around embeds)
     node, base = best.tag, best.good
-    for level in range(4):
+    for level in range(6):
         parent = node.parent
         if parent is None or node is top:
             break
@@ -398,7 +398,9 @@ def body_text(root, title: str | None = None) -> str:
                     st.good >= max(200, 0.3 * base) or (sib.name == "p" and st.good > 80)
                 )
             else:
-                picked[i] = density < 0.2 and st.good >= max(300, 0.6 * base)
+                picked[i] = (
+                    density < 0.2 and st.good >= max(300, 0.5 * base) and st.good > 0.6 * st.text
+                )
         first = picked.index(True)
         last = len(picked) - 1 - picked[::-1].index(True)
         for i, sib in enumerate(kids):
