@@ -37,11 +37,18 @@ class Context:
         return load_settings(self.config, os.environ, overrides)
 
 
+class SafeFormatter(logging.Formatter):
+    """Log lines carry URLs, titles and server messages: sanitize them all."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return render.sanitize(super().format(record))
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(
         verbose, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.setFormatter(SafeFormatter("%(levelname)s %(message)s"))
     root = logging.getLogger("newsgrab")
     root.handlers[:] = [handler]
     root.setLevel(level)
