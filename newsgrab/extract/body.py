@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, NavigableString, Tag
 from lxml import etree
 
+from newsgrab.extract.dates import parse_date
+
 # ------------------------------------------------------------------ stage 1: lxml
 
 _KILL_TAGS = (
@@ -395,7 +397,7 @@ def body_text(root, title: str | None = None) -> str:
                     small[i] = True  # e.g. the sub-heading of one section
             elif level == 0:
                 picked[i] = density < 0.2 and (
-                    st.good >= max(200, 0.3 * base) or (sib.name == "p" and st.good > 80)
+                    st.good >= max(200, 0.3 * base) or (st.good > 60 and st.good > 0.8 * st.text)
                 )
             else:
                 picked[i] = (
@@ -434,6 +436,13 @@ def body_text(root, title: str | None = None) -> str:
         if block.kind in _HEADINGS and title_key and _norm(block.text) == title_key:
             continue
         out.append(block.text)
+    # leading datelines, bylines and scraps before the first real paragraph
+    while len(out) > 1 and len(out[0]) < 150:
+        first = out[0]
+        if (len(first) < 30 and not _SENTENCE_END.search(first)) or parse_date(first):
+            out.pop(0)
+        else:
+            break
     # trailing scraps after the last sentence ("Top video", "Join the conversation")
     while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
         out.pop()
