@@ -31,7 +31,7 @@ def _ipv4_part(text: str) -> int | None:
         return None
     try:
         if text[:2].lower() == "0x":
-            return int(text[2:], 16) if text[2:] else 0
+            return int(text[2:], 16) if text[2:] else None
         if len(text) > 1 and text[0] == "0":
             return int(text[1:], 8)
         if text.isdigit():
