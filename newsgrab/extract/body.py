@@ -396,6 +396,7 @@ def body_text(root, title: str | None = None) -> str:
                 elif density < 0.3 and st.text < 200:
                     small[i] = True  # e.g. the sub-heading of one section
             elif level == 0:
+                small[i] = density < 0.3 and st.text < 200
                 picked[i] = density < 0.2 and (
                     st.good >= max(200, 0.3 * base) or (st.good > 60 and st.good > 0.8 * st.text)
                 )
