@@ -147,6 +147,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         newsgrab urls report.md --format json
     """
     from newsgrab.seeds import find_citations, find_seed_files, read_seed
+    from newsgrab.urlutil import redact_url
 
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
@@ -158,7 +159,8 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     for seed in seeds:
         text = read_seed(seed)
         for c in find_citations(text, html=seed.suffix.lower() in (".html", ".htm")):
-            rows.append({"file": str(seed), "line": c.line, "label": c.label, "url": c.url})
+            rows.append({"file": str(seed), "line": c.line, "label": c.label,
+                         "url": redact_url(c.url)})
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -49,6 +49,7 @@ from newsgrab.store import (
     utc_now,
     write_sidecar,
 )
+from newsgrab.urlutil import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +277,7 @@ async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings
     good = _good_article(state)
     fetch = state.get("fetch") or {}
     when = utc_now()
+    shown = redact_url(url)  # credentials are never logged, stored or sent to the archive
     try:
         resp = await fetcher.fetch(
             url,
@@ -284,14 +286,14 @@ async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings
         )
     except FetchError as err:
         err.url = err.url or url
-        log.info("GET %s -> %s: %s", url, err.kind, err.message)
+        log.info("GET %s -> %s: %s", shown, err.kind, err.message)
         failed = _failure(state, err, when)
         if _wants_archive(err, state, settings):
-            archived = await _from_archive(fetcher, url, failed, settings, when)
+            archived = await _from_archive(fetcher, shown, failed, settings, when)
             if archived is not None:
                 return Outcome(url, "archived", archived)
         return Outcome(url, "failed", failed)
-    log.info("GET %s -> %s%s", url, resp.status_code,
+    log.info("GET %s -> %s%s", shown, resp.status_code,
              " (not modified)" if resp.not_modified else "")
     article = None if resp.not_modified else _extract(resp)
     action, new = merge_success(state, resp, article, when, settings.keep_revisions)
@@ -351,9 +353,11 @@ def _prepare(seeds: list[Path], settings: Settings, do_repair: bool,
 
 
 def _prior_states(jobs: list[SeedJob]) -> dict[str, dict]:
-    """The freshest stored state of every cited URL, across all seeds citing it."""
+    """The freshest stored state of every cited URL, across all seeds citing it.
+
+    Keyed by the stored (credential-free) form of the URL."""
     best: dict[str, tuple[str, dict]] = {}
-    cited = {c.url for job in jobs for c in job.citations}
+    cited = {redact_url(c.url) for job in jobs for c in job.citations}
     for job in jobs:
         for src in (job.old or {}).get("sources", []):
             url = src["url"]
@@ -369,7 +373,7 @@ def _sidecar_for(job: SeedJob, states: dict[str, dict]) -> dict:
     sources = []
     for c in job.citations:
         cited = [{"line": p.line, "label": p.label} for p in c.places]
-        sources.append({"url": c.url, "cited": cited} | states[c.url])
+        sources.append({"url": redact_url(c.url), "cited": cited} | states[c.url])
     return {
         "schema_version": SCHEMA_VERSION,
         "generator": GENERATOR,
@@ -398,7 +402,7 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
             citing.setdefault(c.url, []).append(job)
             if c.url in states or c.url in due:
                 continue
-            state = prior.get(c.url) or _pending_state()
+            state = prior.get(redact_url(c.url)) or _pending_state()
             if _is_due(state, settings, force, now):
                 due[c.url] = None
             else:
@@ -408,9 +412,9 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
 
     def write(job: SeedJob) -> None:
         data = _sidecar_for(job, states)
-        for src in data["sources"]:
+        for c, src in zip(job.citations, data["sources"], strict=True):
             report.sources.append({"seed": str(job.seed), "url": src["url"],
-                                   "status": src["status"], "action": actions[src["url"]],
+                                   "status": src["status"], "action": actions[c.url],
                                    "error": src["error"]})
         if not _unchanged(job, data):
             write_sidecar(job.sidecar, data)
@@ -425,7 +429,7 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
     if progress:
         progress(0, total, "")
     async with Fetcher(settings) as fetcher:
-        tasks = [asyncio.ensure_future(settle_url(fetcher, url, prior.get(url) or
+        tasks = [asyncio.ensure_future(settle_url(fetcher, url, prior.get(redact_url(url)) or
                                                   _pending_state(), settings)) for url in due]
         try:
             for next_done in asyncio.as_completed(tasks):

@@ -121,8 +121,6 @@ def test_fetch_facts_never_hold_credentials(site, tmp_path, local_env):
     assert fetch_lines and "s3cr3t" not in "\n".join(fetch_lines)
 
 
-@pytest.mark.xfail(reason="seeds/pipeline keep user:pass@ in the source URL and log it "
-                          "(not fetch.py); see /work/notes/readme-fetch.md", strict=False)
 def test_credentials_never_stored_or_printed(site, tmp_path, local_env):
     url = site.url("/ok").replace("http://", "http://alice:s3cr3t@")
     folder = _seed(tmp_path, [url])

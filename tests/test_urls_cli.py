@@ -126,8 +126,6 @@ def test_urls_non_utf8_seed(tmp_path):
     assert result.stdout == f"{seed}:1\thttps://news.example.org/conseil-municipal\n"
 
 
-@pytest.mark.xfail(reason="cli.py prints Citation.url as is; it should use redact_url",
-                   strict=False)
 def test_urls_never_prints_credentials(tmp_path):
     seed = tmp_path / "s.md"
     seed.write_text("https://alice:s3cret@news.example.org/private\n", encoding="utf-8")
