@@ -160,7 +160,8 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         text = read_seed(seed)
         for c in find_citations(text, html=seed.suffix.lower() in (".html", ".htm")):
             rows.append({"file": str(seed), "line": c.line, "label": c.label,
-                         "url": redact_url(c.url)})
+                         "url": redact_url(c.url),
+                         "places": [{"line": p.line, "label": p.label} for p in c.places]})
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

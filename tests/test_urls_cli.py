@@ -93,10 +93,21 @@ def test_urls_json(seeds):
     result = run(str(seeds), "--format", "json")
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert rows[1] == {"file": str(seeds / "a.txt"), "line": 7, "label": TITLE, "url": DAILY}
+    assert rows[1] == {"file": str(seeds / "a.txt"), "line": 7, "label": TITLE, "url": DAILY,
+                       "places": [{"line": 7, "label": TITLE}]}
     assert [r["url"] for r in rows] == [WIRE, DAILY, "https://news.example.org/budget?id=9",
                                         "https://news.example.org/port-strike"]
     assert rows[0]["label"] is None
+
+
+def test_urls_json_lists_every_place(tmp_path):
+    seed = tmp_path / "s.md"
+    seed.write_text("[first](https://a.example/x)\n\nagain https://a.example/x#frag\n",
+                    encoding="utf-8")
+    result = run(str(seed), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["places"] == [{"line": 1, "label": "first"}, {"line": 3, "label": None}]
 
 
 def test_urls_missing_path_is_one_line_error(tmp_path):
