@@ -11,7 +11,6 @@ each seed's sidecar atomically as soon as all of its URLs are settled.
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import hashlib
 import logging
@@ -20,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,6 +61,8 @@ DEGRADED_RATIO = 0.3
 # `pending` sources are tried again at every run.
 SETTLED = {OK, GONE, "blocked", "unsupported"}
 HTML_SEED_SUFFIXES = {".html", ".htm"}
+# Threads writing sidecars while the fetching goes on (their fsync waits overlap).
+WRITERS = 4
 
 
 class Interrupted(NewsgrabError):
@@ -149,9 +151,13 @@ def _pending_state() -> dict:
     return {"status": PENDING, "fetch": None, "error": None, "article": None, "revisions": []}
 
 
+# States are never changed in place: every merge builds a new top-level dict and a
+# new `fetch` dict and shares the rest (article, revisions) with the state it came
+# from, so a refresh of unchanged pages copies almost nothing.
+
 def _state_of(source: dict) -> dict:
-    return {k: copy.deepcopy(source.get(k)) for k in ("status", "fetch", "error", "article")} | {
-        "revisions": copy.deepcopy(source.get("revisions") or [])}
+    return {k: source.get(k) for k in ("status", "fetch", "error", "article")} | {
+        "revisions": source.get("revisions") or []}
 
 
 def _is_due(state: dict, settings: Settings, force: bool, now: datetime) -> bool:
@@ -186,7 +192,7 @@ def _error_dict(err: FetchError, when: str) -> dict:
 
 def _failure(state: dict, err: FetchError, when: str) -> dict:
     """The state after a failed attempt: the stored article and revisions stay."""
-    new = copy.deepcopy(state)
+    new = dict(state)
     new["status"] = err.status
     new["error"] = _error_dict(err, when)
     fetch = empty_fetch() | (new.get("fetch") or {})
@@ -218,7 +224,7 @@ def merge_success(state: dict, resp: Response, article_dict: dict | None, when: 
     200 with the same text: the times and validators change, the article stays.
     200 with new text: the previous version goes onto `revisions`, newest first.
     200 with a degraded body: recorded as an error of kind `degraded`."""
-    new = copy.deepcopy(state)
+    new = dict(state)
     old_fetch = empty_fetch() | (new.get("fetch") or {})
     if resp.not_modified:
         old_fetch.update(checked_at=when, consecutive_failures=0, attempts=resp.attempts)
@@ -316,7 +322,8 @@ async def _from_archive(fetcher: Fetcher, url: str, failed: dict, settings: Sett
         log.info("%s: the archived copy %s has no article text", url, snapshot["url"])
         return None
     log.info("%s: using the archived copy %s", url, snapshot["url"])
-    new = copy.deepcopy(failed)
+    new = dict(failed)
+    new["fetch"] = dict(failed["fetch"])
     new["fetch"].update(archived_from=snapshot, fetched_at=when, charset=resp.charset,
                         content_type=resp.content_type, final_url=resp.final_url,
                         http_status=resp.status_code, etag=None, last_modified=None,
@@ -409,6 +416,12 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
                 states[c.url] = state
                 actions[c.url] = "fresh"
     waiting = {id(job): {c.url for c in job.citations} - set(states) for job in jobs}
+    # Sidecars are written by a few threads while fetching goes on. A write handed
+    # to them always completes, even when the run is stopped: the executor is shut
+    # down with wait=True below, and each write is atomic anyway.
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgrab-write")
+    writes: list[asyncio.Future] = []
 
     def write(job: SeedJob) -> None:
         data = _sidecar_for(job, states)
@@ -417,14 +430,29 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
                                    "status": src["status"], "action": actions[c.url],
                                    "error": src["error"]})
         if not _unchanged(job, data):
-            write_sidecar(job.sidecar, data)
+            writes.append(loop.run_in_executor(executor, write_sidecar, job.sidecar, data))
             report.written += 1
 
-    for job in jobs:
-        if not waiting[id(job)]:
-            write(job)
-    if not due:
-        return
+    try:
+        for job in jobs:
+            if not waiting[id(job)]:
+                write(job)
+        if due:
+            await _fetch_due(list(due), prior, settings, states, actions, waiting, citing,
+                             write, report, progress)
+        await asyncio.gather(*writes)
+    finally:
+        executor.shutdown(wait=True)
+        for future in writes:  # retrieve every exception (the first one was raised)
+            if future.done() and not future.cancelled():
+                future.exception()
+
+
+async def _fetch_due(due: list[str], prior: dict[str, dict], settings: Settings,
+                     states: dict[str, dict], actions: dict[str, str],
+                     waiting: dict[int, set[str]], citing: dict[str, list[SeedJob]],
+                     write: Callable[[SeedJob], None], report: RunReport,
+                     progress: ProgressFn | None) -> None:
     total, done = len(due), 0
     if progress:
         progress(0, total, "")

@@ -30,6 +30,7 @@ from newsgrab.errors import (
     LockedError,
     NewerSchemaError,
     SeedError,
+    StoreError,
 )
 
 log = logging.getLogger(__name__)
@@ -227,13 +228,21 @@ def write_sidecar(path: Path, data: dict) -> None:
     payload = dumps(data)
     folder = path.parent
     tmp = folder / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise StoreError(path, f"cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StoreError(path, f"cannot write: {exc.strerror or exc}; the previous "
+                               "version is unchanged") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -12,7 +12,12 @@ from test_refresh_support import Site, by_url, read
 
 from newsgrab import store
 from newsgrab.cli import cli
-from newsgrab.errors import CorruptSidecarError, ForeignSidecarError, NewerSchemaError
+from newsgrab.errors import (
+    CorruptSidecarError,
+    ForeignSidecarError,
+    NewerSchemaError,
+    StoreError,
+)
 from newsgrab.pipeline import run_fetch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
@@ -67,7 +72,7 @@ def test_a_failed_write_keeps_the_old_file_and_no_temp(docs, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(StoreError, match="No space left on device"):
         store.write_sidecar(target, {"schema_version": 1, "sources": [1]})
     assert target.read_bytes() == old
     assert [p.name for p in docs.iterdir()] == ["a.sources.json"]
