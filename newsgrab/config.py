@@ -102,6 +102,7 @@ def parse_size(value: Any, key: str = "size") -> int:
     return n
 
 
+_ZERO_OK = {"retries", "keep_revisions"}  # 0: no retries; no history kept
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -129,7 +130,7 @@ def coerce(key: str, value: Any) -> Any:
             n = int(str(value).strip()) if not isinstance(value, int) else value
         except ValueError:
             raise ConfigError(f"{key}: expected a whole number, got {value!r}") from None
-        if isinstance(value, bool) or n < 0 or (n == 0 and key not in ("retries",)):
+        if isinstance(value, bool) or n < 0 or (n == 0 and key not in _ZERO_OK):
             raise ConfigError(f"{key}: expected a positive whole number, got {value!r}")
         return n
     if isinstance(default, tuple):

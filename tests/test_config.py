@@ -82,6 +82,13 @@ def test_bad_durations(value):
         parse_duration(value, "refresh_after")
 
 
+def test_zero_turns_retries_and_history_off_but_not_concurrency():
+    s = load_settings(env={"NEWSGRAB_RETRIES": "0", "NEWSGRAB_KEEP_REVISIONS": "0"})
+    assert (s.retries, s.keep_revisions) == (0, 0)
+    with pytest.raises(ConfigError, match="concurrency"):
+        load_settings(env={"NEWSGRAB_CONCURRENCY": "0"})
+
+
 def test_sizes():
     assert parse_size("10MB") == 10_000_000
     assert parse_size("2MiB") == 2 * 1024 * 1024
