@@ -231,7 +231,7 @@ def fetch(ctx, paths, force, refresh_after, repair, wait, allow_private_networks
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(render.sanitize(f"no seed files under {where}; nothing to do"))
         sys.exit(ExitCode.OK)
-    for message in report.store_errors:
+    for message in report.seed_errors + report.store_errors:
         obj.err.print(render.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

@@ -31,6 +31,7 @@ from newsgrab.errors import (
     ExitCode,
     FetchError,
     NewsgrabError,
+    SeedError,
     StoreError,
 )
 from newsgrab.extract import extract
@@ -101,6 +102,7 @@ class RunReport:
     duration: float = 0.0
     sources: list[dict] = dataclasses.field(default_factory=list)
     store_errors: list[str] = dataclasses.field(default_factory=list)
+    seed_errors: list[str] = dataclasses.field(default_factory=list)
     repaired: list[str] = dataclasses.field(default_factory=list)
     requests: int = 0
 
@@ -120,6 +122,8 @@ class RunReport:
     def exit_code(self) -> ExitCode:
         if self.store_errors:
             return ExitCode.DATA_ERROR
+        if self.seed_errors:
+            return ExitCode.USAGE
         if self.failed:
             return ExitCode.SOURCES_FAILED
         return ExitCode.OK
@@ -134,6 +138,7 @@ class RunReport:
             "actions": dict(sorted(self.action_counts.items())),
             "requests": self.requests,
             "store_errors": self.store_errors,
+            "seed_errors": self.seed_errors,
             "repaired": self.repaired,
             "exit_code": int(self.exit_code),
             "sources": self.sources,
@@ -336,7 +341,15 @@ def _prepare(seeds: list[Path], settings: Settings, do_repair: bool,
              report: RunReport) -> list[SeedJob]:
     jobs = []
     for seed in seeds:
-        raw = read_seed(seed)
+        try:
+            raw = read_seed(seed)
+            seed_bytes = seed.read_bytes()
+        except SeedError as exc:  # one unreadable seed does not stop the others
+            report.seed_errors.append(str(exc))
+            continue
+        except OSError as exc:
+            report.seed_errors.append(f"{seed}: cannot read: {exc.strerror or exc}")
+            continue
         citations = find_citations(raw, html=seed.suffix.lower() in HTML_SEED_SUFFIXES)
         path = sidecar_path(seed)
         try:
@@ -354,7 +367,7 @@ def _prepare(seeds: list[Path], settings: Settings, do_repair: bool,
             continue
         if old is None and not citations:
             continue
-        sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        sha = hashlib.sha256(seed_bytes).hexdigest()
         jobs.append(SeedJob(seed, path, sha, citations, old, version))
     return jobs
 

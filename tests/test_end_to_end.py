@@ -292,3 +292,28 @@ def test_extract_url_refused_by_default_on_a_private_address(web):
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert requests_to(web, "/news/storm") == 0
+
+
+def test_an_unreadable_seed_is_one_line_and_the_others_are_fetched(web, local_env, tmp_path):
+    serve(web, "/news/storm", ARTICLE)
+    (tmp_path / "good.txt").write_text(web.url_for("/news/storm") + "\n")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and str(tmp_path / "binary.txt") in errors[0]
+    assert "Traceback" not in result.stderr
+    good = read_sidecar(tmp_path / "good.sources.json")
+    assert good["sources"][0]["article"]["title"] == "Storm closes harbour"
+    assert not (tmp_path / "binary.sources.json").exists()
+
+
+def test_seed_hash_is_of_the_file_bytes(web, local_env, tmp_path):
+    serve(web, "/news/storm", ARTICLE)
+    seed = tmp_path / "latin.txt"
+    seed.write_bytes(f"Caf\xe9 r\xe9sum\xe9 \xe0 lire: {web.url_for('/news/storm')}\n"
+                     .encode("cp1252") * 3)
+    result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    data = read_sidecar(tmp_path / "latin.sources.json")
+    assert data["seed"]["sha256"] == hashlib.sha256(seed.read_bytes()).hexdigest()
