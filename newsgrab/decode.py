@@ -25,7 +25,9 @@ import brotli
 
 STEP = 16 * 1024      # decoded bytes per step
 IN_STEP = 4 * 1024    # compressed bytes per step
-CODINGS = ("gzip", "x-gzip", "deflate", "br", "identity")
+# brotli < 1.2 cannot bound its output: then br is neither asked for nor accepted
+BROTLI_BOUNDED = "output_buffer_limit" in (brotli.Decompressor.process.__doc__ or "")
+CODINGS = ("gzip", "x-gzip", "deflate", "identity") + (("br",) if BROTLI_BOUNDED else ())
 
 
 class DecodeError(Exception):
@@ -143,7 +145,7 @@ def _make(coding: str | None):
         return _Identity()
     if coding in ("gzip", "x-gzip", "deflate"):
         return _Zlib(coding)
-    if coding == "br":
+    if coding == "br" and BROTLI_BOUNDED:
         return _Brotli()
     raise DecodeError(f"unsupported content coding {coding!r}")
 

@@ -45,7 +45,14 @@ import httpx
 
 from newsgrab import netguard
 from newsgrab.config import Settings
-from newsgrab.decode import DecodeError, Decoder, TooLarge, decode, parse_codings
+from newsgrab.decode import (
+    BROTLI_BOUNDED,
+    DecodeError,
+    Decoder,
+    TooLarge,
+    decode,
+    parse_codings,
+)
 from newsgrab.errors import BLOCKED, GONE, UNSUPPORTED, FetchError
 from newsgrab.robots import RobotsCache, Rules, origin_of
 from newsgrab.urlutil import redact_url
@@ -59,7 +66,7 @@ RETRY_KINDS = frozenset({"timeout", "connect", "network", "truncated"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_MAX_REDIRECTS = 5
-ACCEPT_ENCODING = "gzip, deflate, br"
+ACCEPT_ENCODING = "gzip, deflate, br" if BROTLI_BOUNDED else "gzip, deflate"
 MAX_MESSAGE = 300
 
 
