@@ -315,3 +315,21 @@ def test_extract_text_matches_extract():
 def test_regression_exact_text(name):
     expected = (FIXTURES / f"{name}.txt").read_text(encoding="utf-8").rstrip("\n")
     assert extract(page(f"{name}.html"), url=f"https://example.org/{name}").text == expected
+
+
+# ------------------------------------------------------------------ generic layouts
+
+
+def test_noscript_rendering_of_the_article_is_kept():
+    text = extract_text(page("noscript.html"))
+    assert text.startswith("Night trains will run again")
+    assert "enable JavaScript" not in text
+    assert "all rights reserved" not in text
+
+
+def test_weak_boilerplate_name_on_a_wrapper_holding_the_page_is_not_pruned():
+    # "banner" and "widget" inside page-builder wrapper names; the sidebar still goes
+    text = extract_text(page("builder.html"))
+    assert text.startswith("Orchids like a snug pot")
+    assert text.endswith("so the cut roots can heal.")
+    assert "Popular" not in text and "windowsill" not in text

@@ -62,6 +62,13 @@ _NEGATIVE = re.compile(
     r"feedback|survey|donate|donation|callout|cta|inline-?related)(?=$|[\s_-])",
     re.IGNORECASE,
 )
+# names never spared, however much text they hold
+_STRONG_NEGATIVE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menus?|footer|sidebar|side-bar|comments?|"
+    r"comment-?list|disqus|related|recommend\w*|share|sharing|social|newsletter|"
+    r"cookies?|consent|most-?(?:read|popular|viewed))(?=$|[\s_-])",
+    re.IGNORECASE,
+)
 _POSITIVE = re.compile(
     r"(?:^|[\s_-])(?:article|articles|body|content|main|post|entry|story|text|"
     r"prose|richtext|rich-text|blog|news)(?:$|[\s_-])",
@@ -121,8 +128,17 @@ def _class_id(el) -> str:
     return cls or ident or ""
 
 
+def _text_len(el) -> int:
+    return int(el.xpath("string-length(.)"))
+
+
 def prune(root) -> None:
     """Remove what can never be article text, in place."""
+    # a <noscript> holding real paragraphs is the page's own no-JS rendering of the
+    # article (the scripted copy is dropped with the scripts): keep it as a <div>
+    for el in root.iter("noscript"):
+        if el.find(".//p") is not None and _text_len(el) > 300:
+            el.tag = "div"
     etree.strip_elements(root, *_KILL_TAGS, with_tail=False)
     # containers holding the page's main runs of <p>: they and their ancestors are
     # never pruned by name (broken markup can wrap a whole page in a <header>)
@@ -142,6 +158,7 @@ def prune(root) -> None:
                 protected.add(node)
                 node = node.getparent()
     doomed = []
+    named = []  # doomed only by a class/id name: kept when they hold most of the page
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
@@ -170,7 +187,13 @@ def prune(root) -> None:
             and not _POSITIVE.search(names)
             and el not in protected
         ):
-            doomed.append(el)
+            named.append(el)
+    if named:
+        body = root.find("body")
+        total = _text_len(body if body is not None else root)
+        for el in named:
+            if _STRONG_NEGATIVE.search(_class_id(el)) or _text_len(el) < 0.5 * total:
+                doomed.append(el)
     for el in doomed:
         _drop(el)
 
