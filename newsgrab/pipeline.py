@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import itertools
 import logging
 import signal
 import threading
@@ -50,7 +51,7 @@ from newsgrab.store import (
     utc_now,
     write_sidecar,
 )
-from newsgrab.urlutil import redact_url
+from newsgrab.urlutil import host_of, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -266,8 +267,14 @@ def merge_success(state: dict, resp: Response, article_dict: dict | None, when: 
 
 
 def _extract(resp: Response) -> dict:
-    article = extract(resp.body, url=resp.final_url,
-                      content_type=resp.headers.get("content-type"))
+    try:
+        article = extract(resp.body, url=resp.final_url,
+                          content_type=resp.headers.get("content-type"))
+    except Exception as exc:  # a page that breaks the extractor fails alone, not the run
+        log.warning("%s: the extractor failed: %s: %s", redact_url(resp.url),
+                    type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        raise FetchError("extract", f"the extractor failed on this page ({type(exc).__name__})",
+                         http_status=resp.status_code, attempts=resp.attempts) from None
     resp.charset = article.encoding or resp.charset
     return article.to_dict()
 
@@ -306,7 +313,10 @@ async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings
         return Outcome(url, "failed", failed)
     log.info("GET %s -> %s%s", shown, resp.status_code,
              " (not modified)" if resp.not_modified else "")
-    article = None if resp.not_modified else _extract(resp)
+    try:
+        article = None if resp.not_modified else _extract(resp)
+    except FetchError as err:
+        return Outcome(url, "failed", _failure(state, err, when))
     action, new = merge_success(state, resp, article, when, settings.keep_revisions)
     return Outcome(url, action, new)
 
@@ -322,7 +332,10 @@ async def _from_archive(fetcher: Fetcher, url: str, failed: dict, settings: Sett
         log.info("%s: no archived copy", url)
         return None
     resp, snapshot = found
-    article = _extract(resp)
+    try:
+        article = _extract(resp)
+    except FetchError:
+        return None
     if not article["text"]:
         log.info("%s: the archived copy %s has no article text", url, snapshot["url"])
         return None
@@ -429,12 +442,21 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
                 states[c.url] = state
                 actions[c.url] = "fresh"
     waiting = {id(job): {c.url for c in job.citations} - set(states) for job in jobs}
+    # How many seeds still need each URL's state; at 0 it is dropped, so memory
+    # holds only the sources of seeds not yet written, however long the run.
+    needed = {url: len(jobs_) for url, jobs_ in citing.items()}
     # Sidecars are written by a few threads while fetching goes on. A write handed
     # to them always completes, even when the run is stopped: the executor is shut
     # down with wait=True below, and each write is atomic anyway.
     loop = asyncio.get_running_loop()
     executor = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgrab-write")
-    writes: list[asyncio.Future] = []
+    writes: set[asyncio.Future] = set()
+    failed_writes: list[asyncio.Future] = []
+
+    def write_done(future: asyncio.Future) -> None:
+        writes.discard(future)
+        if future.cancelled() or future.exception() is not None:
+            failed_writes.append(future)
 
     def write(job: SeedJob) -> None:
         data = _sidecar_for(job, states)
@@ -443,22 +465,39 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
                                    "status": src["status"], "action": actions[c.url],
                                    "error": src["error"]})
         if not _unchanged(job, data):
-            writes.append(loop.run_in_executor(executor, write_sidecar, job.sidecar, data))
+            future = loop.run_in_executor(executor, write_sidecar, job.sidecar, data)
+            writes.add(future)
+            future.add_done_callback(write_done)
             report.written += 1
+        job.old = None
+        for c in job.citations:
+            needed[c.url] -= 1
+            if not needed[c.url]:
+                states.pop(c.url, None)
+                prior.pop(redact_url(c.url), None)
 
     try:
         for job in jobs:
             if not waiting[id(job)]:
                 write(job)
         if due:
-            await _fetch_due(list(due), prior, settings, states, actions, waiting, citing,
-                             write, report, progress)
+            await _fetch_due(interleave_hosts(list(due)), prior, settings, states, actions,
+                             waiting, citing, write, report, progress)
         await asyncio.gather(*writes)
+        for future in failed_writes:
+            future.result()  # raise the first failed write
     finally:
         executor.shutdown(wait=True)
-        for future in writes:  # retrieve every exception (the first one was raised)
-            if future.done() and not future.cancelled():
-                future.exception()
+
+
+def interleave_hosts(urls: list[str]) -> list[str]:
+    """Round-robin over hosts (each host's URLs in their order), so the bounded
+    worker pool is not tied up behind one host's politeness limits."""
+    by_host: dict[str, list[str]] = {}
+    for url in urls:
+        by_host.setdefault(host_of(url), []).append(url)
+    columns = list(by_host.values())
+    return [url for row in itertools.zip_longest(*columns) for url in row if url is not None]
 
 
 async def _fetch_due(due: list[str], prior: dict[str, dict], settings: Settings,
@@ -466,32 +505,42 @@ async def _fetch_due(due: list[str], prior: dict[str, dict], settings: Settings,
                      waiting: dict[int, set[str]], citing: dict[str, list[SeedJob]],
                      write: Callable[[SeedJob], None], report: RunReport,
                      progress: ProgressFn | None) -> None:
+    """Settle every due URL with a bounded pool of workers (URLs in citation order)."""
     total, done = len(due), 0
     if progress:
         progress(0, total, "")
+    queue = iter(due)
+
+    async def worker(fetcher: Fetcher) -> None:
+        nonlocal done
+        for url in queue:  # one shared iterator: each URL is taken by one worker
+            state = prior.get(redact_url(url)) or _pending_state()
+            outcome = await settle_url(fetcher, url, state, settings)
+            states[url] = outcome.state
+            actions[url] = outcome.action
+            done += 1
+            if progress:
+                progress(done, total, redact_url(url))
+            # Each seed's sidecar is written as soon as its last URL is settled,
+            # so a run stopped at any point keeps everything finished so far.
+            for job in citing[url]:
+                pending = waiting[id(job)]
+                if url in pending:
+                    pending.discard(url)
+                    if not pending:
+                        write(job)
+
     async with Fetcher(settings) as fetcher:
-        tasks = [asyncio.ensure_future(settle_url(fetcher, url, prior.get(redact_url(url)) or
-                                                  _pending_state(), settings)) for url in due]
+        # More workers than requests allowed in flight, so that per-host limits
+        # and delays on one host do not starve the others.
+        count = min(total, max(4, settings.concurrency * 4))
+        workers = [asyncio.ensure_future(worker(fetcher)) for _ in range(count)]
         try:
-            for next_done in asyncio.as_completed(tasks):
-                outcome = await next_done
-                states[outcome.url] = outcome.state
-                actions[outcome.url] = outcome.action
-                done += 1
-                if progress:
-                    progress(done, total, outcome.url)
-                # Each seed's sidecar is written as soon as its last URL is settled,
-                # so a run stopped at any point keeps everything finished so far.
-                for job in citing[outcome.url]:
-                    pending = waiting[id(job)]
-                    if outcome.url in pending:
-                        pending.discard(outcome.url)
-                        if not pending:
-                            write(job)
+            await asyncio.gather(*workers)
         finally:
-            for task in tasks:
+            for task in workers:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*workers, return_exceptions=True)
             report.requests = getattr(fetcher, "requests", 0)
 
 

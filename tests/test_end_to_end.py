@@ -317,3 +317,35 @@ def test_seed_hash_is_of_the_file_bytes(web, local_env, tmp_path):
     assert result.exit_code == 0, result.stderr
     data = read_sidecar(tmp_path / "latin.sources.json")
     assert data["seed"]["sha256"] == hashlib.sha256(seed.read_bytes()).hexdigest()
+
+
+def test_a_page_that_breaks_the_extractor_fails_alone(web, local_env, tmp_path, monkeypatch):
+    import newsgrab.pipeline
+
+    real = newsgrab.pipeline.extract
+
+    def fragile(body, url=None, content_type=None):
+        if url.endswith("/boom"):
+            raise ValueError("unexpected markup")
+        return real(body, url=url, content_type=content_type)
+
+    monkeypatch.setattr(newsgrab.pipeline, "extract", fragile)
+    serve(web, "/boom", ARTICLE)
+    serve(web, "/news/storm", ARTICLE)
+    (tmp_path / "a.txt").write_text(f"{web.url_for('/boom')}\n{web.url_for('/news/storm')}\n")
+    result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    sources = read_sidecar(tmp_path / "a.sources.json")["sources"]
+    assert [s["status"] for s in sources] == ["error", "ok"]
+    assert sources[0]["error"]["kind"] == "extract"
+    assert "Traceback" not in result.stderr
+
+
+def test_hosts_are_interleaved_so_one_slow_host_does_not_hold_the_others():
+    from newsgrab.pipeline import interleave_hosts
+
+    urls = [f"https://a.example/{i}" for i in range(3)] + ["https://b.example/0",
+                                                          "https://c.example/0"]
+    assert interleave_hosts(urls) == ["https://a.example/0", "https://b.example/0",
+                                      "https://c.example/0", "https://a.example/1",
+                                      "https://a.example/2"]
