@@ -333,3 +333,11 @@ def test_weak_boilerplate_name_on_a_wrapper_holding_the_page_is_not_pruned():
     assert text.startswith("Orchids like a snug pot")
     assert text.endswith("so the cut roots can heal.")
     assert "Popular" not in text and "windowsill" not in text
+
+
+def test_winner_holding_a_small_part_of_its_parents_text_gives_way():
+    # many short comma-rich table cells outscore three long paragraphs on their own
+    text = extract_text(page("table-signatures.html"))
+    assert text.startswith("We write as readers")
+    assert "schools of last resort" in text
+    assert text.endswith("Walt Yelland, Fjord University")

@@ -396,6 +396,22 @@ def body_text(root, title: str | None = None) -> str:
             best, best_score = st, final
     if best is None:
         return ""
+    # a winner holding only part of its parent's clean paragraph text (one table row,
+    # one section of a page-builder layout) gives way to the parent
+    moved = True
+    while moved:
+        moved = False
+        node = best.tag
+        for _ in range(3):
+            if node is top or node.parent is None:
+                break
+            node = node.parent
+            up = stats.get(id(node))
+            if up is None:
+                break
+            if up.good >= 1.6 * best.good and up.links < 0.25 * up.text:
+                best, moved = up, True
+                break
     chosen = {id(best.tag)}
     # siblings of the best container and of its near ancestors that also hold
     # article paragraphs (multi-section articles, text split around embeds)
