@@ -683,9 +683,11 @@ class Fetcher:
                                  url=shown, http_status=code)
             return _Redirect(location, code)      # the body is never read
         if code in (404, 410):
+            await _drain(r)
             raise FetchError("http_status", f"HTTP {code}: page gone", url=shown,
                              status=GONE, http_status=code)
         if code in RETRY_STATUSES:
+            await _drain(r)
             wait = parse_retry_after(r.headers.get("retry-after"))
             if wait is not None:
                 retry_after.append(wait)
@@ -693,8 +695,10 @@ class Fetcher:
         conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
         lowered = {k.lower(): v for k, v in r.headers.items()}
         if code == 304 and conditional:
+            await _drain(r)  # a 304 has no body; reading its end keeps the connection
             return Response(url=url, final_url=shown, status_code=304, headers=lowered)
         if code not in (200, 203):
+            await _drain(r)
             raise FetchError("http_status", f"HTTP {code}", url=shown, http_status=code)
         media, charset = parse_content_type(r.headers.get("content-type"))
         if accept is not None and media is not None and media not in accept:
@@ -744,6 +748,23 @@ class Fetcher:
         except DecodeError as exc:
             raise FetchError("encoding", _one_line(str(exc)), url=shown,
                              http_status=r.status_code) from None
+
+
+DRAIN_LIMIT = 64 * 1024
+
+
+async def _drain(r: httpx.Response) -> None:
+    """Read a small unused body to its end, so its connection goes back to the pool
+    (a response closed before its end closes the connection). A body that may be
+    larger than DRAIN_LIMIT is left unread: closing costs a reconnect, not memory."""
+    length = r.headers.get("content-length", "").strip()
+    if r.status_code != 304 and (not length.isdigit() or int(length) > DRAIN_LIMIT):
+        return  # (HTTP gives a 304 no body, whatever its headers say)
+    received = 0
+    async for chunk in r.aiter_raw():
+        received += len(chunk)
+        if received > DRAIN_LIMIT:
+            return
 
 
 def host_of(url: str) -> str:

@@ -1,0 +1,76 @@
+"""Revalidation stays cheap: 304s and small error answers reuse the connection."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from newsgrab.errors import FetchError
+from newsgrab.fetch import Fetcher
+
+PAGE = b"<html><body><article><p>Hello from a kept-alive connection.</p></article></body></html>"
+
+
+@pytest.fixture
+def counting_server():
+    connections = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            connections.append(self.client_address)
+            super().setup()
+
+        def do_GET(self):
+            if self.path == "/robots.txt" or self.path == "/missing":
+                body = b"not here"
+                self.send_response(404)
+                self.send_header("Content-Type", "text/plain")
+            elif self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.send_header("ETag", '"v1"')  # no Content-Length: none is needed
+                self.end_headers()
+                return
+            else:
+                body = PAGE
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("ETag", '"v1"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", connections
+    server.shutdown()
+    server.server_close()
+
+
+def test_304s_and_small_error_bodies_keep_the_connection(counting_server, local_settings):
+    base, connections = counting_server
+
+    async def run():
+        async with Fetcher(local_settings) as fetcher:
+            first = await fetcher.fetch(base + "/page")
+            assert first.status_code == 200 and first.body == PAGE
+            for _ in range(5):
+                again = await fetcher.fetch(base + "/page", etag='"v1"')
+                assert again.not_modified
+            for _ in range(3):
+                with pytest.raises(FetchError) as err:
+                    await fetcher.fetch(base + "/missing")
+                assert err.value.status == "gone"
+            return fetcher.requests
+
+    requests = asyncio.run(run())
+    assert requests == 10  # robots.txt, the page, five 304s, three 404s
+    assert len(connections) == 1
