@@ -341,3 +341,12 @@ def test_winner_holding_a_small_part_of_its_parents_text_gives_way():
     assert text.startswith("We write as readers")
     assert "schools of last resort" in text
     assert text.endswith("Walt Yelland, Fjord University")
+
+
+def test_standfirst_in_the_article_header_is_kept_without_byline_or_site_header():
+    text = extract_text(page("standfirst.html"))
+    assert text.startswith("Islanders will pay a third less")
+    assert "By Lena Moss" not in text
+    assert "Ferry Fares to Fall" not in text  # the headline stays out of the body
+    assert "independent newspaper" not in text  # the site's own header
+    assert text.endswith("at the counter.")

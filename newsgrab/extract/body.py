@@ -132,6 +132,18 @@ def _text_len(el) -> int:
     return int(el.xpath("string-length(.)"))
 
 
+def _holds_lead(header) -> bool:
+    """An article header (headline, standfirst) rather than the site's: no
+    navigation, and a paragraph of prose in it."""
+    if header.find(".//nav") is not None or header.find(".//ul") is not None:
+        return False
+    for p in header.iter("p"):
+        text = p.xpath("string(.)")
+        if len(text) >= 80 and _SENTENCE_END.search(text):
+            return True
+    return False
+
+
 def prune(root) -> None:
     """Remove what can never be article text, in place."""
     # a <noscript> holding real paragraphs is the page's own no-JS rendering of the
@@ -164,7 +176,7 @@ def prune(root) -> None:
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
             continue
         if tag in _BOILER_TAGS:
-            if el not in protected:
+            if el not in protected and not (tag == "header" and _holds_lead(el)):
                 doomed.append(el)
             continue
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
@@ -256,6 +268,7 @@ _BOILER_LINE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
+_BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
@@ -413,6 +426,7 @@ def body_text(root, title: str | None = None) -> str:
                 best, moved = up, True
                 break
     chosen = {id(best.tag)}
+    leads: set = set()
     # siblings of the best container and of its near ancestors that also hold
     # article paragraphs (multi-section articles, text split around embeds)
     node, base = best.tag, best.good
@@ -443,6 +457,18 @@ def body_text(root, title: str | None = None) -> str:
                 picked[i] = (
                     density < 0.2 and st.good >= max(300, 0.5 * base) and st.good > 0.6 * st.text
                 )
+            if (
+                level < 3
+                and not picked[i]
+                and i < picked.index(True)
+                and density < 0.2
+                and 80 <= st.good < 800
+                and st.good >= 0.5 * st.text
+                and st.text < 0.5 * base
+                and (sib.name == "header" or sib.find("h1") is not None)
+            ):
+                picked[i] = True  # a standfirst or lead in the article's header
+                leads.add(id(sib))
         first = picked.index(True)
         last = len(picked) - 1 - picked[::-1].index(True)
         for i, sib in enumerate(kids):
@@ -473,6 +499,8 @@ def body_text(root, title: str | None = None) -> str:
             continue
         if n < 80 and _BOILER_LINE.match(block.text):
             continue
+        if id(block.ancestors[anchor]) in leads and n < 80 and not _SENTENCE_END.search(block.text):
+            continue  # a byline or date next to the standfirst
         if block.kind in _HEADINGS and title_key and _norm(block.text) == title_key:
             continue
         out.append(block.text)
@@ -483,6 +511,8 @@ def body_text(root, title: str | None = None) -> str:
             out.pop(0)
         else:
             break
+    # a byline right after a standfirst
+    out[:4] = [b for b in out[:4] if not (len(b) < 60 and _BYLINE.match(b))]
     # trailing scraps after the last sentence ("Top video", "Join the conversation")
     while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
         out.pop()
