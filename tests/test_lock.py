@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from test_refresh_support import Site, read
+from test_refresh_support import start_fetch as start
 
 from newsgrab.errors import LockedError
 from newsgrab.store import LOCK_NAME, FolderLock, locked
@@ -19,12 +18,6 @@ from newsgrab.store import LOCK_NAME, FolderLock, locked
 @pytest.fixture
 def site(web):
     return Site(web)
-
-
-def start(*args):
-    return subprocess.Popen([sys.executable, "-m", "newsgrab", "fetch", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            encoding="utf-8")
 
 
 def wait_until(predicate, timeout=15.0):

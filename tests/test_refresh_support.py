@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -127,6 +129,13 @@ class Site:
 
 
 # ---------------------------------------------------------------- sidecars
+
+def start_fetch(*args) -> subprocess.Popen:
+    """`python -m newsgrab fetch ARGS` as a real process, its output captured."""
+    return subprocess.Popen([sys.executable, "-m", "newsgrab", "fetch", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            encoding="utf-8")
+
 
 def read(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))

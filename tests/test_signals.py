@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from test_refresh_support import Site, paragraphs, read
+from test_refresh_support import start_fetch as start
 from werkzeug import Response
 
 from newsgrab.store import TMP_PREFIX
@@ -30,12 +31,6 @@ SEEDS = 50
 @pytest.fixture
 def site(web):
     return Site(web)
-
-
-def start(*args):
-    return subprocess.Popen([sys.executable, "-m", "newsgrab", "fetch", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            encoding="utf-8")
 
 
 def many_seeds(site, folder: Path, n: int, delay: float = 0.0) -> list[str]:
