@@ -161,8 +161,10 @@ def prune(root) -> None:
             n = len(p.text or "") + sum(len(c.tail or "") + len(c.text or "") for c in p)
             runs[parent] = runs.get(parent, 0) + n
     protected: set = set()
+    top_run = None
     if runs:
         top = max(runs.values())
+        top_run = max(runs, key=runs.get)
         for node, n in runs.items():
             if n < 0.3 * top:
                 continue
@@ -171,6 +173,12 @@ def prune(root) -> None:
                 node = node.getparent()
     doomed = []
     named = []  # doomed only by a class/id name: kept when they hold most of the page
+    strong = []  # protected, but strongly named as boilerplate
+    main_line: set = set()
+    node = top_run
+    while node is not None:
+        main_line.add(node)
+        node = node.getparent()
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
@@ -193,18 +201,23 @@ def prune(root) -> None:
                 doomed.append(el)
             continue
         names = _class_id(el)
-        if (
-            names
-            and _NEGATIVE.search(names)
-            and not _POSITIVE.search(names)
-            and el not in protected
-        ):
-            named.append(el)
-    if named:
+        if not names or _POSITIVE.search(names):
+            continue
+        if el not in protected:
+            if _NEGATIVE.search(names) or _STRONG_NEGATIVE.search(names):
+                named.append(el)
+        elif _STRONG_NEGATIVE.search(names):
+            strong.append(el)
+    if named or strong:
         body = root.find("body")
         total = _text_len(body if body is not None else root)
         for el in named:
             if _STRONG_NEGATIVE.search(_class_id(el)) or _text_len(el) < 0.5 * total:
+                doomed.append(el)
+        # a strongly named box (comments, cookie consent, related) is protected by its
+        # paragraphs only when it wraps the page's main run of paragraphs
+        for el in strong:
+            if el not in main_line:
                 doomed.append(el)
     for el in doomed:
         _drop(el)
