@@ -33,6 +33,7 @@ import http.cookiejar
 import logging
 import os
 import random
+import select
 import socket
 import ssl
 import time
@@ -187,6 +188,49 @@ class _Unresolvable(Exception):
     """A host name did not resolve."""
 
 
+def _readable(sock: socket.socket | None) -> bool:
+    """Whether an idle connection's socket has something to read (the peer closed
+    it, or sent what it should not have): such a connection is not reused."""
+    if sock is None or sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """A connection's stream with its raw socket looked up once.
+
+    httpcore's pool checks every idle connection before each request, asking
+    whether its socket is readable; anyio answers by rebuilding its attribute
+    table with a getpeername() system call each time, which made that
+    bookkeeping cost more than a whole 304 revalidation."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream):
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str):
+        if info == "is_readable":
+            return _readable(self._socket)
+        if info == "socket":
+            return self._socket
+        return self._inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """httpcore network backend that resolves names itself, refuses private
     addresses (unless allowed), connects only to a checked address, and checks
@@ -254,7 +298,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             except _Refused:
                 await stream.aclose()
                 raise
-            return stream
+            return _Stream(stream)
         assert last is not None
         raise last
 
@@ -271,9 +315,12 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, settings: Settings):
         limits = httpx.Limits(max_connections=settings.concurrency + 8,
                               max_keepalive_connections=settings.concurrency)
-        super().__init__(limits=limits, trust_env=False, retries=0)
+        # one SSL context (loading the CA bundle costs tens of milliseconds),
+        # handed to httpx so that it does not build a second one
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=ssl_context, limits=limits, trust_env=False, retries=0)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

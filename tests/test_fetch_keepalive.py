@@ -74,3 +74,26 @@ def test_304s_and_small_error_bodies_keep_the_connection(counting_server, local_
     requests = asyncio.run(run())
     assert requests == 10  # robots.txt, the page, five 304s, three 404s
     assert len(connections) == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(local_settings):
+    """The server says keep-alive but hangs up after each answer: every later
+    request goes out on a new connection instead of failing on the dead one."""
+    from servers import RawServer, page
+
+    settings = local_settings.replace(retries=0)
+    keep_alive = page(PAGE, headers={"Connection": "keep-alive"})
+
+    async def run(url):
+        async with Fetcher(settings) as fetcher:
+            answers = []
+            for _ in range(4):
+                answers.append(await fetcher.fetch(url))
+                await asyncio.sleep(0.05)  # the server's FIN arrives
+            return answers
+
+    with RawServer() as srv:
+        srv.route("/page", keep_alive)
+        answers = asyncio.run(run(srv.url("/page")))
+    assert [a.body for a in answers] == [PAGE] * 4
+    assert [a.attempts for a in answers] == [1] * 4
