@@ -11,7 +11,7 @@ Each run prints wall time, requests the servers saw, extractor calls and
 sidecars written. Targets: run 2 costs under 10% of run 1, and no unchanged
 page is parsed (run 2 makes no extractor call, run 3 only for changed pages).
 
-    .venv/bin/python benchmarks/refresh.py [--sources 1000] [--per-seed 10] [--dir DIR]
+    .venv/bin/python benchmarks/refresh.py [--sources 1000] [--per-seed 10] [--page-kb 120]
 
 The extractor is counted by wrapping `newsgrab.pipeline.extract` in this
 process only; the product code has no hook for it.
@@ -37,8 +37,25 @@ _WORDS = ("the harbour council said on tuesday that ferries would resume service
 WORDS = _WORDS.split()
 
 
-def page_html(n: int, version: int) -> bytes:
-    """A realistic article page of about 25 KB: head metadata, navigation, body, footer."""
+def boilerplate(n: int, k: int) -> str:
+    """About 5 KB of what surrounds an article on a real news page: a mega-menu,
+    a teaser list and an inline script."""
+    menu = "".join(f'<div class="menu-col"><h3>Desk {k}-{c}</h3><ul>' + "".join(
+        f'<li class="menu-item"><a href="/desk/{k}/{c}/{i}">Topic {i}</a></li>'
+        for i in range(8)) + "</ul></div>" for c in range(3))
+    teasers = "".join(f'<li class="teaser"><a href="/p/{(n + k * 7 + i) % 1000}">'
+                      f'<span class="kicker">More</span> Another story {i}</a></li>'
+                      for i in range(12))
+    script = "window.__cfg=" + "{" + ",".join(f'"k{i}":"v{n % 97}-{i}"' for i in range(60)) + "};"
+    return (f'<div class="mega-menu" data-k="{k}">{menu}</div>'
+            f'<section class="most-read"><ul>{teasers}</ul></section>'
+            f"<script>{script}</script>")
+
+
+def page_html(n: int, version: int, page_kb: int = 0) -> bytes:
+    """An article page: head metadata, navigation, a 12-paragraph body, footer
+    (about 11 KB), padded with boilerplate up to `page_kb` KB when that is larger
+    (real news pages weigh a median of about 120 KB of HTML)."""
     paras = []
     for i in range(12):
         words = [WORDS[(n * 13 + i * 7 + j * 5 + version) % len(WORDS)] for j in range(70)]
@@ -46,7 +63,7 @@ def page_html(n: int, version: int) -> bytes:
     nav = "".join(f'<li><a href="/section/{k}">Section {k}</a></li>' for k in range(40))
     related = "".join(f'<li><a href="/p/{(n + k) % 1000}">Related {k}</a></li>'
                       for k in range(15))
-    return (f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+    page = (f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Story {n} | Bench Gazette</title>
 <meta property="og:title" content="Story {n}"><meta property="og:site_name" content="Bench Gazette">
 <meta name="description" content="Story {n} for the refresh benchmark.">
@@ -57,11 +74,19 @@ def page_html(n: int, version: int) -> bytes:
 <main><article><h1>Story {n}</h1><p class="byline">By Bench Writer</p>
 {''.join(paras)}
 </article><aside><h2>Related</h2><ul>{related}</ul></aside></main>
-<footer><p>Copyright Bench Gazette. Subscribe to our newsletter.</p></footer>
-</body></html>""").encode()
+<footer><p>Copyright Bench Gazette. Subscribe to our newsletter.</p>{{pad}}</footer>
+</body></html>""")
+    pad, k = [], 0
+    size = len(page) - 5
+    while size < page_kb * 1024:
+        block = boilerplate(n, k)
+        pad.append(block)
+        size += len(block)
+        k += 1
+    return page.replace("{pad}", "".join(pad)).encode()
 
 
-def serve(versions, hits, ready, stop) -> None:
+def serve(versions, hits, ready, stop, page_kb) -> None:
     """Server process: one threaded HTTP/1.1 server per loopback host."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -76,7 +101,7 @@ def serve(versions, hits, ready, stop) -> None:
             etag = f'"{n}-{versions[n]}"'
             if self.headers.get("If-None-Match") == etag:
                 return self._send(304, b"", None, {"ETag": etag})
-            return self._send(200, page_html(n, versions[n]), "text/html; charset=utf-8",
+            return self._send(200, page_html(n, versions[n], page_kb), "text/html; charset=utf-8",
                               {"ETag": etag})
 
         def _send(self, status, body, ctype, headers):
@@ -108,6 +133,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sources", type=int, default=1000)
     ap.add_argument("--per-seed", type=int, default=10)
+    ap.add_argument("--page-kb", type=int, default=120,
+                    help="pad pages with boilerplate to this size (default 120, about the "
+                         "median of real news pages; 0 = the bare 11 KB page)")
     ap.add_argument("--dir", help="where to put the seeds (default: a temporary folder)")
     args = ap.parse_args()
 
@@ -127,7 +155,8 @@ def main() -> int:
     versions = ctx.Array("i", [0] * args.sources, lock=False)
     hits = ctx.Value("l", 0)
     ready, stop = ctx.Queue(), ctx.Event()
-    server = ctx.Process(target=serve, args=(versions, hits, ready, stop), daemon=True)
+    server = ctx.Process(target=serve, args=(versions, hits, ready, stop, args.page_kb),
+                        daemon=True)
     server.start()
     ports = ready.get(timeout=10)
 
@@ -167,6 +196,7 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
 
     print(f"{args.sources} sources, {args.sources // args.per_seed} seeds, "
+          f"pages of {len(page_html(1, 0, args.page_kb)) // 1024} KB, "
           f"{len(HOSTS)} local hosts, Python {sys.version.split()[0]}")
     print(f"{'run':<22} {'wall s':>8} {'requests':>9} {'parsed':>7} {'written':>8}  actions")
     for name, wall, reqs, parsed, written, actions in rows:
