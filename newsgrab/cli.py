@@ -274,12 +274,18 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
             body = path.read_bytes()
         except OSError as exc:
             raise SeedError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        from newsgrab.fetch import binary_kind
+
+        kind = binary_kind(body)
+        if kind is not None:
+            raise SeedError(f"{path}: not an HTML page ({kind})")
         page_url, content_type = url, None
     article = extract(body, url=page_url, content_type=content_type)
     if fmt == "text":
         click.echo(render.sanitize(article.text))
     else:
-        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        data = render.sanitize_data(article.to_dict())
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:

@@ -349,3 +349,24 @@ def test_hosts_are_interleaved_so_one_slow_host_does_not_hold_the_others():
     assert interleave_hosts(urls) == ["https://a.example/0", "https://b.example/0",
                                       "https://c.example/0", "https://a.example/1",
                                       "https://a.example/2"]
+
+
+def test_extract_refuses_a_binary_file_in_one_line(tmp_path):
+    png = tmp_path / "photo.html"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    result = CliRunner().invoke(cli, ["extract", str(png)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"error: {png}: not an HTML page (a PNG image)"
+
+
+def test_extract_json_holds_no_terminal_controls(tmp_path):
+    page = tmp_path / "hostile.html"
+    page.write_text("<html><head><title>Bad\x1b]0;owned\x07 \u202etitle\u009b</title></head>"
+                    "<body><article><p>" + "Plain words in a paragraph. " * 12
+                    + "\x1b[2J</p></article></body></html>", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["extract", str(page)])
+    assert result.exit_code == 0, result.stderr
+    for bad in ("\x1b", "\u202e", "\u009b", "\\u001b", "\\u009b"):
+        assert bad not in result.stdout, repr(bad)
+    assert json.loads(result.stdout)["text"].startswith("Plain words")
