@@ -76,6 +76,26 @@ def test_dom_body_preferred_when_json_ld_body_is_a_teaser():
     assert "Paragraph 4 of the story" in a.text
 
 
+def test_json_ld_body_markup_scripts_and_entities_are_cleaned():
+    body = (
+        "<p>The caf&eacute; on the square reopened on Friday, with a new terrace and "
+        "longer hours.</p><script>googletag.display('ad-1');</script>"
+        "<p>Its owners say &quot;the wait was worth it&quot; &amp; thank the neighbours "
+        "for their patience during the works.</p>"
+    )
+    ld = json.dumps({"@type": "NewsArticle", "headline": "A Story", "articleBody": body})
+    ld = ld.replace("</", "<\\/")  # as pages escape it inside a <script>
+    html = (
+        '<html><head><script type="application/ld+json">' + ld + "</script></head>"
+        "<body><article><h1>A Story</h1><p>The café reopened.</p></article></body></html>"
+    )
+    text = extract_text(html)
+    assert text.startswith("The café on the square reopened on Friday")
+    assert 'say "the wait was worth it" & thank' in text
+    assert "googletag" not in text
+    assert text.count("\n\n") == 1
+
+
 def test_to_dict_has_exactly_the_sidecar_keys():
     d = extract(page("jsonld.html")).to_dict()
     assert set(d) == SIDECAR_KEYS
@@ -350,3 +370,4 @@ def test_standfirst_in_the_article_header_is_kept_without_byline_or_site_header(
     assert "Ferry Fares to Fall" not in text  # the headline stays out of the body
     assert "independent newspaper" not in text  # the site's own header
     assert text.endswith("at the counter.")
+
