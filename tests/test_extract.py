@@ -371,3 +371,13 @@ def test_standfirst_in_the_article_header_is_kept_without_byline_or_site_header(
     assert "independent newspaper" not in text  # the site's own header
     assert text.endswith("at the counter.")
 
+
+def test_article_header_lead_kept_next_to_breadcrumbs_and_a_print_class():
+    # a lead without a full stop, in a header that also holds breadcrumbs; the body
+    # container's "print-full" class is no boilerplate; the date line goes
+    text = extract_text(page("header-lead.html"))
+    assert text.startswith("A warm spring has pushed the apple harvest forward")
+    assert "12 September 2026" not in text
+    assert "upper valley, its farms" not in text  # the site's own header
+    assert "News" not in text and "Orchard Harvest Starts Early" not in text
+    assert text.endswith("two years ago.")

@@ -56,7 +56,7 @@ _NEGATIVE = re.compile(
     r"cookies?|consent|gdpr|sidebar|side-bar|widgets?|tags?|tag-?list|keywords|"
     r"author-?(?:bio|box|info|card)|bio|about-?(?:the-)?author|caption|credits?|"
     r"modal|popup|pop-up|overlay|outbrain|taboola|paywall|disclaimer|"
-    r"pagination|pager|toolbar|print|rating|skip|byline|dateline|meta|"
+    r"pagination|pager|toolbar|rating|skip|byline|dateline|meta|"
     r"more|listing|topics|series|carousel|slider|"
     r"visually-?hidden|sr-only|screen-?reader\w*|tooltip|toc|"
     r"feedback|survey|donate|donation|callout|cta|inline-?related)(?=$|[\s_-])",
@@ -132,14 +132,27 @@ def _text_len(el) -> int:
     return int(el.xpath("string-length(.)"))
 
 
-def _holds_lead(header) -> bool:
-    """An article header (headline, standfirst) rather than the site's: no
-    navigation, and a paragraph of prose in it."""
-    if header.find(".//nav") is not None or header.find(".//ul") is not None:
+_LEAF_BLOCKS = ("p", "div", "span", "h2", "h3", "h4", "h5", "h6")
+_INNER_BLOCKS = frozenset(["p", "div", "ul", "ol", "table", "section", "article", "header"])
+
+
+def _holds_lead(header, near: set) -> bool:
+    """An article header (headline, standfirst) rather than the site's: a run of
+    prose in it (a leaf block of 80+ characters, ten words, mostly not links), and
+    no navigation unless it sits right by the page's main run of paragraphs."""
+    if header.getparent() not in near and (
+        header.find(".//nav") is not None or header.find(".//ul") is not None
+    ):
         return False
-    for p in header.iter("p"):
-        text = p.xpath("string(.)")
-        if len(text) >= 80 and _SENTENCE_END.search(text):
+    for el in header.iter(_LEAF_BLOCKS):
+        if any(child.tag in _INNER_BLOCKS for child in el):
+            continue
+        text = el.xpath("string(.)")
+        n = len(text)
+        if n < 80 or (text.count(" ") < 9 and not _CJK.search(text)):
+            continue
+        links = sum(len(a.xpath("string(.)")) for a in el.iter("a"))
+        if links < 0.2 * n:
             return True
     return False
 
@@ -179,12 +192,19 @@ def prune(root) -> None:
     while node is not None:
         main_line.add(node)
         node = node.getparent()
+    near = set()  # the main run's container and its parent
+    node = top_run
+    for _ in range(2):
+        if node is None:
+            break
+        near.add(node)
+        node = node.getparent()
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
             continue
         if tag in _BOILER_TAGS:
-            if el not in protected and not (tag == "header" and _holds_lead(el)):
+            if el not in protected and not (tag == "header" and _holds_lead(el, near)):
                 doomed.append(el)
             continue
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
@@ -412,6 +432,14 @@ def body_text(root, title: str | None = None) -> str:
     blocks, stats = _cut(top)
     if not blocks:
         return ""
+    picked = _select(top, stats)
+    if picked is None:
+        return ""
+    return "\n\n".join(_emit(blocks, stats, *picked, title))
+
+
+def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
+    """The ids of the chosen containers, and of those chosen as a header's lead."""
     best, best_score = None, 0.0
     for st in stats.values():
         if st.score <= 0:
@@ -421,7 +449,7 @@ def body_text(root, title: str | None = None) -> str:
         if final > best_score:
             best, best_score = st, final
     if best is None:
-        return ""
+        return None
     # a winner holding only part of its parent's clean paragraph text (one table row,
     # one section of a page-builder layout) gives way to the parent
     moved = True
@@ -488,6 +516,18 @@ def body_text(root, title: str | None = None) -> str:
             if sib is not node and (picked[i] or (small[i] and first < i < last)):
                 chosen.add(id(sib))
         node = parent
+    return chosen, leads
+
+
+def _dateline(text: str) -> bool:
+    """A short line that is a date ("Published 3 May 2026, 10:12"), not a sentence."""
+    return not _SENTENCE_END.search(text) and parse_date(text) is not None
+
+
+def _emit(
+    blocks: list[_Block], stats: dict[int, _Stats], chosen: set, leads: set, title: str | None
+) -> list[str]:
+    """The text of the blocks under the chosen containers, less boilerplate lines."""
     title_key = _norm(title or "")
     out: list[str] = []
     for block in blocks:
@@ -524,9 +564,9 @@ def body_text(root, title: str | None = None) -> str:
             out.pop(0)
         else:
             break
-    # a byline right after a standfirst
-    out[:4] = [b for b in out[:4] if not (len(b) < 60 and _BYLINE.match(b))]
+    # a byline or a date line right after a standfirst
+    out[:4] = [b for b in out[:4] if not (len(b) < 60 and (_BYLINE.match(b) or _dateline(b)))]
     # trailing scraps after the last sentence ("Top video", "Join the conversation")
     while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
         out.pop()
-    return "\n\n".join(out)
+    return out
