@@ -381,3 +381,12 @@ def test_article_header_lead_kept_next_to_breadcrumbs_and_a_print_class():
     assert "upper valley, its farms" not in text  # the site's own header
     assert "News" not in text and "Orchard Harvest Starts Early" not in text
     assert text.endswith("two years ago.")
+
+
+def test_intro_between_headline_and_body_kept_but_not_a_box_further_away():
+    # the intro shares a container with the headline; the sign-up strip between
+    # headline and body does not, and stays out
+    text = extract_text(page("intro-box.html"))
+    assert text.startswith("Crossings to the outer islands will run every ninety minutes")
+    assert "morning briefing" not in text
+    assert text.endswith("crossings in the autumn.")

@@ -302,6 +302,7 @@ _BOILER_LINE = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
+_LEAD_GAP = 12  # at most this many blocks between the headline and the body
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
@@ -524,18 +525,67 @@ def _dateline(text: str) -> bool:
     return not _SENTENCE_END.search(text) and parse_date(text) is not None
 
 
+def _prose(block: _Block, stats: dict[int, _Stats]) -> bool:
+    """A paragraph of running text (80+ characters, ten words, few links), outside
+    any link-heavy box."""
+    n = len(block.text)
+    if n < 80 or block.links > 0.2 * n:
+        return False
+    if block.text.count(" ") < 9 and not _CJK.search(block.text):
+        return False
+    for anc in block.ancestors[-3:]:
+        st = stats[id(anc)]
+        if st.text and st.links > 0.5 * st.text:
+            return False
+    return True
+
+
+def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: list[int]) -> set:
+    """Indexes of the prose blocks between the headline (h1) and the chosen body:
+    a standfirst or intro kept in a box of its own."""
+    first = next((k for k, a in enumerate(anchors) if a >= 0), -1)
+    if first <= 0:
+        return set()
+    h1 = -1
+    for k in range(first - 1, max(-1, first - 1 - _LEAD_GAP), -1):
+        if blocks[k].kind == "h1":
+            h1 = k
+            break
+    if h1 < 0:
+        return set()
+    heading = {id(anc) for anc in blocks[h1].ancestors}
+    leads = set()
+    for k in range(h1 + 1, first):
+        block = blocks[k]
+        # near the headline: their common container is at most two levels up
+        # (a promo or sign-up box between headline and body sits further away)
+        if id(block.ancestors[-3 if len(block.ancestors) > 2 else 0]) not in heading:
+            continue
+        if _prose(block, stats):
+            leads.add(k)
+    return leads
+
+
 def _emit(
     blocks: list[_Block], stats: dict[int, _Stats], chosen: set, leads: set, title: str | None
 ) -> list[str]:
     """The text of the blocks under the chosen containers, less boilerplate lines."""
     title_key = _norm(title or "")
-    out: list[str] = []
+    anchors = []
     for block in blocks:
         anchor = -1
         for i, anc in enumerate(block.ancestors):
             if id(anc) in chosen:
                 anchor = i
                 break
+        anchors.append(anchor)
+    lead_blocks = _pre_body_leads(blocks, stats, anchors)
+    out: list[str] = []
+    for k, block in enumerate(blocks):
+        anchor = anchors[k]
+        if k in lead_blocks:
+            out.append(block.text)
+            continue
         if anchor < 0:
             continue
         n = len(block.text)
