@@ -390,3 +390,13 @@ def test_intro_between_headline_and_body_kept_but_not_a_box_further_away():
     assert text.startswith("Crossings to the outer islands will run every ninety minutes")
     assert "morning briefing" not in text
     assert text.endswith("crossings in the autumn.")
+
+
+def test_forum_posts_nested_deep_are_all_kept():
+    # each post's text sits seven levels below its post box: the other posts are
+    # found as containers built like the best one
+    text = extract_text(page("forum.html"))
+    assert text.startswith("My tomato seedlings have purple undersides")
+    assert "phosphorus from the compost" in text
+    assert text.endswith("the new leaves are a healthy green.")
+    assert "Forum rules" not in text

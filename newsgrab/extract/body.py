@@ -439,6 +439,27 @@ def body_text(root, title: str | None = None) -> str:
     return "\n\n".join(_emit(blocks, stats, *picked, title))
 
 
+def _repeats(best: _Stats, stats: dict[int, _Stats]) -> list[int]:
+    """Containers built like the best one (same tag and classes) that hold prose
+    too: the other posts of a forum thread, the other steps of a how-to. Only when
+    most of that kind do (a layout class used all over the page does not count)."""
+    classes = best.tag.get("class")
+    if not classes:
+        return []
+    name, key = best.tag.name, tuple(classes)
+    found, total = [], 0
+    for st in stats.values():
+        tag = st.tag
+        if st is best or tag.name != name or tuple(tag.get("class") or ()) != key:
+            continue
+        total += 1
+        if tag.parent is best.tag.parent:
+            continue  # siblings are weighed on their own below
+        if st.good >= 80 and st.links < 0.3 * st.text:
+            found.append(id(tag))
+    return found if len(found) * 2 >= total else []
+
+
 def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     """The ids of the chosen containers, and of those chosen as a header's lead."""
     best, best_score = None, 0.0
@@ -468,6 +489,7 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 best, moved = up, True
                 break
     chosen = {id(best.tag)}
+    chosen.update(_repeats(best, stats))
     leads: set = set()
     # siblings of the best container and of its near ancestors that also hold
     # article paragraphs (multi-section articles, text split around embeds)
