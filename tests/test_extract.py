@@ -400,3 +400,12 @@ def test_forum_posts_nested_deep_are_all_kept():
     assert "phosphorus from the compost" in text
     assert text.endswith("the new leaves are a healthy green.")
     assert "Forum rules" not in text
+
+
+def test_credit_stamp_and_interface_lines_dropped():
+    text = extract_text(page("credits.html"))
+    assert text.startswith("Engineers found several hairline cracks")
+    for gone in ("Updated at", "Photo:", "Close", "Maria Lopez", "contributed", "\u200b"):
+        assert gone not in text, gone
+    assert text.endswith("publish its report in full.")
+    assert text.count("\n\n") == 3

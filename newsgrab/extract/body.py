@@ -300,9 +300,36 @@ _BOILER_LINE = re.compile(
     r"follow us|tags?|topics?|image|photo|getty images|reuters|ap photo)\b.{0,60}$",
     re.IGNORECASE,
 )
+# image and source credits: "Foto: dpa", "Source: City Archive", "Jane Doe, AP"
+_CREDIT = re.compile(
+    r"^(?:(?:fotos?|photos?|bild(?:er)?|images?|pictures?|quelle|sources?|credits?|crédits?|"
+    r"crédito|fuente|fonte|copyright)\s*[:©]|©)"
+    r"|(?:^|[\s,/|(])(?:the )?(?:associated press|ap|afp|reuters|dpa|epa|getty images|imago|"
+    r"picture alliance|shutterstock|istock(?:photo)?|keystone|apa|ansa|efe)\)?$",
+    re.IGNORECASE,
+)
+# interface words left as a line of their own
+_UI_LINE = re.compile(
+    r"^(?:close|caption|toggle caption|expand|collapse|menu|search|print|e-?mail|share|tweet|"
+    r"comments?|back to top|schließen|drucken|teilen|suche|fermer|cerrar|chiudi)$",
+    re.IGNORECASE,
+)
+# "Updated at 1:23 p.m.", "Veröffentlicht am ..." among the first lines
+_STAMP = re.compile(
+    r"^(?:updated|published|posted|last updated|first published|aktualisiert|"
+    r"veröffentlicht|publié|mis à jour|publicado|actualizado|pubblicato|aggiornato)\b",
+    re.IGNORECASE,
+)
+# agency credits closing a story: "X contributed to this report", "Reporting by X"
+_TAIL_CREDIT = re.compile(
+    r"contributed (?:reporting )?to (?:this|the) (?:report|story|article)|"
+    r"^(?:additional )?(?:reporting|writing|editing) by\b",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
 _LEAD_GAP = 12  # at most this many blocks between the headline and the body
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
@@ -352,7 +379,7 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
         nonlocal link_chars
         if not buf:
             return
-        text = " ".join("".join(buf).split())
+        text = " ".join("".join(buf).translate(_ZERO_WIDTH).split())
         buf.clear()
         links = min(link_chars, len(text))
         link_chars = 0
@@ -622,7 +649,13 @@ def _emit(
                 break
         if noisy:
             continue
-        if n < 80 and _BOILER_LINE.match(block.text):
+        if n < 80 and (_BOILER_LINE.match(block.text) or _UI_LINE.match(block.text)):
+            continue
+        if (
+            n < 100
+            and _CREDIT.search(block.text)
+            and not (n > 60 and _SENTENCE_END.search(block.text))
+        ):
             continue
         if id(block.ancestors[anchor]) in leads and n < 80 and not _SENTENCE_END.search(block.text):
             continue  # a byline or date next to the standfirst
@@ -637,7 +670,13 @@ def _emit(
         else:
             break
     # a byline or a date line right after a standfirst
-    out[:4] = [b for b in out[:4] if not (len(b) < 60 and (_BYLINE.match(b) or _dateline(b)))]
+    out[:4] = [
+        b
+        for b in out[:4]
+        if not (len(b) < 60 and (_BYLINE.match(b) or _STAMP.match(b) or _dateline(b)))
+    ]
+    # credits closing the story
+    out[-3:] = [b for b in out[-3:] if not (len(b) < 400 and _TAIL_CREDIT.search(b))]
     # trailing scraps after the last sentence ("Top video", "Join the conversation")
     while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
         out.pop()
