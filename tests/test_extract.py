@@ -409,3 +409,11 @@ def test_credit_stamp_and_interface_lines_dropped():
         assert gone not in text, gone
     assert text.endswith("publish its report in full.")
     assert text.count("\n\n") == 3
+
+
+def test_boilerplate_section_after_the_article_is_cut():
+    # "About the author" and "Comments" open boxes that follow the article, even
+    # with no class names to tell them apart
+    text = extract_text(page("tail-sections.html"))
+    assert text.endswith("before the rot spreads to its neighbours on the shelf.")
+    assert "Ruth Olsen" not in text and "butternuts" not in text

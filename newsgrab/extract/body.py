@@ -326,6 +326,29 @@ _TAIL_CREDIT = re.compile(
     r"^(?:additional )?(?:reporting|writing|editing) by\b",
     re.IGNORECASE,
 )
+# headings of the boxes that follow an article
+_SECTION_END = re.compile(
+    r"^(?:about the authors?|über den autor|über die autorin|zum autor|zur autorin|"
+    r"die autorin|der autor|l'auteur|sobre el autor|sobre o autor|"
+    r"related(?: articles| posts| stories| content)?|more on this(?: topic| story)?|"
+    r"more (?:stories|articles) from|read (?:also|more|next)|see also|also read|"
+    r"you (?:may|might) also (?:like|enjoy)|recommended(?: for you)?|"
+    r"mehr zum thema|weitere (?:artikel|beiträge|meldungen|nachrichten|themen)|"
+    r"(?:das )?(?:thema )?könnte (?:dich|sie) auch interessieren|"
+    r"auch interessant|lesen sie auch|lies auch|zum weiterlesen|empfehlungen|"
+    r"à lire aussi|lire aussi|sur le même sujet|te puede interesar|leia também|leggi anche|"
+    r"comments?|\d+ comments?|kommentare?|\d+ kommentare?|leave a (?:reply|comment)|"
+    r"schreibe? einen kommentar|kommentar schreiben|keine kommentare|no comments(?: yet)?|"
+    r"commentaires?|comentarios?|"
+    r"share(?: this)?(?: article| post| story)?|diesen artikel teilen|artikel teilen|"
+    r"tags|schlagworte|schlagwörter|"
+    r"was this (?:article|page|post) (?:helpful|useful)|"
+    r"war (?:der|dieser) artikel (?:hilfreich|nützlich)|"
+    r"wie (?:bewerten|gefällt) (?:sie|ihnen) diese[nr]? (?:artikel|beitrag)|"
+    r"rate this (?:article|post))"
+    r"\s*[:?!.]?\s*$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
 _LEAD_GAP = 12  # at most this many blocks between the headline and the body
@@ -675,6 +698,15 @@ def _emit(
         for b in out[:4]
         if not (len(b) < 60 and (_BYLINE.match(b) or _STAMP.match(b) or _dateline(b)))
     ]
+    # a boilerplate section opening in the second half ("About the author",
+    # "Comments", "You may also like"): it and what follows go
+    total = sum(len(b) for b in out)
+    seen = 0
+    for i, b in enumerate(out):
+        if seen >= total / 2 and len(b) < 70 and _SECTION_END.match(b):
+            del out[i:]
+            break
+        seen += len(b)
     # credits closing the story
     out[-3:] = [b for b in out[-3:] if not (len(b) < 400 and _TAIL_CREDIT.search(b))]
     # trailing scraps after the last sentence ("Top video", "Join the conversation")
