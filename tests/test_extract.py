@@ -417,3 +417,10 @@ def test_boilerplate_section_after_the_article_is_cut():
     text = extract_text(page("tail-sections.html"))
     assert text.endswith("before the rot spreads to its neighbours on the shelf.")
     assert "Ruth Olsen" not in text and "butternuts" not in text
+
+
+def test_article_header_with_headline_topics_nav_and_lead_is_kept():
+    # a <header> holding the h1, a topics nav and the lead, away from the body
+    text = extract_text(page("header-nav-h1.html"))
+    assert text.startswith("From next month the central library will stay open")
+    assert "Culture" not in text and "Town Post" not in text

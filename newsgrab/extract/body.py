@@ -140,8 +140,10 @@ def _holds_lead(header, near: set) -> bool:
     """An article header (headline, standfirst) rather than the site's: a run of
     prose in it (a leaf block of 80+ characters, ten words, mostly not links), and
     no navigation unless it sits right by the page's main run of paragraphs."""
-    if header.getparent() not in near and (
-        header.find(".//nav") is not None or header.find(".//ul") is not None
+    if (
+        header.getparent() not in near
+        and header.find(".//h1") is None
+        and (header.find(".//nav") is not None or header.find(".//ul") is not None)
     ):
         return False
     for el in header.iter(_LEAF_BLOCKS):
@@ -232,8 +234,12 @@ def prune(root) -> None:
         body = root.find("body")
         total = _text_len(body if body is not None else root)
         for el in named:
-            if _STRONG_NEGATIVE.search(_class_id(el)) or _text_len(el) < 0.5 * total:
+            if _STRONG_NEGATIVE.search(_class_id(el)):
                 doomed.append(el)
+            elif _text_len(el) < 0.5 * total and not (
+                el.find(".//h1") is not None and _holds_lead(el, near)
+            ):
+                doomed.append(el)  # unless it is the article's header: headline and lead
         # a strongly named box (comments, cookie consent, related) is protected by its
         # paragraphs only when it wraps the page's main run of paragraphs
         for el in strong:
@@ -402,7 +408,10 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
         nonlocal link_chars
         if not buf:
             return
-        text = " ".join("".join(buf).translate(_ZERO_WIDTH).split())
+        raw = "".join(buf)
+        if not raw.isascii():
+            raw = raw.translate(_ZERO_WIDTH)
+        text = " ".join(raw.split())
         buf.clear()
         links = min(link_chars, len(text))
         link_chars = 0
