@@ -424,3 +424,17 @@ def test_article_header_with_headline_topics_nav_and_lead_is_kept():
     text = extract_text(page("header-nav-h1.html"))
     assert text.startswith("From next month the central library will stay open")
     assert "Culture" not in text and "Town Post" not in text
+
+
+def test_row_of_teaser_cards_inside_the_article_is_dropped():
+    cards = "".join(
+        f'<div class="rail-item"><h3>KICKER {i}</h3><span>Teaser text number {i} about '
+        f'another story</span><a href="/s{i}"></a></div>'
+        for i in range(5)
+    )
+    html = article_page().replace(
+        "</div></article>", f'<div class="rail">{cards}</div></div></article>'
+    )
+    text = extract_text(html)
+    assert text.endswith("and a full stop.")
+    assert "KICKER" not in text and "Teaser text" not in text

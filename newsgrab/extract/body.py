@@ -647,6 +647,25 @@ def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: lis
     return leads
 
 
+def _card_list(tag: Tag, stats: dict[int, _Stats]) -> bool:
+    """A row of teaser cards: four or more boxes built alike (same tag and
+    classes), each short and each holding a link (its headline or picture)."""
+    kids = [k for k in tag.children if isinstance(k, Tag)]
+    if len(kids) < 4 or tag.name in ("ul", "ol", "table", "tbody", "dl"):
+        return False
+    first = kids[0]
+    if first.name not in ("div", "article", "section") or not first.get("class"):
+        return False
+    key = (first.name, tuple(first.get("class")))
+    total = 0
+    for kid in kids:
+        if (kid.name, tuple(kid.get("class") or ())) != key or kid.find("a") is None:
+            return False
+        st = stats.get(id(kid))
+        total += st.text if st else 0
+    return total < 200 * len(kids)
+
+
 def _emit(
     blocks: list[_Block], stats: dict[int, _Stats], chosen: set, leads: set, title: str | None
 ) -> list[str]:
@@ -661,6 +680,7 @@ def _emit(
                 break
         anchors.append(anchor)
     lead_blocks = _pre_body_leads(blocks, stats, anchors)
+    cards: dict[int, bool] = {}
     out: list[str] = []
     for k, block in enumerate(blocks):
         anchor = anchors[k]
@@ -677,6 +697,12 @@ def _emit(
         for anc in block.ancestors[anchor + 1 :]:
             st = stats[id(anc)]
             if st.text and st.links > st.text * 0.5:
+                noisy = True
+                break
+            key = id(anc)
+            if key not in cards:
+                cards[key] = _card_list(anc, stats)
+            if cards[key]:
                 noisy = True
                 break
         if noisy:
