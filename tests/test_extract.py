@@ -438,3 +438,13 @@ def test_row_of_teaser_cards_inside_the_article_is_dropped():
     text = extract_text(html)
     assert text.endswith("and a full stop.")
     assert "KICKER" not in text and "Teaser text" not in text
+
+
+def test_text_scattered_over_page_modules_is_all_taken():
+    # six page-builder modules of about the same size: the best one holds a small
+    # share of the page's prose, so the whole page is taken, less its link bars
+    text = extract_text(page("modules.html"))
+    assert text.startswith("Our tiles look like ordinary clay tiles")
+    assert "four days, including the wiring" in text
+    assert text.endswith("said one owner.")
+    assert "Imprint" not in text and "Products" not in text

@@ -357,6 +357,7 @@ _SECTION_END = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
+_SCATTERED = 0.35  # below this share of the page's prose, the whole page is taken
 _LEAD_GAP = 12  # at most this many blocks between the headline and the body
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
@@ -598,6 +599,12 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
             if sib is not node and (picked[i] or (small[i] and first < i < last)):
                 chosen.add(id(sib))
         node = parent
+    # the text is scattered over many boxes (a landing or product page built from
+    # modules): the best container and its kin hold little of it, so the whole
+    # page is taken, block by block
+    good = stats[id(top)].good
+    if good and sum(stats[i].good for i in chosen if i in stats) < _SCATTERED * good:
+        return {id(top)}, leads
     return chosen, leads
 
 
@@ -694,7 +701,10 @@ def _emit(
             continue
         # a block inside a link-heavy list or box within the article
         noisy = False
-        for anc in block.ancestors[anchor + 1 :]:
+        # the whole page taken: only the block's own boxes are weighed
+        for anc in block.ancestors[
+            max(anchor + 1, len(block.ancestors) - 4 if anchor == 0 else 0) :
+        ]:
             st = stats[id(anc)]
             if st.text and st.links > st.text * 0.5:
                 noisy = True
