@@ -448,3 +448,15 @@ def test_text_scattered_over_page_modules_is_all_taken():
     assert "four days, including the wiring" in text
     assert text.endswith("said one owner.")
     assert "Imprint" not in text and "Products" not in text
+
+
+def test_data_protection_consent_box_named_dsgvo_is_pruned():
+    consent = "".join(
+        f"<p>Wir verwenden Cookies und ähnliche Technologien, Absatz {i}, um Inhalte zu "
+        f"personalisieren, und geben Informationen an unsere Partner weiter.</p>"
+        for i in range(2)
+    )
+    html = article_page().replace("<body>", f'<body><div class="sp-dsgvo-popup">{consent}</div>')
+    text = extract_text(html)
+    assert text.startswith("Paragraph 1 of the story")
+    assert "Cookies" not in text

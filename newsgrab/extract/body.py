@@ -66,7 +66,7 @@ _NEGATIVE = re.compile(
 _STRONG_NEGATIVE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|navigation|menus?|footer|sidebar|side-bar|comments?|"
     r"comment-?list|disqus|related|recommend\w*|share|sharing|social|newsletter|"
-    r"cookies?|consent|most-?(?:read|popular|viewed))(?=$|[\s_-])",
+    r"cookies?|consent|dsgvo|most-?(?:read|popular|viewed))(?=$|[\s_-])",
     re.IGNORECASE,
 )
 _POSITIVE = re.compile(
