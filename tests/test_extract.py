@@ -76,6 +76,26 @@ def test_dom_body_preferred_when_json_ld_body_is_a_teaser():
     assert "Paragraph 4 of the story" in a.text
 
 
+def test_json_ld_body_markup_scripts_and_entities_are_cleaned():
+    body = (
+        "<p>The caf&eacute; on the square reopened on Friday, with a new terrace and "
+        "longer hours.</p><script>googletag.display('ad-1');</script>"
+        "<p>Its owners say &quot;the wait was worth it&quot; &amp; thank the neighbours "
+        "for their patience during the works.</p>"
+    )
+    ld = json.dumps({"@type": "NewsArticle", "headline": "A Story", "articleBody": body})
+    ld = ld.replace("</", "<\\/")  # as pages escape it inside a <script>
+    html = (
+        '<html><head><script type="application/ld+json">' + ld + "</script></head>"
+        "<body><article><h1>A Story</h1><p>The café reopened.</p></article></body></html>"
+    )
+    text = extract_text(html)
+    assert text.startswith("The café on the square reopened on Friday")
+    assert 'say "the wait was worth it" & thank' in text
+    assert "googletag" not in text
+    assert text.count("\n\n") == 1
+
+
 def test_to_dict_has_exactly_the_sidecar_keys():
     d = extract(page("jsonld.html")).to_dict()
     assert set(d) == SIDECAR_KEYS
@@ -350,3 +370,93 @@ def test_standfirst_in_the_article_header_is_kept_without_byline_or_site_header(
     assert "Ferry Fares to Fall" not in text  # the headline stays out of the body
     assert "independent newspaper" not in text  # the site's own header
     assert text.endswith("at the counter.")
+
+
+def test_article_header_lead_kept_next_to_breadcrumbs_and_a_print_class():
+    # a lead without a full stop, in a header that also holds breadcrumbs; the body
+    # container's "print-full" class is no boilerplate; the date line goes
+    text = extract_text(page("header-lead.html"))
+    assert text.startswith("A warm spring has pushed the apple harvest forward")
+    assert "12 September 2026" not in text
+    assert "upper valley, its farms" not in text  # the site's own header
+    assert "News" not in text and "Orchard Harvest Starts Early" not in text
+    assert text.endswith("two years ago.")
+
+
+def test_intro_between_headline_and_body_kept_but_not_a_box_further_away():
+    # the intro shares a container with the headline; the sign-up strip between
+    # headline and body does not, and stays out
+    text = extract_text(page("intro-box.html"))
+    assert text.startswith("Crossings to the outer islands will run every ninety minutes")
+    assert "morning briefing" not in text
+    assert text.endswith("crossings in the autumn.")
+
+
+def test_forum_posts_nested_deep_are_all_kept():
+    # each post's text sits seven levels below its post box: the other posts are
+    # found as containers built like the best one
+    text = extract_text(page("forum.html"))
+    assert text.startswith("My tomato seedlings have purple undersides")
+    assert "phosphorus from the compost" in text
+    assert text.endswith("the new leaves are a healthy green.")
+    assert "Forum rules" not in text
+
+
+def test_credit_stamp_and_interface_lines_dropped():
+    text = extract_text(page("credits.html"))
+    assert text.startswith("Engineers found several hairline cracks")
+    for gone in ("Updated at", "Photo:", "Close", "Maria Lopez", "contributed", "\u200b"):
+        assert gone not in text, gone
+    assert text.endswith("publish its report in full.")
+    assert text.count("\n\n") == 3
+
+
+def test_boilerplate_section_after_the_article_is_cut():
+    # "About the author" and "Comments" open boxes that follow the article, even
+    # with no class names to tell them apart
+    text = extract_text(page("tail-sections.html"))
+    assert text.endswith("before the rot spreads to its neighbours on the shelf.")
+    assert "Ruth Olsen" not in text and "butternuts" not in text
+
+
+def test_article_header_with_headline_topics_nav_and_lead_is_kept():
+    # a <header> holding the h1, a topics nav and the lead, away from the body
+    text = extract_text(page("header-nav-h1.html"))
+    assert text.startswith("From next month the central library will stay open")
+    assert "Culture" not in text and "Town Post" not in text
+
+
+def test_row_of_teaser_cards_inside_the_article_is_dropped():
+    cards = "".join(
+        f'<div class="rail-item"><h3>KICKER {i}</h3><span>Teaser text number {i} about '
+        f'another story</span><a href="/s{i}"></a></div>'
+        for i in range(5)
+    )
+    html = article_page().replace(
+        "</div></article>", f'<div class="rail">{cards}</div></div></article>'
+    )
+    text = extract_text(html)
+    assert text.endswith("and a full stop.")
+    assert "KICKER" not in text and "Teaser text" not in text
+
+
+def test_text_scattered_over_page_modules_is_all_taken():
+    # six page-builder modules of about the same size: the best one holds a small
+    # share of the page's prose, so the whole page is taken, less its link bars
+    text = extract_text(page("modules.html"))
+    assert text.startswith("Our tiles look like ordinary clay tiles")
+    assert "four days, including the wiring" in text
+    assert text.endswith("said one owner.")
+    assert "Imprint" not in text and "Products" not in text
+
+
+def test_data_protection_consent_box_named_dsgvo_is_pruned():
+    consent = "".join(
+        f"<p>Wir verwenden Cookies und ähnliche Technologien, Absatz {i}, um Inhalte zu "
+        f"personalisieren, und geben Informationen an unsere Partner weiter.</p>"
+        for i in range(2)
+    )
+    html = article_page().replace("<body>", f'<body><div class="sp-dsgvo-popup">{consent}</div>')
+    text = extract_text(html)
+    assert text.startswith("Paragraph 1 of the story")
+    assert "Cookies" not in text

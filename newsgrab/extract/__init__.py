@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html import unescape
 
 from newsgrab.extract import metadata
 from newsgrab.extract.article import Article
@@ -20,12 +21,17 @@ from newsgrab.extract.decode import charset_from_content_type, decode
 __all__ = ["Article", "extract", "extract_text"]
 
 _TAGS = re.compile(r"<[^>]{0,500}>")
+_CODE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
 def _ld_body_text(raw: str) -> str:
+    """JSON-LD articleBody as paragraphs: markup and embedded scripts out, entities decoded."""
+    if "<" not in raw and "&lt;" in raw:
+        raw = unescape(raw)  # markup escaped once more
     if "<" in raw and ">" in raw:
-        raw = _TAGS.sub("\n", raw)
-    raw = raw.replace("&nbsp;", " ").replace("&amp;", "&").replace("&quot;", '"')
+        raw = _TAGS.sub("\n", _CODE.sub("\n", raw))
+    if "&" in raw:
+        raw = unescape(raw)
     lines = (" ".join(line.split()) for line in re.split(r"\n\s*\n|\r\n|\n", raw))
     return "\n\n".join(line for line in lines if line)
 

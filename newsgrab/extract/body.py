@@ -56,7 +56,7 @@ _NEGATIVE = re.compile(
     r"cookies?|consent|gdpr|sidebar|side-bar|widgets?|tags?|tag-?list|keywords|"
     r"author-?(?:bio|box|info|card)|bio|about-?(?:the-)?author|caption|credits?|"
     r"modal|popup|pop-up|overlay|outbrain|taboola|paywall|disclaimer|"
-    r"pagination|pager|toolbar|print|rating|skip|byline|dateline|meta|"
+    r"pagination|pager|toolbar|rating|skip|byline|dateline|meta|"
     r"more|listing|topics|series|carousel|slider|"
     r"visually-?hidden|sr-only|screen-?reader\w*|tooltip|toc|"
     r"feedback|survey|donate|donation|callout|cta|inline-?related)(?=$|[\s_-])",
@@ -66,7 +66,7 @@ _NEGATIVE = re.compile(
 _STRONG_NEGATIVE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|navigation|menus?|footer|sidebar|side-bar|comments?|"
     r"comment-?list|disqus|related|recommend\w*|share|sharing|social|newsletter|"
-    r"cookies?|consent|most-?(?:read|popular|viewed))(?=$|[\s_-])",
+    r"cookies?|consent|dsgvo|most-?(?:read|popular|viewed))(?=$|[\s_-])",
     re.IGNORECASE,
 )
 _POSITIVE = re.compile(
@@ -132,14 +132,29 @@ def _text_len(el) -> int:
     return int(el.xpath("string-length(.)"))
 
 
-def _holds_lead(header) -> bool:
-    """An article header (headline, standfirst) rather than the site's: no
-    navigation, and a paragraph of prose in it."""
-    if header.find(".//nav") is not None or header.find(".//ul") is not None:
+_LEAF_BLOCKS = ("p", "div", "span", "h2", "h3", "h4", "h5", "h6")
+_INNER_BLOCKS = frozenset(["p", "div", "ul", "ol", "table", "section", "article", "header"])
+
+
+def _holds_lead(header, near: set) -> bool:
+    """An article header (headline, standfirst) rather than the site's: a run of
+    prose in it (a leaf block of 80+ characters, ten words, mostly not links), and
+    no navigation unless it sits right by the page's main run of paragraphs."""
+    if (
+        header.getparent() not in near
+        and header.find(".//h1") is None
+        and (header.find(".//nav") is not None or header.find(".//ul") is not None)
+    ):
         return False
-    for p in header.iter("p"):
-        text = p.xpath("string(.)")
-        if len(text) >= 80 and _SENTENCE_END.search(text):
+    for el in header.iter(_LEAF_BLOCKS):
+        if any(child.tag in _INNER_BLOCKS for child in el):
+            continue
+        text = el.xpath("string(.)")
+        n = len(text)
+        if n < 80 or (text.count(" ") < 9 and not _CJK.search(text)):
+            continue
+        links = sum(len(a.xpath("string(.)")) for a in el.iter("a"))
+        if links < 0.2 * n:
             return True
     return False
 
@@ -179,12 +194,19 @@ def prune(root) -> None:
     while node is not None:
         main_line.add(node)
         node = node.getparent()
+    near = set()  # the main run's container and its parent
+    node = top_run
+    for _ in range(2):
+        if node is None:
+            break
+        near.add(node)
+        node = node.getparent()
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
             continue
         if tag in _BOILER_TAGS:
-            if el not in protected and not (tag == "header" and _holds_lead(el)):
+            if el not in protected and not (tag == "header" and _holds_lead(el, near)):
                 doomed.append(el)
             continue
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
@@ -212,8 +234,12 @@ def prune(root) -> None:
         body = root.find("body")
         total = _text_len(body if body is not None else root)
         for el in named:
-            if _STRONG_NEGATIVE.search(_class_id(el)) or _text_len(el) < 0.5 * total:
+            if _STRONG_NEGATIVE.search(_class_id(el)):
                 doomed.append(el)
+            elif _text_len(el) < 0.5 * total and not (
+                el.find(".//h1") is not None and _holds_lead(el, near)
+            ):
+                doomed.append(el)  # unless it is the article's header: headline and lead
         # a strongly named box (comments, cookie consent, related) is protected by its
         # paragraphs only when it wraps the page's main run of paragraphs
         for el in strong:
@@ -280,8 +306,60 @@ _BOILER_LINE = re.compile(
     r"follow us|tags?|topics?|image|photo|getty images|reuters|ap photo)\b.{0,60}$",
     re.IGNORECASE,
 )
+# image and source credits: "Foto: dpa", "Source: City Archive", "Jane Doe, AP"
+_CREDIT = re.compile(
+    r"^(?:(?:fotos?|photos?|bild(?:er)?|images?|pictures?|quelle|sources?|credits?|crédits?|"
+    r"crédito|fuente|fonte|copyright)\s*[:©]|©)"
+    r"|(?:^|[\s,/|(])(?:the )?(?:associated press|ap|afp|reuters|dpa|epa|getty images|imago|"
+    r"picture alliance|shutterstock|istock(?:photo)?|keystone|apa|ansa|efe)\)?$",
+    re.IGNORECASE,
+)
+# interface words left as a line of their own
+_UI_LINE = re.compile(
+    r"^(?:close|caption|toggle caption|expand|collapse|menu|search|print|e-?mail|share|tweet|"
+    r"comments?|back to top|schließen|drucken|teilen|suche|fermer|cerrar|chiudi)$",
+    re.IGNORECASE,
+)
+# "Updated at 1:23 p.m.", "Veröffentlicht am ..." among the first lines
+_STAMP = re.compile(
+    r"^(?:updated|published|posted|last updated|first published|aktualisiert|"
+    r"veröffentlicht|publié|mis à jour|publicado|actualizado|pubblicato|aggiornato)\b",
+    re.IGNORECASE,
+)
+# agency credits closing a story: "X contributed to this report", "Reporting by X"
+_TAIL_CREDIT = re.compile(
+    r"contributed (?:reporting )?to (?:this|the) (?:report|story|article)|"
+    r"^(?:additional )?(?:reporting|writing|editing) by\b",
+    re.IGNORECASE,
+)
+# headings of the boxes that follow an article
+_SECTION_END = re.compile(
+    r"^(?:about the authors?|über den autor|über die autorin|zum autor|zur autorin|"
+    r"die autorin|der autor|l'auteur|sobre el autor|sobre o autor|"
+    r"related(?: articles| posts| stories| content)?|more on this(?: topic| story)?|"
+    r"more (?:stories|articles) from|read (?:also|more|next)|see also|also read|"
+    r"you (?:may|might) also (?:like|enjoy)|recommended(?: for you)?|"
+    r"mehr zum thema|weitere (?:artikel|beiträge|meldungen|nachrichten|themen)|"
+    r"(?:das )?(?:thema )?könnte (?:dich|sie) auch interessieren|"
+    r"auch interessant|lesen sie auch|lies auch|zum weiterlesen|empfehlungen|"
+    r"à lire aussi|lire aussi|sur le même sujet|te puede interesar|leia também|leggi anche|"
+    r"comments?|\d+ comments?|kommentare?|\d+ kommentare?|leave a (?:reply|comment)|"
+    r"schreibe? einen kommentar|kommentar schreiben|keine kommentare|no comments(?: yet)?|"
+    r"commentaires?|comentarios?|"
+    r"share(?: this)?(?: article| post| story)?|diesen artikel teilen|artikel teilen|"
+    r"tags|schlagworte|schlagwörter|"
+    r"was this (?:article|page|post) (?:helpful|useful)|"
+    r"war (?:der|dieser) artikel (?:hilfreich|nützlich)|"
+    r"wie (?:bewerten|gefällt) (?:sie|ihnen) diese[nr]? (?:artikel|beitrag)|"
+    r"rate this (?:article|post))"
+    r"\s*[:?!.]?\s*$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
+_SCATTERED = 0.35  # below this share of the page's prose, the whole page is taken
+_LEAD_GAP = 12  # at most this many blocks between the headline and the body
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
@@ -331,7 +409,10 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
         nonlocal link_chars
         if not buf:
             return
-        text = " ".join("".join(buf).split())
+        raw = "".join(buf)
+        if not raw.isascii():
+            raw = raw.translate(_ZERO_WIDTH)
+        text = " ".join(raw.split())
         buf.clear()
         links = min(link_chars, len(text))
         link_chars = 0
@@ -412,6 +493,35 @@ def body_text(root, title: str | None = None) -> str:
     blocks, stats = _cut(top)
     if not blocks:
         return ""
+    picked = _select(top, stats)
+    if picked is None:
+        return ""
+    return "\n\n".join(_emit(blocks, stats, *picked, title))
+
+
+def _repeats(best: _Stats, stats: dict[int, _Stats]) -> list[int]:
+    """Containers built like the best one (same tag and classes) that hold prose
+    too: the other posts of a forum thread, the other steps of a how-to. Only when
+    most of that kind do (a layout class used all over the page does not count)."""
+    classes = best.tag.get("class")
+    if not classes:
+        return []
+    name, key = best.tag.name, tuple(classes)
+    found, total = [], 0
+    for st in stats.values():
+        tag = st.tag
+        if st is best or tag.name != name or tuple(tag.get("class") or ()) != key:
+            continue
+        total += 1
+        if tag.parent is best.tag.parent:
+            continue  # siblings are weighed on their own below
+        if st.good >= 80 and st.links < 0.3 * st.text:
+            found.append(id(tag))
+    return found if len(found) * 2 >= total else []
+
+
+def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
+    """The ids of the chosen containers, and of those chosen as a header's lead."""
     best, best_score = None, 0.0
     for st in stats.values():
         if st.score <= 0:
@@ -421,7 +531,7 @@ def body_text(root, title: str | None = None) -> str:
         if final > best_score:
             best, best_score = st, final
     if best is None:
-        return ""
+        return None
     # a winner holding only part of its parent's clean paragraph text (one table row,
     # one section of a page-builder layout) gives way to the parent
     moved = True
@@ -439,6 +549,7 @@ def body_text(root, title: str | None = None) -> str:
                 best, moved = up, True
                 break
     chosen = {id(best.tag)}
+    chosen.update(_repeats(best, stats))
     leads: set = set()
     # siblings of the best container and of its near ancestors that also hold
     # article paragraphs (multi-section articles, text split around embeds)
@@ -488,14 +599,101 @@ def body_text(root, title: str | None = None) -> str:
             if sib is not node and (picked[i] or (small[i] and first < i < last)):
                 chosen.add(id(sib))
         node = parent
+    # the text is scattered over many boxes (a landing or product page built from
+    # modules): the best container and its kin hold little of it, so the whole
+    # page is taken, block by block
+    good = stats[id(top)].good
+    if good and sum(stats[i].good for i in chosen if i in stats) < _SCATTERED * good:
+        return {id(top)}, leads
+    return chosen, leads
+
+
+def _dateline(text: str) -> bool:
+    """A short line that is a date ("Published 3 May 2026, 10:12"), not a sentence."""
+    return not _SENTENCE_END.search(text) and parse_date(text) is not None
+
+
+def _prose(block: _Block, stats: dict[int, _Stats]) -> bool:
+    """A paragraph of running text (80+ characters, ten words, few links), outside
+    any link-heavy box."""
+    n = len(block.text)
+    if n < 80 or block.links > 0.2 * n:
+        return False
+    if block.text.count(" ") < 9 and not _CJK.search(block.text):
+        return False
+    for anc in block.ancestors[-3:]:
+        st = stats[id(anc)]
+        if st.text and st.links > 0.5 * st.text:
+            return False
+    return True
+
+
+def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: list[int]) -> set:
+    """Indexes of the prose blocks between the headline (h1) and the chosen body:
+    a standfirst or intro kept in a box of its own."""
+    first = next((k for k, a in enumerate(anchors) if a >= 0), -1)
+    if first <= 0:
+        return set()
+    h1 = -1
+    for k in range(first - 1, max(-1, first - 1 - _LEAD_GAP), -1):
+        if blocks[k].kind == "h1":
+            h1 = k
+            break
+    if h1 < 0:
+        return set()
+    heading = {id(anc) for anc in blocks[h1].ancestors}
+    leads = set()
+    for k in range(h1 + 1, first):
+        block = blocks[k]
+        # near the headline: their common container is at most two levels up
+        # (a promo or sign-up box between headline and body sits further away)
+        if id(block.ancestors[-3 if len(block.ancestors) > 2 else 0]) not in heading:
+            continue
+        if _prose(block, stats):
+            leads.add(k)
+    return leads
+
+
+def _card_list(tag: Tag, stats: dict[int, _Stats]) -> bool:
+    """A row of teaser cards: four or more boxes built alike (same tag and
+    classes), each short and each holding a link (its headline or picture)."""
+    kids = [k for k in tag.children if isinstance(k, Tag)]
+    if len(kids) < 4 or tag.name in ("ul", "ol", "table", "tbody", "dl"):
+        return False
+    first = kids[0]
+    if first.name not in ("div", "article", "section") or not first.get("class"):
+        return False
+    key = (first.name, tuple(first.get("class")))
+    total = 0
+    for kid in kids:
+        if (kid.name, tuple(kid.get("class") or ())) != key or kid.find("a") is None:
+            return False
+        st = stats.get(id(kid))
+        total += st.text if st else 0
+    return total < 200 * len(kids)
+
+
+def _emit(
+    blocks: list[_Block], stats: dict[int, _Stats], chosen: set, leads: set, title: str | None
+) -> list[str]:
+    """The text of the blocks under the chosen containers, less boilerplate lines."""
     title_key = _norm(title or "")
-    out: list[str] = []
+    anchors = []
     for block in blocks:
         anchor = -1
         for i, anc in enumerate(block.ancestors):
             if id(anc) in chosen:
                 anchor = i
                 break
+        anchors.append(anchor)
+    lead_blocks = _pre_body_leads(blocks, stats, anchors)
+    cards: dict[int, bool] = {}
+    out: list[str] = []
+    for k, block in enumerate(blocks):
+        anchor = anchors[k]
+        if k in lead_blocks:
+            out.append(block.text)
+            continue
         if anchor < 0:
             continue
         n = len(block.text)
@@ -503,14 +701,29 @@ def body_text(root, title: str | None = None) -> str:
             continue
         # a block inside a link-heavy list or box within the article
         noisy = False
-        for anc in block.ancestors[anchor + 1 :]:
+        # the whole page taken: only the block's own boxes are weighed
+        for anc in block.ancestors[
+            max(anchor + 1, len(block.ancestors) - 4 if anchor == 0 else 0) :
+        ]:
             st = stats[id(anc)]
             if st.text and st.links > st.text * 0.5:
                 noisy = True
                 break
+            key = id(anc)
+            if key not in cards:
+                cards[key] = _card_list(anc, stats)
+            if cards[key]:
+                noisy = True
+                break
         if noisy:
             continue
-        if n < 80 and _BOILER_LINE.match(block.text):
+        if n < 80 and (_BOILER_LINE.match(block.text) or _UI_LINE.match(block.text)):
+            continue
+        if (
+            n < 100
+            and _CREDIT.search(block.text)
+            and not (n > 60 and _SENTENCE_END.search(block.text))
+        ):
             continue
         if id(block.ancestors[anchor]) in leads and n < 80 and not _SENTENCE_END.search(block.text):
             continue  # a byline or date next to the standfirst
@@ -524,9 +737,24 @@ def body_text(root, title: str | None = None) -> str:
             out.pop(0)
         else:
             break
-    # a byline right after a standfirst
-    out[:4] = [b for b in out[:4] if not (len(b) < 60 and _BYLINE.match(b))]
+    # a byline or a date line right after a standfirst
+    out[:4] = [
+        b
+        for b in out[:4]
+        if not (len(b) < 60 and (_BYLINE.match(b) or _STAMP.match(b) or _dateline(b)))
+    ]
+    # a boilerplate section opening in the second half ("About the author",
+    # "Comments", "You may also like"): it and what follows go
+    total = sum(len(b) for b in out)
+    seen = 0
+    for i, b in enumerate(out):
+        if seen >= total / 2 and len(b) < 70 and _SECTION_END.match(b):
+            del out[i:]
+            break
+        seen += len(b)
+    # credits closing the story
+    out[-3:] = [b for b in out[-3:] if not (len(b) < 400 and _TAIL_CREDIT.search(b))]
     # trailing scraps after the last sentence ("Top video", "Join the conversation")
     while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
         out.pop()
-    return "\n\n".join(out)
+    return out
