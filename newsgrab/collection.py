@@ -149,9 +149,9 @@ def _seed_and_sidecar(path: Path) -> tuple[Path, Path]:
 def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
     """Every source stored next to the seeds under `paths` (files or folders).
     A sidecar named directly (`notes/a.sources.json`) is read as is."""
-    paths = [Path(p) for p in paths]
-    direct = [p for p in paths if p.name.endswith(SIDECAR_SUFFIX) and p.is_file()]
-    others = [p for p in paths if p not in direct]
+    given = [Path(p) for p in paths]
+    direct = [p for p in given if p.name.endswith(SIDECAR_SUFFIX) and p.is_file()]
+    others = [p for p in given if p not in direct]
     seeds = direct + (find_seed_files(others, globs) if others else [])
     out = Collection([], [], seeds, [])
     seen: set[Path] = set()

@@ -134,6 +134,7 @@ def coerce(key: str, value: Any) -> Any:
             raise ConfigError(f"{key}: expected a positive whole number, got {value!r}")
         return n
     if isinstance(default, tuple):
+        items: list | tuple
         if isinstance(value, str):
             items = [v.strip() for v in value.split(",") if v.strip()]
         elif isinstance(value, list | tuple):
@@ -171,9 +172,9 @@ def find_config(explicit: str | None, env: Mapping[str, str]) -> Path | None:
             if must_exist and not path.is_file():
                 raise ConfigError(f"{path}: config file not found")
             return path
-    for path in (Path("newsgrab.toml"), user_config_path(env)):
-        if path is not None and path.is_file():
-            return path
+    for found in (Path("newsgrab.toml"), user_config_path(env)):
+        if found is not None and found.is_file():
+            return found
     return None
 
 

@@ -26,6 +26,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.cells import cell_len, set_cell_size
@@ -33,6 +34,9 @@ from rich.console import Console, Group, RenderableType
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 from newsgrab.collection import PARAGRAPH, Change, Entry, Fold, Step, diff_counts, paragraphs
 
@@ -579,7 +583,7 @@ class _Progress:
     def __init__(self, console: Console, enabled: bool):
         self.enabled = enabled and console.is_terminal
         self._bar = None
-        self._task = None
+        self._task: TaskID | None = None
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 

@@ -37,12 +37,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
-from newsgrab.errors import SeedError
+import idna  # the IDNA 2008 encoder httpx uses to fetch
 
-try:  # httpx depends on idna; it is the same IDNA 2008 encoder httpx uses to fetch
-    import idna as _idna
-except ImportError:  # pragma: no cover
-    _idna = None
+from newsgrab.errors import SeedError
 
 log = logging.getLogger("newsgrab.seeds")
 
@@ -200,10 +197,7 @@ def _ascii_host(host: str) -> str | None:
         return None
     if not host.isascii():
         try:
-            if _idna is not None:
-                host = _idna.encode(host, uts46=True).decode("ascii")
-            else:  # pragma: no cover
-                host = host.encode("idna").decode("ascii")
+            host = idna.encode(host, uts46=True).decode("ascii")
         except (UnicodeError, ValueError):
             return None
     if _IPV4.match(host):
@@ -312,14 +306,15 @@ def _trim(url: str, before: str) -> str:
 
 def _prose_urls(text: str, markdown: bool = True) -> list[tuple[int, str]]:
     """(offset, raw URL) of the URLs written out in `text`."""
-    hits = []
+    hits: list[tuple[int, str]] = []
     pos = 0
     while True:
         m = _START.search(text, pos)
         if not m:
             return hits
         start = m.start()
-        run = _RUN.match(text, start).group(0)
+        run_match = _RUN.match(text, start)
+        run = run_match.group(0) if run_match else ""
         if markdown:  # Markdown escapes (https://x.org/a\_b), &amp; copied from HTML
             run = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", run).replace("&amp;", "&")
         before = text[start - 1] if start else ""
@@ -459,12 +454,12 @@ def _label_lines(lines: list[str], hits: list[_Hit]) -> None:
             continue
         on_line = by_line.get(number, [])
         if on_line:
-            title = _LINK.sub(" ", m.group("title"))
-            title = re.sub(r"<?(?:https?://|www\.)\S*", " ", title, flags=re.I)
-            title = _clean_label(title.strip(" \t-–—:|"))
+            rest = _LINK.sub(" ", m.group("title"))
+            rest = re.sub(r"<?(?:https?://|www\.)\S*", " ", rest, flags=re.I)
+            label = _clean_label(rest.strip(" \t-–—:|"))
             free = [h for h in on_line if h.label is None]
-            if title and free:
-                free[0].label = title
+            if label and free:
+                free[0].label = label
             continue
         title = _clean_label(m.group("title"))
         if not title:
@@ -524,9 +519,8 @@ class _HrefParser(HTMLParser):
             m = re.search(r"\bhref\s*=", raw, re.I)
             if m:
                 line += raw.count("\n", 0, m.start())
-            link = [line, col, a["href"], [], a.get("title")]
-            if tag == "area":
-                link[3].append(a.get("alt") or "")
+            parts: list[str] = [a.get("alt") or ""] if tag == "area" else []
+            link = [line, col, a["href"], parts, a.get("title")]
             self.links.append(link)
             if tag == "a":
                 self._open = link

@@ -81,7 +81,8 @@ def _migrate_0_to_1(data: dict) -> dict:
     for src in data.get("sources", []):
         if not isinstance(src, dict):
             continue
-        fetch = empty_fetch() | (src.get("fetch") if isinstance(src.get("fetch"), dict) else {})
+        stored = src.get("fetch")
+        fetch = empty_fetch() | (stored if isinstance(stored, dict) else {})
         for key in ("fetched_at", "http_status", "final_url", "etag", "last_modified",
                     "content_type", "charset"):
             if key in src:
@@ -94,7 +95,9 @@ def _migrate_0_to_1(data: dict) -> dict:
         if isinstance(article, dict):
             if "body" in article and "text" not in article:
                 article["text"] = article.pop("body")
-            text = article.get("text") if isinstance(article.get("text"), str) else ""
+            text = article.get("text")
+            if not isinstance(text, str):
+                text = ""
             article["text"] = text
             article["word_count"] = len(text.split())
             article["content_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
