@@ -475,6 +475,8 @@ def _as_fetch_error(exc: Exception, shown: str, settings: Settings) -> FetchErro
 
 def _split_credentials(url: str) -> tuple[str, str | None]:
     """(the URL without `user:pass@`, a Basic Authorization value or None)."""
+    if "@" not in url:
+        return url, None
     try:
         parts = urlsplit(url)
     except ValueError:
