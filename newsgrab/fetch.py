@@ -317,9 +317,20 @@ class _Pool(httpcore.AsyncConnectionPool):
     The pool re-plans every time a request starts or a response is closed. For
     each idle connection httpcore counts the whole pool again (a list built only
     for its length), so with a few dozen connections a request cost thousands of
-    calls. Same decisions, in the same order, counted once."""
+    calls. Same decisions, in the same order, counted once.
+
+    This reads httpcore 1.0's private pool state; a release that lays it out
+    differently gets httpcore's own method."""
+
+    _STATE = ("_connections", "_requests", "_max_connections", "_max_keepalive_connections")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._linear = all(hasattr(self, name) for name in self._STATE)
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        if not self._linear:
+            return super()._assign_requests_to_connections()
         closing = []
         connections = self._connections
         # Closed, expired (keep-alive time over, or the server hung up while the
