@@ -11,8 +11,11 @@ HTTP/1.1 keep-alive server process), writes seed files citing them, and runs:
   -o DIR --parallel C`, its per-domain sleep set to 0), when installed
   (by default looked for in /work/refvenv-fetch; never a newsgrab dependency);
 
-and prints pages/s and peak RSS of each. `--scale` also runs newsgrab at 1,000
-and 10,000 URLs to show how peak memory grows with the number of URLs.
+and prints pages/s and peak RSS of each, then the ratios the targets are about:
+the CLI's throughput over trafilatura's (target: at least 2x) and, with
+`--scale` (newsgrab also run at 1,000 and 10,000 URLs), the CLI's peak memory
+at 10,000 URLs over that at 1,000 (target: flat). A trafilatura that cannot
+run (say, a broken install) is reported and skipped.
 
     .venv/bin/python benchmarks/fetch.py                 # 2,000 URLs, concurrency 16
     .venv/bin/python benchmarks/fetch.py -n 500 --scale --trafilatura PATH
@@ -34,6 +37,9 @@ from pathlib import Path
 HOSTS = [f"127.0.0.{i}" for i in range(2, 10)]
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TRAFILATURA = "/work/refvenv-fetch/bin/trafilatura"
+CLI = "newsgrab fetch (CLI: fetch+extract+sidecars)"
+CLI_SCALE = "newsgrab fetch (CLI)"
+TRAFILATURA = "trafilatura -i (fetch+extract)"
 
 WORDS = ["harbour", "storm", "ferry", "council", "library", "station", "school", "market",
          "river", "bridge", "winter", "summer", "report", "mayor", "police", "museum",
@@ -165,9 +171,16 @@ def bench_trafilatura(exe: str, folder: Path, url_file: Path,
     cfg = folder / "trafilatura.cfg"
     # trafilatura's own settings with its per-domain sleep (5 s) set to 0,
     python = Path(exe).parent / "python"
-    shipped = subprocess.run([str(python), "-c", "import trafilatura, os; print(os.path.join("
-                              "os.path.dirname(trafilatura.__file__), 'settings.cfg'))"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        found = subprocess.run([str(python), "-c", "import trafilatura, os; print(os.path.join("
+                                "os.path.dirname(trafilatura.__file__), 'settings.cfg'))"],
+                               capture_output=True, text=True)
+    except OSError as exc:
+        raise RuntimeError(f"cannot run {python}: {exc}") from None
+    if found.returncode != 0:
+        last = (found.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"cannot import trafilatura with {python}: {last}")
+    shipped = found.stdout.strip()
     text = Path(shipped).read_text()
     # (and, in releases that have it, its SSRF protection off: the hosts are local)
     lines = ["SLEEP_TIME = 0" if line.startswith("SLEEP_TIME") else
@@ -233,20 +246,23 @@ def main() -> None:
 
             folder, seeds, url_file = fresh(args.n)
             took, rss, code = bench_newsgrab(folder, seeds, args.concurrency)
-            rows.append(("newsgrab fetch (CLI: fetch+extract+sidecars)", args.n, took, rss, code))
+            rows.append((CLI, args.n, took, rss, code))
             took, rss, code = bench_library(url_file, args.concurrency)
             rows.append(("newsgrab Fetcher (library: fetch only)", args.n, took, rss, code))
             if shutil.which(args.trafilatura) or os.path.exists(args.trafilatura):
-                took, rss, code = bench_trafilatura(args.trafilatura, folder, url_file,
-                                                    args.concurrency)
-                rows.append(("trafilatura -i (fetch+extract)", args.n, took, rss, code))
+                try:
+                    took, rss, code = bench_trafilatura(args.trafilatura, folder, url_file,
+                                                        args.concurrency)
+                    rows.append((TRAFILATURA, args.n, took, rss, code))
+                except RuntimeError as exc:
+                    print(f"(trafilatura skipped: {exc})")
             else:
                 print(f"(trafilatura not found at {args.trafilatura}: skipped)")
             if args.scale:
                 for n in (1000, 10000):
                     folder, seeds, url_file = fresh(n)
                     took, rss, code = bench_newsgrab(folder, seeds, args.concurrency)
-                    rows.append(("newsgrab fetch (CLI)", n, took, rss, code))
+                    rows.append((CLI_SCALE, n, took, rss, code))
                     took, rss, code = bench_library(url_file, args.concurrency)
                     rows.append(("newsgrab Fetcher (library)", n, took, rss, code))
     finally:
@@ -255,10 +271,22 @@ def main() -> None:
     print(f"{'run':48} {'URLs':>6} {'seconds':>8} {'pages/s':>8} {'peak MiB':>9} {'exit':>4}")
     for name, n, took, rss, code in rows:
         print(f"{name:48} {n:>6} {took:>8.1f} {n / took:>8.1f} {rss:>9} {code:>4}")
+    ratios = {}
+    by_name = {(r[0], r[1]): r for r in rows}
+    cli, traf = by_name.get((CLI, args.n)), by_name.get((TRAFILATURA, args.n))
+    if cli and traf:
+        ratios["throughput_cli_over_trafilatura"] = round(traf[2] / cli[2], 2)
+        print(f"newsgrab CLI / trafilatura throughput = {traf[2] / cli[2]:.2f}x "
+              "(target: at least 2x)")
+    small, large = by_name.get((CLI_SCALE, 1000)), by_name.get((CLI_SCALE, 10000))
+    if small and large:
+        ratios["peak_memory_10k_over_1k"] = round(large[3] / small[3], 2)
+        print(f"newsgrab CLI peak memory, 10,000 / 1,000 URLs = {large[3]} / {small[3]} MiB "
+              f"= {large[3] / small[3]:.2f} (target: flat)")
     print(json.dumps({"concurrency": args.concurrency, "hosts": len(HOSTS),
                       "runs": [dict(zip(("run", "urls", "seconds", "peak_mib", "exit"),
                                         (r[0], r[1], round(r[2], 2), r[3], r[4]), strict=True))
-                               for r in rows]}))
+                               for r in rows], "ratios": ratios}))
 
 
 if __name__ == "__main__":

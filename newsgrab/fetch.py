@@ -188,27 +188,29 @@ class _Unresolvable(Exception):
     """A host name did not resolve."""
 
 
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether an idle connection's socket has something to read (the peer closed
-    it, or sent what it should not have): such a connection is not reused."""
-    if sock is None or sock.fileno() < 0:
-        return True
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
-
-
 class _Stream(httpcore.AsyncNetworkStream):
     """A connection's stream with its raw socket looked up once.
 
     httpcore's pool checks every idle connection before each request, asking
     whether its socket is readable; anyio answers by rebuilding its attribute
     table with a getpeername() system call each time, which made that
-    bookkeeping cost more than a whole 304 revalidation."""
+    bookkeeping cost more than a whole 304 revalidation. The poll object is
+    built once too: one poll() call per check, not three."""
 
     def __init__(self, inner: httpcore.AsyncNetworkStream):
         self._inner = inner
         self._socket = inner.get_extra_info("socket")
+        self._poller: select.poll | None = None
+        if self._socket is not None:
+            self._poller = select.poll()
+            self._poller.register(self._socket, select.POLLIN)
+
+    def _readable(self) -> bool:
+        """Whether the idle connection has something to read (the peer closed it,
+        or sent what it should not have): such a connection is not reused."""
+        if self._poller is None or self._socket is None or self._socket.fileno() < 0:
+            return True
+        return bool(self._poller.poll(0))
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max_bytes, timeout)
@@ -225,7 +227,7 @@ class _Stream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str):
         if info == "is_readable":
-            return _readable(self._socket)
+            return self._readable()
         if info == "socket":
             return self._socket
         return self._inner.get_extra_info(info)
@@ -309,6 +311,62 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+class _Pool(httpcore.AsyncConnectionPool):
+    """httpcore's connection pool with its bookkeeping in linear time.
+
+    The pool re-plans every time a request starts or a response is closed. For
+    each idle connection httpcore counts the whole pool again (a list built only
+    for its length), so with a few dozen connections a request cost thousands of
+    calls. Same decisions, in the same order, counted once.
+
+    This reads httpcore 1.0's private pool state; a release that lays it out
+    differently gets httpcore's own method."""
+
+    _STATE = ("_connections", "_requests", "_max_connections", "_max_keepalive_connections")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._linear = all(hasattr(self, name) for name in self._STATE)
+
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        if not self._linear:
+            return super()._assign_requests_to_connections()
+        closing = []
+        connections = self._connections
+        # Closed, expired (keep-alive time over, or the server hung up while the
+        # connection was idle) and surplus idle connections leave the pool.
+        for connection in list(connections):
+            if connection.is_closed():
+                connections.remove(connection)
+            elif connection.has_expired() or (
+                    connection.is_idle()
+                    and len(connections) > self._max_keepalive_connections):
+                connections.remove(connection)
+                closing.append(connection)
+        # Queued requests get an available connection to their origin, a new
+        # one, or a new one in place of an idle one.
+        for pool_request in self._requests:
+            if not pool_request.is_queued():
+                continue
+            origin = pool_request.request.url.origin
+            chosen = None
+            for connection in connections:
+                if connection.can_handle_request(origin) and connection.is_available():
+                    chosen = connection
+                    break
+            if chosen is None:
+                if len(connections) >= self._max_connections:
+                    idle = next((c for c in connections if c.is_idle()), None)
+                    if idle is None:
+                        continue  # waits until a connection is released
+                    connections.remove(idle)
+                    closing.append(idle)
+                chosen = self.create_connection(origin)
+                connections.append(chosen)
+            pool_request.assign_to_connection(chosen)
+        return closing
+
+
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its connection pool built on GuardedBackend."""
 
@@ -319,7 +377,7 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         # handed to httpx so that it does not build a second one
         ssl_context = httpx.create_ssl_context(trust_env=False)
         super().__init__(verify=ssl_context, limits=limits, trust_env=False, retries=0)
-        self._pool = httpcore.AsyncConnectionPool(
+        self._pool = _Pool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
@@ -346,6 +404,27 @@ class _NoCookies(http.cookiejar.CookiePolicy):
 
     def path_return_ok(self, path, request) -> bool:
         return False
+
+
+class _Unkept(httpx.Cookies):
+    """A cookie store that never keeps anything, so a response's Set-Cookie is
+    not even read (httpx otherwise builds two urllib request objects per
+    response to hand it to the jar, whose policy then refuses it)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _Client(httpx.AsyncClient):
+    """httpx's AsyncClient with a cookie store that keeps nothing."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._unkept = _Unkept(http.cookiejar.CookieJar(policy=_NoCookies()))
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._unkept
 
 
 # ------------------------------------------------------------------- helpers
@@ -407,6 +486,8 @@ def _as_fetch_error(exc: Exception, shown: str, settings: Settings) -> FetchErro
 
 def _split_credentials(url: str) -> tuple[str, str | None]:
     """(the URL without `user:pass@`, a Basic Authorization value or None)."""
+    if "@" not in url:
+        return url, None
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -477,11 +558,10 @@ class Fetcher:
                 transport = httpx.AsyncHTTPTransport(proxy=s.proxy, trust_env=False)
             else:
                 transport = _GuardedTransport(s)
-        self._client = httpx.AsyncClient(
+        self._client = _Client(
             transport=transport,
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout, pool=None),
             headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             follow_redirects=False,
             trust_env=False,
         )

@@ -442,8 +442,7 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
                 states[c.url] = state
                 actions[c.url] = "fresh"
     waiting = {id(job): {c.url for c in job.citations} - set(states) for job in jobs}
-    # How many seeds still need each URL's state; at 0 it is dropped, so memory
-    # holds only the sources of seeds not yet written, however long the run.
+    # How many seeds still need each URL's state; at 0 it is dropped.
     needed = {url: len(jobs_) for url, jobs_ in citing.items()}
     # Sidecars are written by a few threads while fetching goes on. A write handed
     # to them always completes, even when the run is stopped: the executor is shut
@@ -460,8 +459,9 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
 
     def write(job: SeedJob) -> None:
         data = _sidecar_for(job, states)
+        seed = str(job.seed)
         for c, src in zip(job.citations, data["sources"], strict=True):
-            report.sources.append({"seed": str(job.seed), "url": src["url"],
+            report.sources.append({"seed": seed, "url": src["url"],
                                    "status": src["status"], "action": actions[c.url],
                                    "error": src["error"]})
         if not _unchanged(job, data):
@@ -469,12 +469,17 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
             writes.add(future)
             future.add_done_callback(write_done)
             report.written += 1
-        job.old = None
+        # What only this seed needed goes, so that memory holds the sources of
+        # the seeds not written yet, however long the run.
         for c in job.citations:
             needed[c.url] -= 1
             if not needed[c.url]:
-                states.pop(c.url, None)
+                for table in (states, actions, citing, needed):
+                    table.pop(c.url, None)
                 prior.pop(redact_url(c.url), None)
+        waiting.pop(id(job), None)
+        job.old = None
+        job.citations = []
 
     try:
         for job in jobs:
@@ -524,7 +529,7 @@ async def _fetch_due(due: list[str], prior: dict[str, dict], settings: Settings,
             # Each seed's sidecar is written as soon as its last URL is settled,
             # so a run stopped at any point keeps everything finished so far.
             for job in citing[url]:
-                pending = waiting[id(job)]
+                pending = waiting.get(id(job), ())
                 if url in pending:
                     pending.discard(url)
                     if not pending:

@@ -72,6 +72,8 @@ class RobotsCache:
                 del self._loads[origin]
                 future.cancel()
                 raise
+        if future.done() and not future.cancelled() and future.exception() is None:
+            return future.result()   # the common case: loaded already
         try:
             return await asyncio.shield(future)
         except FetchError as exc:

@@ -47,13 +47,13 @@ SIDECAR_SUFFIX = ".sources.json"
 HTML_SUFFIXES = (".html", ".htm")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)   # one per citation: a run may hold many thousands
 class Place:
     line: int                 # 1-based line number in the seed
     label: str | None = None  # e.g. the title from a "Related article: <title>" line
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Citation:
     """One distinct URL of a seed, with every place that cites it (first one first)."""
 

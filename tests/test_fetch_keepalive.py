@@ -97,3 +97,89 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(local_settings)
         answers = asyncio.run(run(srv.url("/page")))
     assert [a.body for a in answers] == [PAGE] * 4
     assert [a.attempts for a in answers] == [1] * 4
+
+
+def _counting_servers(hosts):
+    """One keep-alive server per host; yields their base URLs and a list of
+    (server index, client address) per connection each accepted."""
+    connections: list[tuple[int, tuple]] = []
+    servers = []
+    for i, host in enumerate(hosts):
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            index = i
+
+            def setup(self):
+                connections.append((self.index, self.client_address))
+                super().setup()
+
+            def do_GET(self):
+                body = b"not here" if self.path == "/robots.txt" else PAGE
+                self.send_response(404 if self.path == "/robots.txt" else 200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer((host, 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    return servers, connections
+
+
+@pytest.fixture
+def three_hosts():
+    servers, connections = _counting_servers(["127.0.0.1", "127.0.0.2", "127.0.0.3"])
+    yield [f"http://{s.server_address[0]}:{s.server_address[1]}" for s in servers], connections
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_many_hosts_at_once_reuse_their_connections(three_hosts, local_settings):
+    """Concurrent requests to several hosts: each host's connections are reused,
+    never more of them than its per-host limit."""
+    bases, connections = three_hosts
+    settings = local_settings.replace(concurrency=6, per_host_concurrency=2)
+
+    async def run():
+        async with Fetcher(settings) as fetcher:
+            urls = [f"{bases[n % 3]}/p/{n}" for n in range(90)]
+            answers = await asyncio.gather(*(fetcher.fetch(u) for u in urls))
+            return answers, fetcher.requests
+
+    answers, requests = asyncio.run(run())
+    assert [a.body for a in answers] == [PAGE] * 90
+    assert requests == 93  # three robots.txt
+    for index in range(3):
+        assert 1 <= sum(1 for i, _ in connections if i == index) <= 2
+
+
+@pytest.mark.parametrize("linear", [True, False], ids=["linear", "httpcore's own"])
+def test_a_full_pool_replaces_an_idle_connection(three_hosts, linear):
+    """With room for two connections, a third origin closes an idle one; what is
+    left in the pool stays within the limits. The same with httpcore's own
+    bookkeeping (what a pool falls back to if httpcore's internals change)."""
+    from newsgrab.fetch import GuardedBackend, _Pool
+
+    bases, connections = three_hosts
+
+    async def run():
+        async with _Pool(max_connections=2, max_keepalive_connections=2,
+                         network_backend=GuardedBackend(allow_private=True)) as pool:
+            assert pool._linear
+            pool._linear = linear
+            for base in bases + bases[:1]:
+                answer = await pool.request("GET", base + "/page")
+                assert answer.status == 200 and answer.content == PAGE
+                assert len(pool.connections) <= 2
+            return [c.is_idle() for c in pool.connections]
+
+    idle = asyncio.run(run())
+    assert idle and all(idle) and len(idle) <= 2
+    # the first host's connection made room for the third's, then came back
+    assert [i for i, _ in connections] == [0, 1, 2, 0]
