@@ -406,27 +406,6 @@ class _NoCookies(http.cookiejar.CookiePolicy):
         return False
 
 
-class _Unkept(httpx.Cookies):
-    """A cookie store that never keeps anything, so a response's Set-Cookie is
-    not even read (httpx otherwise builds two urllib request objects per
-    response to hand it to the jar, whose policy then refuses it)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-class _Client(httpx.AsyncClient):
-    """httpx's AsyncClient with a cookie store that keeps nothing."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._unkept = _Unkept(http.cookiejar.CookieJar(policy=_NoCookies()))
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._unkept
-
-
 # ------------------------------------------------------------------- helpers
 
 def _one_line(text: str) -> str:
@@ -558,10 +537,11 @@ class Fetcher:
                 transport = httpx.AsyncHTTPTransport(proxy=s.proxy, trust_env=False)
             else:
                 transport = _GuardedTransport(s)
-        self._client = _Client(
+        self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout, pool=None),
             headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             follow_redirects=False,
             trust_env=False,
         )
