@@ -767,9 +767,9 @@ class Fetcher:
             log.info("GET %s: %s (%s)", shown, err.message, err.kind)
             raise
         except (httpx.HTTPError, _Refused, _Unresolvable) as exc:
-            err = _as_fetch_error(exc, shown, self.settings)
-            log.info("GET %s: %s (%s)", shown, err.message, err.kind)
-            raise err from None
+            failure = _as_fetch_error(exc, shown, self.settings)
+            log.info("GET %s: %s (%s)", shown, failure.message, failure.kind)
+            raise failure from None
         took = time.monotonic() - started
         if isinstance(answer, _Redirect):
             log.info("GET %s: %d -> %s (%.2f s)", shown, answer.status,

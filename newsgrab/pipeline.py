@@ -529,8 +529,8 @@ async def _fetch_due(due: list[str], prior: dict[str, dict], settings: Settings,
             # Each seed's sidecar is written as soon as its last URL is settled,
             # so a run stopped at any point keeps everything finished so far.
             for job in citing[url]:
-                pending = waiting.get(id(job), ())
-                if url in pending:
+                pending = waiting.get(id(job))
+                if pending is not None and url in pending:
                     pending.discard(url)
                     if not pending:
                         write(job)
