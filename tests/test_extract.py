@@ -460,3 +460,22 @@ def test_data_protection_consent_box_named_dsgvo_is_pruned():
     text = extract_text(html)
     assert text.startswith("Paragraph 1 of the story")
     assert "Cookies" not in text
+
+
+def test_hover_card_inside_a_paragraph_does_not_make_it_a_link_list():
+    card = (
+        '<span class="card"><img src="/p.jpg" alt=""><a href="/p/ada">Ada Quist</a>'
+        '<a href="/s/1">Quist opens the new harbour office after months of delays</a> '
+        '<a href="/s/2">Council backs Quist on the ferry timetable</a>'
+        '<a href="/p/ada">MORE</a></span>'
+    )
+    lead = (
+        f'<p>The harbour master, <span class="name"><a href="/p/ada">Ada Quist</a>{card}</span>'
+        ", said on Friday that the new quay will open in the spring.</p>"
+    )
+    html = article_page().replace("<div class='body'>", f"<div class='body'>{lead}")
+    text = extract_text(html)
+    assert text.startswith(
+        "The harbour master, Ada Quist, said on Friday that the new quay will open in the spring."
+    )
+    assert "MORE" not in text and "ferry timetable" not in text

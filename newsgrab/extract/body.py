@@ -159,6 +159,25 @@ def _holds_lead(header, near: set) -> bool:
     return False
 
 
+def _drop_link_cards(root) -> None:
+    """A box of links nested inside a paragraph of prose (a hover card on a name,
+    an inline list of related links) goes: it would make the paragraph look like
+    a link list. Deepest first, so the link the card hangs on stays."""
+    for el in reversed(root.xpath("//p//*[not(self::a)][count(.//a) > 1]")):
+        parent = el.getparent()
+        if parent is None:
+            continue
+        n = _text_len(el)
+        if n < 60:
+            continue
+        links = sum(len(a.xpath("string(.)")) for a in el.iter("a"))
+        if links < 0.8 * n:
+            continue
+        para = next(el.iterancestors("p"), None)
+        if para is not None and _text_len(para) - n >= 50:
+            _drop(el)
+
+
 def prune(root) -> None:
     """Remove what can never be article text, in place."""
     # a <noscript> holding real paragraphs is the page's own no-JS rendering of the
@@ -167,6 +186,7 @@ def prune(root) -> None:
         if el.find(".//p") is not None and _text_len(el) > 300:
             el.tag = "div"
     etree.strip_elements(root, *_KILL_TAGS, with_tail=False)
+    _drop_link_cards(root)
     # containers holding the page's main runs of <p>: they and their ancestors are
     # never pruned by name (broken markup can wrap a whole page in a <header>)
     runs: dict = {}
