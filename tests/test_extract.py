@@ -479,3 +479,11 @@ def test_hover_card_inside_a_paragraph_does_not_make_it_a_link_list():
         "The harbour master, Ada Quist, said on Friday that the new quay will open in the spring."
     )
     assert "MORE" not in text and "ferry timetable" not in text
+
+
+def test_picture_captions_told_by_credit_label_or_wire_wording_dropped():
+    text = extract_text(page("captions.html"))
+    for gone in ("Foto:", "AFP", "Photograph by", "file photo", "Titelbild"):
+        assert gone not in text, gone
+    assert "In this image, the old and the new edge" in text  # prose about a picture stays
+    assert text.count("\n\n") == 3

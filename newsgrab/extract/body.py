@@ -334,6 +334,23 @@ _CREDIT = re.compile(
     r"picture alliance|shutterstock|istock(?:photo)?|keystone|apa|ansa|efe)\)?$",
     re.IGNORECASE,
 )
+# a picture's caption, told by its credit ("... (Foto: dpa)", "... © AFP / Jane Roe"),
+# its label ("Titelbild: ...", "Photograph by ...", "Vergrößern ...") or the wire
+# services' wording ("In this May 3, 2026, file photo, ...")
+_CAPTION = re.compile(
+    r"\((?:fotos?|photos?|bild(?:er)?|credits?|quelle|source|images?)\s*:[^()]{1,80}\)\.?$"
+    r"|(?:^|[\s.|(\u2013-])(?:fotos?|photos?|bild|credits?|fotocredits?|crédit photo|"
+    r"photo credit)\s*:\s*[^:]{1,60}$"
+    r"|©[^©]{1,60}$"
+    r"|^(?:titelbild|beitragsbild|aufmacherbild|symbolbild|header image|featured image|"
+    r"photograph by|photo by|image by|bild vergrößern|vergrößern|enlarge this image)\b",
+    re.IGNORECASE,
+)
+_WIRE_CAPTION = re.compile(
+    r"^(?:in )?this\b.{0,40}\b(?:file (?:photo|image)|(?:photo|image|picture)s? "
+    r"(?:provided|released|taken|made available|distributed|obtained)\b)",
+    re.IGNORECASE,
+)
 # interface words left as a line of their own
 _UI_LINE = re.compile(
     r"^(?:close|caption|toggle caption|expand|collapse|menu|search|print|e-?mail|share|tweet|"
@@ -743,6 +760,10 @@ def _emit(
             n < 100
             and _CREDIT.search(block.text)
             and not (n > 60 and _SENTENCE_END.search(block.text))
+        ):
+            continue
+        if (n < 200 and _CAPTION.search(block.text)) or (
+            n < 400 and _WIRE_CAPTION.match(block.text)
         ):
             continue
         if id(block.ancestors[anchor]) in leads and n < 80 and not _SENTENCE_END.search(block.text):
