@@ -487,3 +487,10 @@ def test_picture_captions_told_by_credit_label_or_wire_wording_dropped():
         assert gone not in text, gone
     assert "In this image, the old and the new edge" in text  # prose about a picture stays
     assert text.count("\n\n") == 3
+
+
+def test_calls_to_action_closing_the_story_are_dropped():
+    # newsletter, social accounts and app promotion after the last paragraph
+    text = extract_text(page("cta.html"))
+    assert text.endswith("until half past midnight.")
+    assert "newsletter" not in text and "Twitter" not in text

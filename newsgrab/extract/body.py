@@ -392,6 +392,20 @@ _SECTION_END = re.compile(
     r"\s*[:?!.]?\s*$",
     re.IGNORECASE,
 )
+# the site's own calls to action after a story: newsletters, subscriptions, apps,
+# social accounts, donations
+_CALL_TO_ACTION = re.compile(
+    r"newsletter|\bsubscribe\b|\bsubscription|abonnieren sie|\babonnez|suscr[ií]b|\bassine\b|"
+    r"subskrypc|iscriviti|\bsign up (?:here|now|today|for)\b|melde dich|"
+    r"follow (?:us|\w+(?: \w+)?) on|folg(?:e|t|en sie) uns|síguenos|"
+    r"download (?:the|our)\b.{0,40}\bapps?\b|\bapps? (?:for|für) (?:ios|android)|"
+    r"support (?:our|us)\b|\bunterstütze (?:uns|unser\w*)\b|unterstützen sie (?:uns|unser\w*)\b|"
+    r"^unterstütze\b|wesprzyj|"
+    r"(?:uns|us|our|unser\w*|nuestro|wir)\b.{0,30}\b(?:whatsapp|telegram|instagram|youtube)|"
+    r"(?:whatsapp|telegram|youtube)[- ]?(?:kanal|channel)|canal de (?:youtube|telegram|whatsapp)|"
+    r"never miss|enter your e-?mail|e-mail-adresse ein",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
 _SCATTERED = 0.35  # below this share of the page's prose, the whole page is taken
@@ -793,6 +807,9 @@ def _emit(
             del out[i:]
             break
         seen += len(b)
+    # calls to action closing the story (short blocks among the last four)
+    tail = max(len(out) - 4, (len(out) + 1) // 2)
+    out[tail:] = [b for b in out[tail:] if not (len(b) < 300 and _CALL_TO_ACTION.search(b))]
     # credits closing the story
     out[-3:] = [b for b in out[-3:] if not (len(b) < 400 and _TAIL_CREDIT.search(b))]
     # trailing scraps after the last sentence ("Top video", "Join the conversation")
