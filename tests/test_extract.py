@@ -494,3 +494,20 @@ def test_calls_to_action_closing_the_story_are_dropped():
     text = extract_text(page("cta.html"))
     assert text.endswith("until half past midnight.")
     assert "newsletter" not in text and "Twitter" not in text
+
+
+def test_headline_as_a_paragraph_and_a_numeric_date_line_above_the_story_go():
+    html = (
+        '<html><head><meta charset="utf-8"><title>Library Opens on Sundays</title></head><body>'
+        '<div class="news"><p class="headline">Library Opens on Sundays</p>'
+        "<small><b>11/19/2026</b> - Posted by: Ann Lee - Category: Culture</small><br>"
+        + "".join(
+            f"<p>Paragraph {i} of the story, long enough to count as real article text, "
+            f"with a comma, and a full stop.</p>"
+            for i in range(1, 5)
+        )
+        + "</div></body></html>"
+    )
+    text = extract_text(html)
+    assert text.startswith("Paragraph 1 of the story")
+    assert "Library Opens" not in text and "Posted by" not in text

@@ -411,6 +411,7 @@ _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?
 _SCATTERED = 0.35  # below this share of the page's prose, the whole page is taken
 _LEAD_GAP = 12  # at most this many blocks between the headline and the body
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
+_SLASH_DATE = re.compile(r"\b(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d{2}\b")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
@@ -659,9 +660,15 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     return chosen, leads
 
 
+def _dated(text: str) -> bool:
+    """The line holds a date, in any form parse_date knows or as 11/19/2019 (month
+    and day order unknown: good enough to tell a date line, not to read it)."""
+    return parse_date(text) is not None or _SLASH_DATE.search(text) is not None
+
+
 def _dateline(text: str) -> bool:
     """A short line that is a date ("Published 3 May 2026, 10:12"), not a sentence."""
-    return not _SENTENCE_END.search(text) and parse_date(text) is not None
+    return not _SENTENCE_END.search(text) and _dated(text)
 
 
 def _prose(block: _Block, stats: dict[int, _Stats]) -> bool:
@@ -782,13 +789,17 @@ def _emit(
             continue
         if id(block.ancestors[anchor]) in leads and n < 80 and not _SENTENCE_END.search(block.text):
             continue  # a byline or date next to the standfirst
-        if block.kind in _HEADINGS and title_key and _norm(block.text) == title_key:
-            continue
+        if (
+            title_key
+            and _norm(block.text) == title_key
+            and (block.kind in _HEADINGS or len(out) < 3)
+        ):
+            continue  # the headline, as a heading or as a paragraph above the story
         out.append(block.text)
     # leading datelines, bylines and scraps before the first real paragraph
     while len(out) > 1 and len(out[0]) < 150:
         first = out[0]
-        if (len(first) < 30 and not _SENTENCE_END.search(first)) or parse_date(first):
+        if (len(first) < 30 and not _SENTENCE_END.search(first)) or _dated(first):
             out.pop(0)
         else:
             break
