@@ -511,3 +511,17 @@ def test_headline_as_a_paragraph_and_a_numeric_date_line_above_the_story_go():
     text = extract_text(html)
     assert text.startswith("Paragraph 1 of the story")
     assert "Library Opens" not in text and "Posted by" not in text
+
+
+def test_reading_time_and_log_in_to_comment_prompts_dropped():
+    html = article_page().replace(
+        "<div class='body'>", "<div class='body'><p>Estimated reading time: 4 minutes</p>"
+    ).replace(
+        "</div></article>",
+        "<p>Sie müssen sich einloggen, um sich an der Diskussion zu beteiligen.</p>"
+        "<p>You must be logged in to post a comment.</p></div></article>",
+    )
+    text = extract_text(html)
+    assert text.startswith("Paragraph 1 of the story")
+    assert text.endswith("and a full stop.")
+    assert "reading time" not in text and "einloggen" not in text

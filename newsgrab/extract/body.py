@@ -351,6 +351,17 @@ _WIRE_CAPTION = re.compile(
     r"(?:provided|released|taken|made available|distributed|obtained)\b)",
     re.IGNORECASE,
 )
+# the page talking to its reader: log in to comment, reading time
+_PROMPT = re.compile(
+    r"\b(?:log(?:ged)? ?in|sign in|einloggen|loggen sie sich|anmelden|melden sie sich|"
+    r"registrieren sie sich|connectez-vous|inicia sesión|zaloguj)\b.{0,60}"
+    r"\b(?:comment|komment|diskussion|netiquette|commentaire|comentar|komentarz)"
+    r"|\b(?:comment|komment|diskussion|commentaire|comentar|komentarz)\w*\b.{0,60}"
+    r"\b(?:log(?:ged)? ?in|sign in|einloggen|anmelden|registrieren|connecté|zalogowany)"
+    r"|^(?:estimated )?reading time\b|^(?:lesezeit|temps de lecture|tiempo de lectura|"
+    r"czas czytania)\b|\b\d+\s*min(?:ute)?s?\.? read$|przeczytasz w",
+    re.IGNORECASE,
+)
 # interface words left as a line of their own
 _UI_LINE = re.compile(
     r"^(?:close|caption|toggle caption|expand|collapse|menu|search|print|e-?mail|share|tweet|"
@@ -783,7 +794,7 @@ def _emit(
             and not (n > 60 and _SENTENCE_END.search(block.text))
         ):
             continue
-        if (n < 200 and _CAPTION.search(block.text)) or (
+        if (n < 200 and (_CAPTION.search(block.text) or _PROMPT.search(block.text))) or (
             n < 400 and _WIRE_CAPTION.match(block.text)
         ):
             continue
