@@ -525,3 +525,12 @@ def test_reading_time_and_log_in_to_comment_prompts_dropped():
     assert text.startswith("Paragraph 1 of the story")
     assert text.endswith("and a full stop.")
     assert "reading time" not in text and "einloggen" not in text
+
+
+def test_header_that_swallowed_the_post_is_not_pruned():
+    # broken markup puts a forum post inside its attribution <header>; the site's
+    # own header, all links, still goes
+    text = extract_text(page("swallowed-header.html"))
+    assert text.startswith("The night market event now starts")
+    assert text.endswith("have already been done today.")
+    assert "Contact us" not in text

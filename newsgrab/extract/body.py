@@ -178,6 +178,16 @@ def _drop_link_cards(root) -> None:
             _drop(el)
 
 
+def _swallowed(header) -> bool:
+    """A <header> holding far more running text than a header does, few of it
+    links: an unclosed tag in it made the parser put the content inside."""
+    n = _text_len(header)
+    if n < 500:
+        return False
+    links = sum(len(a.xpath("string(.)")) for a in header.iter("a"))
+    return links < 0.1 * n
+
+
 def prune(root) -> None:
     """Remove what can never be article text, in place."""
     # a <noscript> holding real paragraphs is the page's own no-JS rendering of the
@@ -226,7 +236,9 @@ def prune(root) -> None:
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
             continue
         if tag in _BOILER_TAGS:
-            if el not in protected and not (tag == "header" and _holds_lead(el, near)):
+            if el not in protected and not (
+                tag == "header" and (_holds_lead(el, near) or _swallowed(el))
+            ):
                 doomed.append(el)
             continue
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
