@@ -534,3 +534,20 @@ def test_header_that_swallowed_the_post_is_not_pruned():
     assert text.startswith("The night market event now starts")
     assert text.endswith("have already been done today.")
     assert "Contact us" not in text
+
+
+def test_post_that_is_a_list_of_links_in_the_pages_one_article_is_kept():
+    items = "".join(
+        f'<li><p><a href="https://news.example/{i}">Story number {i} about the harbour</a></p>'
+        f'<p>via <a href="https://news.example/">Harbour News</a>, the port weekly</p></li>'
+        for i in range(4)
+    )
+    post = f"<article><h1>Links of the week</h1><ul>{items}</ul><p>Gefällt mir:</p></article>"
+    html = f"<html><head><title>Links of the week</title></head><body>{post}</body></html>"
+    text = extract_text(html)
+    assert text.startswith("Story number 0 about the harbour\n\nvia Harbour News, the port weekly")
+    assert text.endswith("via Harbour News, the port weekly")
+    assert "Links of the week" not in text and "Gefällt" not in text
+    # two articles (a list of teasers) are no marked article: nothing is taken
+    teasers = html.replace("</article>", "</article><article><a href='/x'>Another</a></article>")
+    assert extract_text(teasers) == ""

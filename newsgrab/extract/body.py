@@ -569,9 +569,28 @@ def body_text(root, title: str | None = None) -> str:
     if not blocks:
         return ""
     picked = _select(top, stats)
-    if picked is None:
-        return ""
-    return "\n\n".join(_emit(blocks, stats, *picked, title))
+    out = _emit(blocks, stats, *picked, title) if picked is not None else []
+    if not out:
+        out = _marked_article(blocks, title)
+    return "\n\n".join(out)
+
+
+def _marked_article(blocks: list[_Block], title: str | None) -> list[str]:
+    """No prose found, but the page marks one article (a single <article>): a post
+    that is a list of links, say. Its blocks are taken as they are, links too."""
+    articles = {id(a) for block in blocks for a in block.ancestors if a.name == "article"}
+    if len(articles) != 1:
+        return []
+    (key,) = articles
+    title_key = _norm(title or "")
+    return _trim_tail(
+        [
+            block.text
+            for block in blocks
+            if any(id(anc) == key for anc in block.ancestors)
+            and not (block.kind in _HEADINGS and _norm(block.text) == title_key)
+        ]
+    )
 
 
 def _repeats(best: _Stats, stats: dict[int, _Stats]) -> list[int]:
@@ -846,7 +865,11 @@ def _emit(
     out[tail:] = [b for b in out[tail:] if not (len(b) < 300 and _CALL_TO_ACTION.search(b))]
     # credits closing the story
     out[-3:] = [b for b in out[-3:] if not (len(b) < 400 and _TAIL_CREDIT.search(b))]
-    # trailing scraps after the last sentence ("Top video", "Join the conversation")
+    return _trim_tail(out)
+
+
+def _trim_tail(out: list[str]) -> list[str]:
+    """Trailing scraps after the last sentence ("Top video", "Join the conversation")."""
     while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
         out.pop()
     return out
