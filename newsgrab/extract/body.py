@@ -349,13 +349,18 @@ _CREDIT = re.compile(
 # a picture's caption, told by its credit ("... (Foto: dpa)", "... © AFP / Jane Roe"),
 # its label ("Titelbild: ...", "Photograph by ...", "Vergrößern ...") or the wire
 # services' wording ("In this May 3, 2026, file photo, ...")
-_CAPTION = re.compile(
+_CAPTION_CREDIT = re.compile(
     r"\((?:fotos?|photos?|bild(?:er)?|credits?|quelle|source|images?)\s*:[^()]{1,80}\)\.?$"
     r"|(?:^|[\s.|(\u2013-])(?:fotos?|photos?|bild|credits?|fotocredits?|crédit photo|"
     r"photo credit)\s*:\s*[^:]{1,60}$"
-    r"|©[^©]{1,60}$"
-    r"|^(?:titelbild|beitragsbild|aufmacherbild|symbolbild|header image|featured image|"
-    r"photograph by|photo by|image by|bild vergrößern|vergrößern|enlarge this image)\b",
+    r"|©[^©]{1,60}$",
+    re.IGNORECASE,
+)
+# a line opening with a picture's label, or with the reading time
+_LABEL = re.compile(
+    r"(?:titelbild|beitragsbild|aufmacherbild|symbolbild|header image|featured image|"
+    r"photograph by|photo by|image by|bild vergrößern|vergrößern|enlarge this image|"
+    r"(?:estimated )?reading time|lesezeit|temps de lecture|tiempo de lectura|czas czytania)\b",
     re.IGNORECASE,
 )
 _WIRE_CAPTION = re.compile(
@@ -363,17 +368,17 @@ _WIRE_CAPTION = re.compile(
     r"(?:provided|released|taken|made available|distributed|obtained)\b)",
     re.IGNORECASE,
 )
-# the page talking to its reader: log in to comment, reading time
-_PROMPT = re.compile(
+# the page talking to its reader: log in to comment, "5 min read"
+_COMMENTING = ("comment", "komment", "diskussion", "netiquette", "komentarz", "comentar")
+_LOGIN_PROMPT = re.compile(
     r"\b(?:log(?:ged)? ?in|sign in|einloggen|loggen sie sich|anmelden|melden sie sich|"
     r"registrieren sie sich|connectez-vous|inicia sesión|zaloguj)\b.{0,60}"
     r"\b(?:comment|komment|diskussion|netiquette|commentaire|comentar|komentarz)"
     r"|\b(?:comment|komment|diskussion|commentaire|comentar|komentarz)\w*\b.{0,60}"
-    r"\b(?:log(?:ged)? ?in|sign in|einloggen|anmelden|registrieren|connecté|zalogowany)"
-    r"|^(?:estimated )?reading time\b|^(?:lesezeit|temps de lecture|tiempo de lectura|"
-    r"czas czytania)\b|\b\d+\s*min(?:ute)?s?\.? read$|przeczytasz w",
+    r"\b(?:log(?:ged)? ?in|sign in|einloggen|anmelden|registrieren|connecté|zalogowany)",
     re.IGNORECASE,
 )
+_READ_MINUTES = re.compile(r"\b\d+\s*min(?:ute)?s?\.? read$", re.IGNORECASE)
 # interface words left as a line of their own
 _UI_LINE = re.compile(
     r"^(?:close|caption|toggle caption|expand|collapse|menu|search|print|e-?mail|share|tweet|"
@@ -702,6 +707,19 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     return chosen, leads
 
 
+def _chatter(text: str) -> bool:
+    """A picture's caption or the page's prompt to its reader (for short blocks):
+    cheap tests first, most blocks are neither."""
+    if _LABEL.match(text):
+        return True
+    if ("©" in text or ":" in text) and _CAPTION_CREDIT.search(text):
+        return True
+    low = text.lower()
+    if any(word in low for word in _COMMENTING) and _LOGIN_PROMPT.search(text):
+        return True
+    return ("read" in low and _READ_MINUTES.search(text) is not None) or "przeczytasz w" in low
+
+
 def _dated(text: str) -> bool:
     """The line holds a date, in any form parse_date knows or as 11/19/2019 (month
     and day order unknown: good enough to tell a date line, not to read it)."""
@@ -825,16 +843,14 @@ def _emit(
             and not (n > 60 and _SENTENCE_END.search(block.text))
         ):
             continue
-        if (n < 200 and (_CAPTION.search(block.text) or _PROMPT.search(block.text))) or (
-            n < 400 and _WIRE_CAPTION.match(block.text)
-        ):
+        if (n < 200 and _chatter(block.text)) or (n < 400 and _WIRE_CAPTION.match(block.text)):
             continue
         if id(block.ancestors[anchor]) in leads and n < 80 and not _SENTENCE_END.search(block.text):
             continue  # a byline or date next to the standfirst
         if (
             title_key
-            and _norm(block.text) == title_key
             and (block.kind in _HEADINGS or len(out) < 3)
+            and _norm(block.text) == title_key
         ):
             continue  # the headline, as a heading or as a paragraph above the story
         out.append(block.text)
