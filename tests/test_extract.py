@@ -460,3 +460,94 @@ def test_data_protection_consent_box_named_dsgvo_is_pruned():
     text = extract_text(html)
     assert text.startswith("Paragraph 1 of the story")
     assert "Cookies" not in text
+
+
+def test_hover_card_inside_a_paragraph_does_not_make_it_a_link_list():
+    card = (
+        '<span class="card"><img src="/p.jpg" alt=""><a href="/p/ada">Ada Quist</a>'
+        '<a href="/s/1">Quist opens the new harbour office after months of delays</a> '
+        '<a href="/s/2">Council backs Quist on the ferry timetable</a>'
+        '<a href="/p/ada">MORE</a></span>'
+    )
+    lead = (
+        f'<p>The harbour master, <span class="name"><a href="/p/ada">Ada Quist</a>{card}</span>'
+        ", said on Friday that the new quay will open in the spring.</p>"
+    )
+    html = article_page().replace("<div class='body'>", f"<div class='body'>{lead}")
+    text = extract_text(html)
+    assert text.startswith(
+        "The harbour master, Ada Quist, said on Friday that the new quay will open in the spring."
+    )
+    assert "MORE" not in text and "ferry timetable" not in text
+
+
+def test_picture_captions_told_by_credit_label_or_wire_wording_dropped():
+    text = extract_text(page("captions.html"))
+    for gone in ("Foto:", "AFP", "Photograph by", "file photo", "Titelbild"):
+        assert gone not in text, gone
+    assert "In this image, the old and the new edge" in text  # prose about a picture stays
+    assert text.count("\n\n") == 3
+
+
+def test_calls_to_action_closing_the_story_are_dropped():
+    # newsletter, social accounts and app promotion after the last paragraph
+    text = extract_text(page("cta.html"))
+    assert text.endswith("until half past midnight.")
+    assert "newsletter" not in text and "Twitter" not in text
+
+
+def test_headline_as_a_paragraph_and_a_numeric_date_line_above_the_story_go():
+    html = (
+        '<html><head><meta charset="utf-8"><title>Library Opens on Sundays</title></head><body>'
+        '<div class="news"><p class="headline">Library Opens on Sundays</p>'
+        "<small><b>11/19/2026</b> - Posted by: Ann Lee - Category: Culture</small><br>"
+        + "".join(
+            f"<p>Paragraph {i} of the story, long enough to count as real article text, "
+            f"with a comma, and a full stop.</p>"
+            for i in range(1, 5)
+        )
+        + "</div></body></html>"
+    )
+    text = extract_text(html)
+    assert text.startswith("Paragraph 1 of the story")
+    assert "Library Opens" not in text and "Posted by" not in text
+
+
+def test_reading_time_and_log_in_to_comment_prompts_dropped():
+    html = article_page().replace(
+        "<div class='body'>", "<div class='body'><p>Estimated reading time: 4 minutes</p>"
+    ).replace(
+        "</div></article>",
+        "<p>Sie müssen sich einloggen, um sich an der Diskussion zu beteiligen.</p>"
+        "<p>You must be logged in to post a comment.</p></div></article>",
+    )
+    text = extract_text(html)
+    assert text.startswith("Paragraph 1 of the story")
+    assert text.endswith("and a full stop.")
+    assert "reading time" not in text and "einloggen" not in text
+
+
+def test_header_that_swallowed_the_post_is_not_pruned():
+    # broken markup puts a forum post inside its attribution <header>; the site's
+    # own header, all links, still goes
+    text = extract_text(page("swallowed-header.html"))
+    assert text.startswith("The night market event now starts")
+    assert text.endswith("have already been done today.")
+    assert "Contact us" not in text
+
+
+def test_post_that_is_a_list_of_links_in_the_pages_one_article_is_kept():
+    items = "".join(
+        f'<li><p><a href="https://news.example/{i}">Story number {i} about the harbour</a></p>'
+        f'<p>via <a href="https://news.example/">Harbour News</a>, the port weekly</p></li>'
+        for i in range(4)
+    )
+    post = f"<article><h1>Links of the week</h1><ul>{items}</ul><p>Gefällt mir:</p></article>"
+    html = f"<html><head><title>Links of the week</title></head><body>{post}</body></html>"
+    text = extract_text(html)
+    assert text.startswith("Story number 0 about the harbour\n\nvia Harbour News, the port weekly")
+    assert text.endswith("via Harbour News, the port weekly")
+    assert "Links of the week" not in text and "Gefällt" not in text
+    # two articles (a list of teasers) are no marked article: nothing is taken
+    teasers = html.replace("</article>", "</article><article><a href='/x'>Another</a></article>")
+    assert extract_text(teasers) == ""

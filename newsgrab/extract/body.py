@@ -159,6 +159,35 @@ def _holds_lead(header, near: set) -> bool:
     return False
 
 
+def _drop_link_cards(root) -> None:
+    """A box of links nested inside a paragraph of prose (a hover card on a name,
+    an inline list of related links) goes: it would make the paragraph look like
+    a link list. Deepest first, so the link the card hangs on stays."""
+    for el in reversed(root.xpath("//p//*[not(self::a)][count(.//a) > 1]")):
+        parent = el.getparent()
+        if parent is None:
+            continue
+        n = _text_len(el)
+        if n < 60:
+            continue
+        links = sum(len(a.xpath("string(.)")) for a in el.iter("a"))
+        if links < 0.8 * n:
+            continue
+        para = next(el.iterancestors("p"), None)
+        if para is not None and _text_len(para) - n >= 50:
+            _drop(el)
+
+
+def _swallowed(header) -> bool:
+    """A <header> holding far more running text than a header does, few of it
+    links: an unclosed tag in it made the parser put the content inside."""
+    n = _text_len(header)
+    if n < 500:
+        return False
+    links = sum(len(a.xpath("string(.)")) for a in header.iter("a"))
+    return links < 0.1 * n
+
+
 def prune(root) -> None:
     """Remove what can never be article text, in place."""
     # a <noscript> holding real paragraphs is the page's own no-JS rendering of the
@@ -167,6 +196,7 @@ def prune(root) -> None:
         if el.find(".//p") is not None and _text_len(el) > 300:
             el.tag = "div"
     etree.strip_elements(root, *_KILL_TAGS, with_tail=False)
+    _drop_link_cards(root)
     # containers holding the page's main runs of <p>: they and their ancestors are
     # never pruned by name (broken markup can wrap a whole page in a <header>)
     runs: dict = {}
@@ -206,7 +236,9 @@ def prune(root) -> None:
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
             continue
         if tag in _BOILER_TAGS:
-            if el not in protected and not (tag == "header" and _holds_lead(el, near)):
+            if el not in protected and not (
+                tag == "header" and (_holds_lead(el, near) or _swallowed(el))
+            ):
                 doomed.append(el)
             continue
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
@@ -314,6 +346,39 @@ _CREDIT = re.compile(
     r"picture alliance|shutterstock|istock(?:photo)?|keystone|apa|ansa|efe)\)?$",
     re.IGNORECASE,
 )
+# a picture's caption, told by its credit ("... (Foto: dpa)", "... © AFP / Jane Roe"),
+# its label ("Titelbild: ...", "Photograph by ...", "Vergrößern ...") or the wire
+# services' wording ("In this May 3, 2026, file photo, ...")
+_CAPTION_CREDIT = re.compile(
+    r"\((?:fotos?|photos?|bild(?:er)?|credits?|quelle|source|images?)\s*:[^()]{1,80}\)\.?$"
+    r"|(?:^|[\s.|(\u2013-])(?:fotos?|photos?|bild|credits?|fotocredits?|crédit photo|"
+    r"photo credit)\s*:\s*[^:]{1,60}$"
+    r"|©[^©]{1,60}$",
+    re.IGNORECASE,
+)
+# a line opening with a picture's label, or with the reading time
+_LABEL = re.compile(
+    r"(?:titelbild|beitragsbild|aufmacherbild|symbolbild|header image|featured image|"
+    r"photograph by|photo by|image by|bild vergrößern|vergrößern|enlarge this image|"
+    r"(?:estimated )?reading time|lesezeit|temps de lecture|tiempo de lectura|czas czytania)\b",
+    re.IGNORECASE,
+)
+_WIRE_CAPTION = re.compile(
+    r"^(?:in )?this\b.{0,40}\b(?:file (?:photo|image)|(?:photo|image|picture)s? "
+    r"(?:provided|released|taken|made available|distributed|obtained)\b)",
+    re.IGNORECASE,
+)
+# the page talking to its reader: log in to comment, "5 min read"
+_COMMENTING = ("comment", "komment", "diskussion", "netiquette", "komentarz", "comentar")
+_LOGIN_PROMPT = re.compile(
+    r"\b(?:log(?:ged)? ?in|sign in|einloggen|loggen sie sich|anmelden|melden sie sich|"
+    r"registrieren sie sich|connectez-vous|inicia sesión|zaloguj)\b.{0,60}"
+    r"\b(?:comment|komment|diskussion|netiquette|commentaire|comentar|komentarz)"
+    r"|\b(?:comment|komment|diskussion|commentaire|comentar|komentarz)\w*\b.{0,60}"
+    r"\b(?:log(?:ged)? ?in|sign in|einloggen|anmelden|registrieren|connecté|zalogowany)",
+    re.IGNORECASE,
+)
+_READ_MINUTES = re.compile(r"\b\d+\s*min(?:ute)?s?\.? read$", re.IGNORECASE)
 # interface words left as a line of their own
 _UI_LINE = re.compile(
     r"^(?:close|caption|toggle caption|expand|collapse|menu|search|print|e-?mail|share|tweet|"
@@ -355,11 +420,26 @@ _SECTION_END = re.compile(
     r"\s*[:?!.]?\s*$",
     re.IGNORECASE,
 )
+# the site's own calls to action after a story: newsletters, subscriptions, apps,
+# social accounts, donations
+_CALL_TO_ACTION = re.compile(
+    r"newsletter|\bsubscribe\b|\bsubscription|abonnieren sie|\babonnez|suscr[ií]b|\bassine\b|"
+    r"subskrypc|iscriviti|\bsign up (?:here|now|today|for)\b|melde dich|"
+    r"follow (?:us|\w+(?: \w+)?) on|folg(?:e|t|en sie) uns|síguenos|"
+    r"download (?:the|our)\b.{0,40}\bapps?\b|\bapps? (?:for|für) (?:ios|android)|"
+    r"support (?:our|us)\b|\bunterstütze (?:uns|unser\w*)\b|unterstützen sie (?:uns|unser\w*)\b|"
+    r"^unterstütze\b|wesprzyj|"
+    r"(?:uns|us|our|unser\w*|nuestro|wir)\b.{0,30}\b(?:whatsapp|telegram|instagram|youtube)|"
+    r"(?:whatsapp|telegram|youtube)[- ]?(?:kanal|channel)|canal de (?:youtube|telegram|whatsapp)|"
+    r"never miss|enter your e-?mail|e-mail-adresse ein",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
 _SCATTERED = 0.35  # below this share of the page's prose, the whole page is taken
 _LEAD_GAP = 12  # at most this many blocks between the headline and the body
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
+_SLASH_DATE = re.compile(r"\b(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d{2}\b")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
@@ -494,9 +574,28 @@ def body_text(root, title: str | None = None) -> str:
     if not blocks:
         return ""
     picked = _select(top, stats)
-    if picked is None:
-        return ""
-    return "\n\n".join(_emit(blocks, stats, *picked, title))
+    out = _emit(blocks, stats, *picked, title) if picked is not None else []
+    if not out:
+        out = _marked_article(blocks, title)
+    return "\n\n".join(out)
+
+
+def _marked_article(blocks: list[_Block], title: str | None) -> list[str]:
+    """No prose found, but the page marks one article (a single <article>): a post
+    that is a list of links, say. Its blocks are taken as they are, links too."""
+    articles = {id(a) for block in blocks for a in block.ancestors if a.name == "article"}
+    if len(articles) != 1:
+        return []
+    (key,) = articles
+    title_key = _norm(title or "")
+    return _trim_tail(
+        [
+            block.text
+            for block in blocks
+            if any(id(anc) == key for anc in block.ancestors)
+            and not (block.kind in _HEADINGS and _norm(block.text) == title_key)
+        ]
+    )
 
 
 def _repeats(best: _Stats, stats: dict[int, _Stats]) -> list[int]:
@@ -608,9 +707,28 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     return chosen, leads
 
 
+def _chatter(text: str) -> bool:
+    """A picture's caption or the page's prompt to its reader (for short blocks):
+    cheap tests first, most blocks are neither."""
+    if _LABEL.match(text):
+        return True
+    if ("©" in text or ":" in text) and _CAPTION_CREDIT.search(text):
+        return True
+    low = text.lower()
+    if any(word in low for word in _COMMENTING) and _LOGIN_PROMPT.search(text):
+        return True
+    return ("read" in low and _READ_MINUTES.search(text) is not None) or "przeczytasz w" in low
+
+
+def _dated(text: str) -> bool:
+    """The line holds a date, in any form parse_date knows or as 11/19/2019 (month
+    and day order unknown: good enough to tell a date line, not to read it)."""
+    return parse_date(text) is not None or _SLASH_DATE.search(text) is not None
+
+
 def _dateline(text: str) -> bool:
     """A short line that is a date ("Published 3 May 2026, 10:12"), not a sentence."""
-    return not _SENTENCE_END.search(text) and parse_date(text) is not None
+    return not _SENTENCE_END.search(text) and _dated(text)
 
 
 def _prose(block: _Block, stats: dict[int, _Stats]) -> bool:
@@ -725,15 +843,21 @@ def _emit(
             and not (n > 60 and _SENTENCE_END.search(block.text))
         ):
             continue
+        if (n < 200 and _chatter(block.text)) or (n < 400 and _WIRE_CAPTION.match(block.text)):
+            continue
         if id(block.ancestors[anchor]) in leads and n < 80 and not _SENTENCE_END.search(block.text):
             continue  # a byline or date next to the standfirst
-        if block.kind in _HEADINGS and title_key and _norm(block.text) == title_key:
-            continue
+        if (
+            title_key
+            and (block.kind in _HEADINGS or len(out) < 3)
+            and _norm(block.text) == title_key
+        ):
+            continue  # the headline, as a heading or as a paragraph above the story
         out.append(block.text)
     # leading datelines, bylines and scraps before the first real paragraph
     while len(out) > 1 and len(out[0]) < 150:
         first = out[0]
-        if (len(first) < 30 and not _SENTENCE_END.search(first)) or parse_date(first):
+        if (len(first) < 30 and not _SENTENCE_END.search(first)) or _dated(first):
             out.pop(0)
         else:
             break
@@ -752,9 +876,16 @@ def _emit(
             del out[i:]
             break
         seen += len(b)
+    # calls to action closing the story (short blocks among the last four)
+    tail = max(len(out) - 4, (len(out) + 1) // 2)
+    out[tail:] = [b for b in out[tail:] if not (len(b) < 300 and _CALL_TO_ACTION.search(b))]
     # credits closing the story
     out[-3:] = [b for b in out[-3:] if not (len(b) < 400 and _TAIL_CREDIT.search(b))]
-    # trailing scraps after the last sentence ("Top video", "Join the conversation")
+    return _trim_tail(out)
+
+
+def _trim_tail(out: list[str]) -> list[str]:
+    """Trailing scraps after the last sentence ("Top video", "Join the conversation")."""
     while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
         out.pop()
     return out
