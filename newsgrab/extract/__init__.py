@@ -53,6 +53,7 @@ def _choose(dom: str, ld: str | None) -> str:
 
 def extract(html: bytes | str, url: str | None = None, content_type: str | None = None) -> Article:
     """Extract the article (text and metadata) from one HTML page, bytes or str."""
+    encoding: str | None
     if isinstance(html, bytes | bytearray):
         markup, encoding = decode(bytes(html), content_type)
     else:

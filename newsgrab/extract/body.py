@@ -209,7 +209,7 @@ def prune(root) -> None:
     top_run = None
     if runs:
         top = max(runs.values())
-        top_run = max(runs, key=runs.get)
+        top_run = max(runs, key=runs.__getitem__)
         for node, n in runs.items():
             if n < 0.3 * top:
                 continue
@@ -462,7 +462,7 @@ class _Block:
 
 
 def _weight(tag: Tag) -> float:
-    names = " ".join(tag.get("class") or ()) + " " + (tag.get("id") or "")
+    names = " ".join(tag.get("class") or ()) + " " + str(tag.get("id") or "")
     w = 0.0
     if _POSITIVE.search(names):
         w += 15
@@ -662,30 +662,33 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         picked = [k is node for k in kids]
         small = [False] * len(kids)
         for i, sib in enumerate(kids):
-            st = stats.get(id(sib))
-            if sib is node or st is None or not st.text:
+            info = stats.get(id(sib))
+            if sib is node or info is None or not info.text:
                 continue
-            density = st.links / st.text
+            density = info.links / info.text
             if signature[1] and (sib.name, tuple(sib.get("class") or ())) == signature:
-                if st.good >= max(80, 0.1 * base) and density < 0.3:
+                if info.good >= max(80, 0.1 * base) and density < 0.3:
                     picked[i] = True
-                elif density < 0.3 and st.text < 200:
+                elif density < 0.3 and info.text < 200:
                     small[i] = True  # e.g. the sub-heading of one section
             elif level == 0:
-                small[i] = density < 0.3 and st.text < 200
+                small[i] = density < 0.3 and info.text < 200
                 picked[i] = density < 0.2 and (
-                    st.good >= max(200, 0.3 * base) or (st.good > 60 and st.good > 0.8 * st.text)
+                    info.good >= max(200, 0.3 * base)
+                    or (info.good > 60 and info.good > 0.8 * info.text)
                 )
             else:
                 picked[i] = (
-                    density < 0.2 and st.good >= max(300, 0.5 * base) and st.good > 0.6 * st.text
+                    density < 0.2
+                    and info.good >= max(300, 0.5 * base)
+                    and info.good > 0.6 * info.text
                 )
             if (
                 level < 3
                 and not picked[i]
                 and i < picked.index(True)
                 and density < 0.2
-                and 80 <= st.good < 800
+                and 80 <= info.good < 800
                 and st.good >= 0.5 * st.text
                 and st.text < 0.5 * base
                 and (sib.name == "header" or sib.find("h1") is not None)
@@ -781,7 +784,7 @@ def _card_list(tag: Tag, stats: dict[int, _Stats]) -> bool:
     first = kids[0]
     if first.name not in ("div", "article", "section") or not first.get("class"):
         return False
-    key = (first.name, tuple(first.get("class")))
+    key = (first.name, tuple(first.get("class") or ()))
     total = 0
     for kid in kids:
         if (kid.name, tuple(kid.get("class") or ())) != key or kid.find("a") is None:
