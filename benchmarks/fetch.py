@@ -41,18 +41,38 @@ CLI = "newsgrab fetch (CLI: fetch+extract+sidecars)"
 CLI_SCALE = "newsgrab fetch (CLI)"
 TRAFILATURA = "trafilatura -i (fetch+extract)"
 
-WORDS = ["harbour", "storm", "ferry", "council", "library", "station", "school", "market",
-         "river", "bridge", "winter", "summer", "report", "mayor", "police", "museum",
-         "festival", "railway", "hospital", "budget"]
+WORDS = [
+    "harbour",
+    "storm",
+    "ferry",
+    "council",
+    "library",
+    "station",
+    "school",
+    "market",
+    "river",
+    "bridge",
+    "winter",
+    "summer",
+    "report",
+    "mayor",
+    "police",
+    "museum",
+    "festival",
+    "railway",
+    "hospital",
+    "budget",
+]
 
 
 def article(i: int) -> bytes:
     """A realistic small news page (about 6 kB), different for every i."""
+
     def sentence(k: int) -> str:
         words = [WORDS[(i * 7 + k * 3 + j * 5) % len(WORDS)] for j in range(14)]
         return " ".join(words).capitalize() + "."
-    paras = "\n".join(f"<p>{' '.join(sentence(p * 5 + s) for s in range(5))}</p>"
-                      for p in range(6))
+
+    paras = "\n".join(f"<p>{' '.join(sentence(p * 5 + s) for s in range(5))}</p>" for p in range(6))
     nav = " ".join(f'<a href="/section/{k}">Section {k}</a>' for k in range(20))
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Story {i}: {WORDS[i % len(WORDS)]} news</title>
@@ -69,8 +89,10 @@ def article(i: int) -> bytes:
 
 # ------------------------------------------------------------------ server
 
-async def _serve_conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                      cache: dict[int, bytes]) -> None:
+
+async def _serve_conn(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cache: dict[int, bytes]
+) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -82,10 +104,13 @@ async def _serve_conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
                 status, ctype = "200 OK", "text/html; charset=utf-8"
             else:
                 body, status, ctype = b"not found", "404 Not Found", "text/plain"
-            writer.write(f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n"
-                         f"Content-Length: {len(body)}\r\n"
-                         f"{'Connection: close' if close else 'Connection: keep-alive'}"
-                         "\r\n\r\n".encode() + body)
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n"
+                f"Content-Length: {len(body)}\r\n"
+                f"{'Connection: close' if close else 'Connection: keep-alive'}"
+                "\r\n\r\n".encode()
+                + body
+            )
             await writer.drain()
             if close:
                 break
@@ -97,19 +122,23 @@ async def _serve_conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 
 async def _serve(port: int) -> None:
     cache: dict[int, bytes] = {}
-    servers = [await asyncio.start_server(lambda r, w: _serve_conn(r, w, cache), host, port)
-               for host in HOSTS]
+    servers = [
+        await asyncio.start_server(lambda r, w: _serve_conn(r, w, cache), host, port)
+        for host in HOSTS
+    ]
     print("ready", flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 
 
 def start_server() -> tuple[subprocess.Popen, int]:
     import socket
+
     with socket.socket() as s:
         s.bind((HOSTS[0], 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, __file__, "serve", str(port)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "serve", str(port)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
         raise SystemExit("benchmark server did not start")
@@ -117,6 +146,7 @@ def start_server() -> tuple[subprocess.Popen, int]:
 
 
 # --------------------------------------------------------------- measuring
+
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """(seconds, peak RSS in MiB of the child, exit status)."""
@@ -138,7 +168,7 @@ def write_inputs(folder: Path, port: int, n: int) -> tuple[Path, Path]:
     seeds = folder / "seeds"
     seeds.mkdir()
     for k in range(0, n, 50):
-        lines = [f"Related article: story {i}\n{u}\n" for i, u in enumerate(urls[k:k + 50], k)]
+        lines = [f"Related article: story {i}\n{u}\n" for i, u in enumerate(urls[k : k + 50], k)]
         (seeds / f"doc{k // 50:05d}.md").write_text("# Notes\n\n" + "\n".join(lines))
     url_file = folder / "urls.txt"
     url_file.write_text("\n".join(urls) + "\n")
@@ -147,11 +177,15 @@ def write_inputs(folder: Path, port: int, n: int) -> tuple[Path, Path]:
 
 def newsgrab_env(concurrency: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAB_")}
-    env.update(NEWSGRAB_ALLOW_PRIVATE_NETWORKS="true", NEWSGRAB_HOST_DELAY="0",
-               NEWSGRAB_CONCURRENCY=str(concurrency),
-               NEWSGRAB_PER_HOST_CONCURRENCY=str(max(1, concurrency // len(HOSTS))),
-               NEWSGRAB_ARCHIVE_FALLBACK="false", NEWSGRAB_RETRIES="0",
-               XDG_CONFIG_HOME=tempfile.gettempdir())   # no user config file
+    env.update(
+        NEWSGRAB_ALLOW_PRIVATE_NETWORKS="true",
+        NEWSGRAB_HOST_DELAY="0",
+        NEWSGRAB_CONCURRENCY=str(concurrency),
+        NEWSGRAB_PER_HOST_CONCURRENCY=str(max(1, concurrency // len(HOSTS))),
+        NEWSGRAB_ARCHIVE_FALLBACK="false",
+        NEWSGRAB_RETRIES="0",
+        XDG_CONFIG_HOME=tempfile.gettempdir(),
+    )  # no user config file
     return env
 
 
@@ -165,16 +199,24 @@ def bench_library(url_file: Path, concurrency: int) -> tuple[float, int, int]:
     return run_measured(cmd, newsgrab_env(concurrency))
 
 
-def bench_trafilatura(exe: str, folder: Path, url_file: Path,
-                      concurrency: int) -> tuple[float, int, int]:
+def bench_trafilatura(
+    exe: str, folder: Path, url_file: Path, concurrency: int
+) -> tuple[float, int, int]:
     out = folder / "trafilatura-out"
     cfg = folder / "trafilatura.cfg"
     # trafilatura's own settings with its per-domain sleep (5 s) set to 0,
     python = Path(exe).parent / "python"
     try:
-        found = subprocess.run([str(python), "-c", "import trafilatura, os; print(os.path.join("
-                                "os.path.dirname(trafilatura.__file__), 'settings.cfg'))"],
-                               capture_output=True, text=True)
+        found = subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import trafilatura, os; print(os.path.join("
+                "os.path.dirname(trafilatura.__file__), 'settings.cfg'))",
+            ],
+            capture_output=True,
+            text=True,
+        )
     except OSError as exc:
         raise RuntimeError(f"cannot run {python}: {exc}") from None
     if found.returncode != 0:
@@ -183,12 +225,27 @@ def bench_trafilatura(exe: str, folder: Path, url_file: Path,
     shipped = found.stdout.strip()
     text = Path(shipped).read_text()
     # (and, in releases that have it, its SSRF protection off: the hosts are local)
-    lines = ["SLEEP_TIME = 0" if line.startswith("SLEEP_TIME") else
-             "SSRF_PROTECTION = off" if line.startswith("SSRF_PROTECTION") else line
-             for line in text.splitlines()]
+    lines = [
+        "SLEEP_TIME = 0"
+        if line.startswith("SLEEP_TIME")
+        else "SSRF_PROTECTION = off"
+        if line.startswith("SSRF_PROTECTION")
+        else line
+        for line in text.splitlines()
+    ]
     cfg.write_text("\n".join(lines) + "\n")
-    cmd = [exe, "-i", str(url_file), "-o", str(out), "--parallel", str(concurrency),
-           "--config-file", str(cfg), "--json"]
+    cmd = [
+        exe,
+        "-i",
+        str(url_file),
+        "-o",
+        str(out),
+        "--parallel",
+        str(concurrency),
+        "--config-file",
+        str(cfg),
+        "--json",
+    ]
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     return run_measured(cmd, env)
 
@@ -231,15 +288,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=2000, help="URLs (default 2000)")
     ap.add_argument("-c", "--concurrency", type=int, default=16)
-    ap.add_argument("--trafilatura", default=DEFAULT_TRAFILATURA,
-                    help="trafilatura executable (skipped when missing)")
-    ap.add_argument("--scale", action="store_true",
-                    help="also run newsgrab at 1,000 and 10,000 URLs (peak memory)")
+    ap.add_argument(
+        "--trafilatura",
+        default=DEFAULT_TRAFILATURA,
+        help="trafilatura executable (skipped when missing)",
+    )
+    ap.add_argument(
+        "--scale",
+        action="store_true",
+        help="also run newsgrab at 1,000 and 10,000 URLs (peak memory)",
+    )
     args = ap.parse_args()
     server, port = start_server()
     rows: list[tuple[str, int, float, int, int]] = []
     try:
         with tempfile.TemporaryDirectory(prefix="ngbench-") as tmp:
+
             def fresh(n: int) -> tuple[Path, Path, Path]:
                 folder = Path(tempfile.mkdtemp(dir=tmp))
                 return (folder, *write_inputs(folder, port, n))
@@ -251,8 +315,9 @@ def main() -> None:
             rows.append(("newsgrab Fetcher (library: fetch only)", args.n, took, rss, code))
             if shutil.which(args.trafilatura) or os.path.exists(args.trafilatura):
                 try:
-                    took, rss, code = bench_trafilatura(args.trafilatura, folder, url_file,
-                                                        args.concurrency)
+                    took, rss, code = bench_trafilatura(
+                        args.trafilatura, folder, url_file, args.concurrency
+                    )
                     rows.append((TRAFILATURA, args.n, took, rss, code))
                 except RuntimeError as exc:
                     print(f"(trafilatura skipped: {exc})")
@@ -276,17 +341,35 @@ def main() -> None:
     cli, traf = by_name.get((CLI, args.n)), by_name.get((TRAFILATURA, args.n))
     if cli and traf:
         ratios["throughput_cli_over_trafilatura"] = round(traf[2] / cli[2], 2)
-        print(f"newsgrab CLI / trafilatura throughput = {traf[2] / cli[2]:.2f}x "
-              "(target: at least 2x)")
+        print(
+            f"newsgrab CLI / trafilatura throughput = {traf[2] / cli[2]:.2f}x (target: at least 2x)"
+        )
     small, large = by_name.get((CLI_SCALE, 1000)), by_name.get((CLI_SCALE, 10000))
     if small and large:
         ratios["peak_memory_10k_over_1k"] = round(large[3] / small[3], 2)
-        print(f"newsgrab CLI peak memory, 10,000 / 1,000 URLs = {large[3]} / {small[3]} MiB "
-              f"= {large[3] / small[3]:.2f} (target: flat)")
-    print(json.dumps({"concurrency": args.concurrency, "hosts": len(HOSTS),
-                      "runs": [dict(zip(("run", "urls", "seconds", "peak_mib", "exit"),
-                                        (r[0], r[1], round(r[2], 2), r[3], r[4]), strict=True))
-                               for r in rows], "ratios": ratios}))
+        print(
+            f"newsgrab CLI peak memory, 10,000 / 1,000 URLs = {large[3]} / {small[3]} MiB "
+            f"= {large[3] / small[3]:.2f} (target: flat)"
+        )
+    print(
+        json.dumps(
+            {
+                "concurrency": args.concurrency,
+                "hosts": len(HOSTS),
+                "runs": [
+                    dict(
+                        zip(
+                            ("run", "urls", "seconds", "peak_mib", "exit"),
+                            (r[0], r[1], round(r[2], 2), r[3], r[4]),
+                            strict=True,
+                        )
+                    )
+                    for r in rows
+                ],
+                "ratios": ratios,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -27,28 +27,34 @@ def raw_capture_url(snapshot_url: str) -> str:
 def _iso(timestamp: str) -> str | None:
     try:
         return datetime.strptime(timestamp[:14].ljust(14, "0"), "%Y%m%d%H%M%S").strftime(
-            "%Y-%m-%dT%H:%M:%SZ")
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
     except ValueError:
         return None
 
 
-async def fetch_archived(fetcher: Fetcher, archive_url: str, url: str
-                         ) -> tuple[Response, dict] | None:
+async def fetch_archived(
+    fetcher: Fetcher, archive_url: str, url: str
+) -> tuple[Response, dict] | None:
     """(raw capture response, {"url", "timestamp"}) or None when nothing is archived.
 
     Raises FetchError when the archive itself cannot be reached or answers badly."""
     sep = "&" if "?" in archive_url else "?"
-    query = await fetcher.fetch(f"{archive_url}{sep}{urlencode({'url': url})}",
-                                accept=("application/json", "text/json", "text/javascript",
-                                        "text/plain"))
+    query = await fetcher.fetch(
+        f"{archive_url}{sep}{urlencode({'url': url})}",
+        accept=("application/json", "text/json", "text/javascript", "text/plain"),
+    )
     try:
         data = json.loads(query.body.decode("utf-8"))
         closest = data["archived_snapshots"].get("closest") or {}
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
         raise FetchError("archive", f"archive answered badly for {url}") from None
     snapshot = closest.get("url")
-    if not closest.get("available") or not isinstance(snapshot, str) or \
-            str(closest.get("status", "200")) != "200":
+    if (
+        not closest.get("available")
+        or not isinstance(snapshot, str)
+        or str(closest.get("status", "200")) != "200"
+    ):
         return None
     response = await fetcher.fetch(raw_capture_url(snapshot))
     return response, {"url": snapshot, "timestamp": _iso(str(closest.get("timestamp", "")))}

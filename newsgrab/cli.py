@@ -45,8 +45,11 @@ class SafeFormatter(logging.Formatter):
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(
-        verbose, logging.DEBUG)
+    level = (
+        logging.ERROR
+        if quiet
+        else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(SafeFormatter("%(levelname)s %(message)s"))
     root = logging.getLogger("newsgrab")
@@ -57,12 +60,17 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 def common_options(fn):
     """--config, -v and -q on every command (also accepted before the command)."""
-    fn = click.option("-q", "--quiet", is_flag=True, default=None,
-                      help="Print only failures and errors.")(fn)
+    fn = click.option(
+        "-q", "--quiet", is_flag=True, default=None, help="Print only failures and errors."
+    )(fn)
     fn = click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv: debug).")(fn)
-    return click.option("--config", "config", type=click.Path(dir_okay=False),
-                        help="Config file (default: $NEWSGRAB_CONFIG, ./newsgrab.toml, "
-                             "~/.config/newsgrab/config.toml).")(fn)
+    return click.option(
+        "--config",
+        "config",
+        type=click.Path(dir_okay=False),
+        help="Config file (default: $NEWSGRAB_CONFIG, ./newsgrab.toml, "
+        "~/.config/newsgrab/config.toml).",
+    )(fn)
 
 
 def _ctx(ctx: click.Context, config, verbose, quiet) -> Context:
@@ -94,23 +102,31 @@ class NewsgrabGroup(click.Group):
         except KeyboardInterrupt:
             err.print("interrupted")
             ctx.exit(int(ExitCode.INTERRUPTED))
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort,
-                SystemExit):
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:  # the one catch-all: a bug in newsgrab
             if debug:
                 traceback.print_exc()
-            err.print(render.sanitize(
-                f"internal error: {type(exc).__name__}: {exc} (a bug in newsgrab "
-                f"{__version__}; please report it at {ISSUES_URL} with the output of "
-                f"NEWSGRAB_DEBUG=1)"), soft_wrap=True)
+            err.print(
+                render.sanitize(
+                    f"internal error: {type(exc).__name__}: {exc} (a bug in newsgrab "
+                    f"{__version__}; please report it at {ISSUES_URL} with the output of "
+                    f"NEWSGRAB_DEBUG=1)"
+                ),
+                soft_wrap=True,
+            )
             ctx.exit(int(ExitCode.INTERNAL))
 
 
 @click.group(cls=NewsgrabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsgrab")
-@click.option("--traceback", "show_traceback", is_flag=True, hidden=True,
-              help="Show a traceback on internal errors.")
+@click.option(
+    "--traceback",
+    "show_traceback",
+    is_flag=True,
+    hidden=True,
+    help="Show a traceback on internal errors.",
+)
 @common_options
 @click.pass_context
 def cli(ctx, show_traceback, config, verbose, quiet):
@@ -132,10 +148,12 @@ def cli(ctx, show_traceback, config, verbose, quiet):
 
 # ---------------------------------------------------------------- urls
 
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @common_options
 @click.pass_context
 def urls(ctx, paths, fmt, config, verbose, quiet):
@@ -159,9 +177,15 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     for seed in seeds:
         text = read_seed(seed)
         for c in find_citations(text, html=seed.suffix.lower() in (".html", ".htm")):
-            rows.append({"file": str(seed), "line": c.line, "label": c.label,
-                         "url": redact_url(c.url),
-                         "places": [{"line": p.line, "label": p.label} for p in c.places]})
+            rows.append(
+                {
+                    "file": str(seed),
+                    "line": c.line,
+                    "label": c.label,
+                    "url": redact_url(c.url),
+                    "places": [{"line": p.line, "label": p.label} for p in c.places],
+                }
+            )
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -172,26 +196,55 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
 
 # ---------------------------------------------------------------- fetch
 
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--force", is_flag=True, help="Refetch every source, however recent.")
 @click.option("--refresh-after", help="Refetch sources older than this (e.g. 6h, 30m, 0).")
-@click.option("--repair", is_flag=True,
-              help="Move a corrupt sidecar aside (<name>.corrupt-<time>) and rebuild it.")
-@click.option("--wait", "wait", is_flag=False, flag_value="inf", default=None,
-              metavar="[SECONDS]",
-              help="If another run holds the lock, wait for it (for ever, or SECONDS).")
-@click.option("--allow-private-networks", is_flag=True, default=None,
-              help="Allow URLs on loopback and private addresses.")
-@click.option("--no-robots", "obey_robots", flag_value=False, default=None,
-              help="Do not obey robots.txt.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Move a corrupt sidecar aside (<name>.corrupt-<time>) and rebuild it.",
+)
+@click.option(
+    "--wait",
+    "wait",
+    is_flag=False,
+    flag_value="inf",
+    default=None,
+    metavar="[SECONDS]",
+    help="If another run holds the lock, wait for it (for ever, or SECONDS).",
+)
+@click.option(
+    "--allow-private-networks",
+    is_flag=True,
+    default=None,
+    help="Allow URLs on loopback and private addresses.",
+)
+@click.option(
+    "--no-robots", "obey_robots", flag_value=False, default=None, help="Do not obey robots.txt."
+)
 @click.option("--concurrency", type=int, help="Requests in flight at once (all hosts).")
 @click.option("--user-agent", help="User-Agent header to send.")
 @click.option("json_", "--json", is_flag=True, help="Print a JSON run report on stdout.")
 @common_options
 @click.pass_context
-def fetch(ctx, paths, force, refresh_after, repair, wait, allow_private_networks, obey_robots,
-          concurrency, user_agent, json_, config, verbose, quiet):
+def fetch(
+    ctx,
+    paths,
+    force,
+    refresh_after,
+    repair,
+    wait,
+    allow_private_networks,
+    obey_robots,
+    concurrency,
+    user_agent,
+    json_,
+    config,
+    verbose,
+    quiet,
+):
     """Fetch the sources cited by the seed files in PATHS and write sidecars.
 
     PATHS are seed files or folders (searched recursively); default: the
@@ -206,10 +259,13 @@ def fetch(ctx, paths, force, refresh_after, repair, wait, allow_private_networks
     from newsgrab.pipeline import run_fetch
 
     obj = _ctx(ctx, config, verbose, quiet)
-    settings = obj.settings(refresh_after=refresh_after,
-                            allow_private_networks=allow_private_networks,
-                            obey_robots=obey_robots, concurrency=concurrency,
-                            user_agent=user_agent)
+    settings = obj.settings(
+        refresh_after=refresh_after,
+        allow_private_networks=allow_private_networks,
+        obey_robots=obey_robots,
+        concurrency=concurrency,
+        user_agent=user_agent,
+    )
     paths = list(paths)
     wait_s: float | None = None
     if wait is not None:
@@ -217,16 +273,18 @@ def fetch(ctx, paths, force, refresh_after, repair, wait, allow_private_networks
             wait_s = float(wait)
         except ValueError:
             if not os.path.exists(wait):
-                raise click.BadParameter(f"expected seconds, got {wait!r}",
-                                         param_hint="--wait") from None
+                raise click.BadParameter(
+                    f"expected seconds, got {wait!r}", param_hint="--wait"
+                ) from None
             # `--wait notes/`: the folder is a PATH, not the option's value
             paths.insert(0, wait)
             wait_s = float("inf")
         if wait_s is not None and not wait_s >= 0:
             raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait")
     with render.progress_for(obj.err, enabled=not obj.quiet and not json_) as progress:
-        report = run_fetch(settings, paths, force=force, do_repair=repair, wait=wait_s,
-                           progress=progress)
+        report = run_fetch(
+            settings, paths, force=force, do_repair=repair, wait=wait_s, progress=progress
+        )
     if report.seeds == 0:
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(render.sanitize(f"no seed files under {where}; nothing to do"))
@@ -246,10 +304,12 @@ def fetch(ctx, paths, force, refresh_after, repair, wait, allow_private_networks
 
 # ---------------------------------------------------------------- extract
 
+
 @cli.command("extract")
 @click.argument("source")
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True
+)
 @click.option("--url", help="The page's URL (resolves relative links, fills canonical_url).")
 @common_options
 @click.pass_context
@@ -303,13 +363,15 @@ def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:
     try:
         resp = asyncio.run(go())
     except FetchError as exc:
-        raise FetchError(exc.kind, f"{redact_url(url)}: {exc.message} ({exc.kind})",
-                         status=exc.status) from None
+        raise FetchError(
+            exc.kind, f"{redact_url(url)}: {exc.message} ({exc.kind})", status=exc.status
+        ) from None
     return resp.body, resp.final_url, resp.headers.get("content-type")
 
 
 # ---------------------------------------------------------------- show
 # (show, diff and schema: collection.py reads and filters, render.py writes)
+
 
 def _statuses(ctx, param, values):
     from newsgrab.collection import STATUSES
@@ -337,8 +399,9 @@ def _read_collection(obj: Context, settings: Settings, paths):
     for exc in coll.errors:
         obj.err.print(render.sanitize(f"error: {exc}"), soft_wrap=True)
     if not coll.seeds and not obj.quiet:
-        obj.err.print(render.sanitize(f"no seed files under {', '.join(map(str, where))}"),
-                      soft_wrap=True)
+        obj.err.print(
+            render.sanitize(f"no seed files under {', '.join(map(str, where))}"), soft_wrap=True
+        )
     return coll
 
 
@@ -372,35 +435,75 @@ def _find_urls(entries, urls):
     return found
 
 
-FORMAT_HELP = ("Output format: rich (default on a terminal), text (default when piped), "
-               "markdown, json or jsonl (one object per source).")
+FORMAT_HELP = (
+    "Output format: rich (default on a terminal), text (default when piped), "
+    "markdown, json or jsonl (one object per source)."
+)
 
 
 @cli.command()
 @click.argument("targets", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default=None,
-              help=FORMAT_HELP)
-@click.option("--status", "statuses", multiple=True, callback=_statuses,
-              metavar="STATUS[,STATUS]",
-              help="Only sources with this status: ok, error, gone, blocked, unsupported, "
-                   "pending (repeatable).")
-@click.option("--site", metavar="TEXT", help="Only sources whose site name or host contains "
-                                               "TEXT (case-insensitive).")
-@click.option("--stale", is_flag=True,
-              help="Only sources not checked within refresh_after (or never fetched).")
-@click.option("--since", metavar="DATE",
-              help="Only sources published on or after DATE (2026-11-01, or an age: 7d).")
-@click.option("--sort", "sort_key", type=click.Choice(["date", "site", "status"]),
-              help="date: newest first; site: by site; status: problems first.")
+@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default=None, help=FORMAT_HELP)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    callback=_statuses,
+    metavar="STATUS[,STATUS]",
+    help="Only sources with this status: ok, error, gone, blocked, unsupported, "
+    "pending (repeatable).",
+)
+@click.option(
+    "--site",
+    metavar="TEXT",
+    help="Only sources whose site name or host contains TEXT (case-insensitive).",
+)
+@click.option(
+    "--stale",
+    is_flag=True,
+    help="Only sources not checked within refresh_after (or never fetched).",
+)
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Only sources published on or after DATE (2026-11-01, or an age: 7d).",
+)
+@click.option(
+    "--sort",
+    "sort_key",
+    type=click.Choice(["date", "site", "status"]),
+    help="date: newest first; site: by site; status: problems first.",
+)
 @click.option("--full", is_flag=True, help="The whole text (default: the first paragraphs).")
-@click.option("--history", is_flag=True,
-              help="The revisions of each source with word diffs (as `newsgrab diff`).")
-@click.option("--pager/--no-pager", default=True, show_default=True,
-              help="Page long output on a terminal (never when piped).")
+@click.option(
+    "--history",
+    is_flag=True,
+    help="The revisions of each source with word diffs (as `newsgrab diff`).",
+)
+@click.option(
+    "--pager/--no-pager",
+    default=True,
+    show_default=True,
+    help="Page long output on a terminal (never when piped).",
+)
 @common_options
 @click.pass_context
-def show(ctx, targets, fmt, statuses, site, stale, since, sort_key, full, history, pager,
-         config, verbose, quiet):
+def show(
+    ctx,
+    targets,
+    fmt,
+    statuses,
+    site,
+    stale,
+    since,
+    sort_key,
+    full,
+    history,
+    pager,
+    config,
+    verbose,
+    quiet,
+):
     """Show stored sources: a table for folders, the articles of seeds or URLs.
 
     TARGETS are folders (a table of every source), seed files (their
@@ -428,9 +531,13 @@ def show(ctx, targets, fmt, statuses, site, stale, since, sort_key, full, histor
     paths = [t for t in targets if not _is_url(t)]
     coll = _read_collection(obj, settings, paths)
     entries = collection.filter_entries(
-        coll.entries, statuses=statuses, site=site,
+        coll.entries,
+        statuses=statuses,
+        site=site,
         stale_after=settings.refresh_after if stale else None,
-        since=collection.parse_since(since, now) if since else None, now=now)
+        since=collection.parse_since(since, now) if since else None,
+        now=now,
+    )
     if urls:
         entries = _find_urls(entries, urls)
     entries = collection.sort_entries(entries, sort_key)
@@ -446,8 +553,11 @@ def show(ctx, targets, fmt, statuses, site, stale, since, sort_key, full, histor
         render.emit(obj.out, render.json_sources(entries, lines=fmt == "jsonl"), pager=False)
     elif not articles:
         counts = collection.status_counts(entries)
-        table = {"rich": render.table_rich, "text": render.table_text,
-                 "markdown": render.table_markdown}[fmt]
+        table = {
+            "rich": render.table_rich,
+            "text": render.table_text,
+            "markdown": render.table_markdown,
+        }[fmt]
         render.emit(obj.out, table(entries, counts, now), pager=pager)
     else:
         if urls:
@@ -471,10 +581,19 @@ def show(ctx, targets, fmt, statuses, site, stale, since, sort_key, full, histor
 @cli.command()
 @click.argument("url")
 @click.argument("paths", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default=None,
-              help="Output format: rich, text, markdown, json or jsonl (the revisions list).")
-@click.option("--pager/--no-pager", default=True, show_default=True,
-              help="Page long output on a terminal (never when piped).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(render.FORMATS),
+    default=None,
+    help="Output format: rich, text, markdown, json or jsonl (the revisions list).",
+)
+@click.option(
+    "--pager/--no-pager",
+    default=True,
+    show_default=True,
+    help="Page long output on a terminal (never when piped).",
+)
 @common_options
 @click.pass_context
 def diff(ctx, url, paths, fmt, pager, config, verbose, quiet):
@@ -520,6 +639,7 @@ def schema(ctx, config, verbose, quiet):
 
 
 # ---------------------------------------------------------------- entry point
+
 
 def main(argv: list[str] | None = None) -> None:
     """The console script and `python -m newsgrab`."""

@@ -44,9 +44,9 @@ def _dict(value: object) -> dict:
 class Entry:
     """One source as stored in one seed's sidecar."""
 
-    seed: Path        # the seed file (it may no longer exist)
-    sidecar: Path     # the sidecar file the source was read from
-    source: dict      # the source object, as stored
+    seed: Path  # the seed file (it may no longer exist)
+    sidecar: Path  # the sidecar file the source was read from
+    source: dict  # the source object, as stored
 
     @property
     def url(self) -> str:
@@ -109,9 +109,9 @@ class Entry:
 @dataclasses.dataclass
 class Collection:
     entries: list[Entry]
-    errors: list[StoreError]          # sidecars that could not be read
-    seeds: list[Path]                 # every seed found
-    unfetched: list[Path]             # seeds without a sidecar yet
+    errors: list[StoreError]  # sidecars that could not be read
+    seeds: list[Path]  # every seed found
+    unfetched: list[Path]  # seeds without a sidecar yet
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -135,8 +135,9 @@ def parse_since(value: str, now: datetime) -> datetime:
     try:
         return now - timedelta(seconds=parse_duration(value, "--since"))
     except ConfigError:
-        raise ConfigError(f"--since: expected a date such as 2026-11-01 or an age such "
-                          f"as 7d, got {value!r}") from None
+        raise ConfigError(
+            f"--since: expected a date such as 2026-11-01 or an age such as 7d, got {value!r}"
+        ) from None
 
 
 def _seed_and_sidecar(path: Path) -> tuple[Path, Path]:
@@ -178,6 +179,7 @@ def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
 
 
 # ------------------------------------------------------------------ filters
+
 
 def filter_entries(
     entries: Iterable[Entry],
@@ -241,6 +243,7 @@ def status_counts(entries: Iterable[Entry]) -> dict[str, int]:
 
 # ------------------------------------------------------------------ by URL
 
+
 def _url_key(url: str) -> str:
     return normalize_url(url) or url.strip()
 
@@ -270,6 +273,7 @@ def group_by_url(entries: Iterable[Entry]) -> list[tuple[Entry, list[Path]]]:
 
 # ------------------------------------------------------------------ revisions
 
+
 @dataclasses.dataclass
 class Version:
     fetched_at: str | None
@@ -283,9 +287,14 @@ class Version:
         return len(self.text.split())
 
     def to_dict(self) -> dict:
-        return {"fetched_at": self.fetched_at, "content_sha256": self.content_sha256,
-                "title": self.title, "text": self.text, "word_count": self.words,
-                "current": self.current}
+        return {
+            "fetched_at": self.fetched_at,
+            "content_sha256": self.content_sha256,
+            "title": self.title,
+            "text": self.text,
+            "word_count": self.words,
+            "current": self.current,
+        }
 
 
 def versions(source: dict) -> list[Version]:
@@ -293,13 +302,26 @@ def versions(source: dict) -> list[Version]:
     out = []
     article = _dict(source.get("article"))
     if _str(article.get("text")) is not None:
-        out.append(Version(_str(_dict(source.get("fetch")).get("fetched_at")),
-                           _str(article.get("content_sha256")), _str(article.get("title")),
-                           article["text"], True))
+        out.append(
+            Version(
+                _str(_dict(source.get("fetch")).get("fetched_at")),
+                _str(article.get("content_sha256")),
+                _str(article.get("title")),
+                article["text"],
+                True,
+            )
+        )
     for rev in source.get("revisions") or []:
         if isinstance(rev, dict):
-            out.append(Version(_str(rev.get("fetched_at")), _str(rev.get("content_sha256")),
-                               _str(rev.get("title")), _str(rev.get("text")) or "", False))
+            out.append(
+                Version(
+                    _str(rev.get("fetched_at")),
+                    _str(rev.get("content_sha256")),
+                    _str(rev.get("title")),
+                    _str(rev.get("text")) or "",
+                    False,
+                )
+            )
     return out
 
 

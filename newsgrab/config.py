@@ -63,12 +63,25 @@ FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION_KEYS = {
-    "host_delay", "connect_timeout", "read_timeout", "deadline", "backoff",
-    "retry_after_cap", "refresh_after",
+    "host_delay",
+    "connect_timeout",
+    "read_timeout",
+    "deadline",
+    "backoff",
+    "retry_after_cap",
+    "refresh_after",
 }
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.I)
-_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+}
 
 
 def parse_duration(value: Any, key: str = "duration") -> float:

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator
 
 import brotli
 
-STEP = 16 * 1024      # decoded bytes per step
-IN_STEP = 4 * 1024    # compressed bytes per step
+STEP = 16 * 1024  # decoded bytes per step
+IN_STEP = 4 * 1024  # compressed bytes per step
 # brotli < 1.2 cannot bound its output: then br is neither asked for nor accepted
 BROTLI_BOUNDED = "output_buffer_limit" in (brotli.Decompressor.process.__doc__ or "")
 CODINGS = ("gzip", "x-gzip", "deflate", "identity") + (("br",) if BROTLI_BOUNDED else ())
@@ -46,8 +46,9 @@ def parse_codings(header: str | None) -> list[str]:
     """Content-Encoding as a list of lower-case codings, identity dropped."""
     if not header:
         return []
-    return [c.strip().lower() for c in header.split(",") if c.strip().lower() not in
-            ("", "identity")]
+    return [
+        c.strip().lower() for c in header.split(",") if c.strip().lower() not in ("", "identity")
+    ]
 
 
 class _Zlib:
@@ -78,7 +79,7 @@ class _Zlib:
         view = memoryview(data)
         # small input slices keep unconsumed_tail (a copy) small
         for start in range(0, len(view), IN_STEP):
-            piece: bytes | memoryview = view[start:start + IN_STEP]
+            piece: bytes | memoryview = view[start : start + IN_STEP]
             while not obj.eof:
                 try:
                     out = obj.decompress(piece, STEP)
@@ -116,7 +117,7 @@ class _Brotli:
         view = memoryview(data)
         try:
             for start in range(0, max(len(view), 1), IN_STEP):
-                out = obj.process(view[start:start + IN_STEP], output_buffer_limit=STEP)
+                out = obj.process(view[start : start + IN_STEP], output_buffer_limit=STEP)
                 # drain with empty input until it needs more: output may be pending
                 # even when can_accept_more_data() is already true
                 while out:

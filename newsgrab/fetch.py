@@ -73,13 +73,13 @@ MAX_MESSAGE = 300
 
 @dataclasses.dataclass
 class Response:
-    url: str                    # the URL asked for
-    final_url: str              # after redirects
-    status_code: int            # 200, or 304 when a conditional request matched
-    headers: dict[str, str]     # lower-cased names
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status_code: int  # 200, or 304 when a conditional request matched
+    headers: dict[str, str]  # lower-cased names
     body: bytes = b""
-    content_type: str | None = None   # media type only, lower case
-    charset: str | None = None        # from the Content-Type header
+    content_type: str | None = None  # media type only, lower case
+    charset: str | None = None  # from the Content-Type header
     redirects: list[dict] = dataclasses.field(default_factory=list)  # [{"url", "status"}]
     attempts: int = 1
 
@@ -127,18 +127,41 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 # ------------------------------------------------------------------ sniffing
 
 _BINARY_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"), (b"\xff\xd8\xff", "a JPEG image"),
-    (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"),
-    (b"\x1f\x8b", "gzip data"), (b"RIFF", "a RIFF (WebP, WAV, AVI) file"),
-    (b"\x00\x00\x01\x00", "an icon"), (b"OggS", "Ogg media"), (b"ID3", "an MP3 file"),
-    (b"wOFF", "a font"), (b"wOF2", "a font"), (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
-    (b"Rar!", "a RAR archive"), (b"\x7fELF", "an executable"),
-    (b"\x28\xb5\x2f\xfd", "zstd data"), (b"BZh", "bzip2 data"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"RIFF", "a RIFF (WebP, WAV, AVI) file"),
+    (b"\x00\x00\x01\x00", "an icon"),
+    (b"OggS", "Ogg media"),
+    (b"ID3", "an MP3 file"),
+    (b"wOFF", "a font"),
+    (b"wOF2", "a font"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"\x7fELF", "an executable"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
+    (b"BZh", "bzip2 data"),
 )
 _UNICODE_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<title", b"<meta",
-                 b"<p", b"<div", b"<article", b"<!--", b"<script", b"<h1", b"<a ")
+_HTML_MARKERS = (
+    b"<!doctype html",
+    b"<html",
+    b"<head",
+    b"<body",
+    b"<title",
+    b"<meta",
+    b"<p",
+    b"<div",
+    b"<article",
+    b"<!--",
+    b"<script",
+    b"<h1",
+    b"<a ",
+)
 
 
 def binary_kind(body: bytes) -> str | None:
@@ -158,13 +181,14 @@ def looks_like_html(body: bytes) -> bool:
     head = body[:1024]
     for bom in _UNICODE_BOMS:
         if head.startswith(bom):
-            head = head[len(bom):]
+            head = head[len(bom) :]
             break
     head = head.lstrip().lower()
     return head.startswith(b"<") and any(m in head for m in _HTML_MARKERS)
 
 
 # ------------------------------------------------------------ network layer
+
 
 def _os_error(exc: BaseException) -> OSError | None:
     """The OSError behind `exc` (anyio wraps it, possibly in an exception group)."""
@@ -221,8 +245,9 @@ class _Stream(httpcore.AsyncNetworkStream):
     async def aclose(self) -> None:
         await self._inner.aclose()
 
-    async def start_tls(self, ssl_context, server_hostname: str | None = None,
-                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+    async def start_tls(
+        self, ssl_context, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
         return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str):
@@ -257,7 +282,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         try:
             async with asyncio.timeout(timeout):
                 infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, port, type=socket.SOCK_STREAM)
+                    host, port, type=socket.SOCK_STREAM
+                )
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
         except socket.gaierror as exc:
@@ -269,27 +295,39 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 seen.append(ip)
         return seen
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options=None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options=None,
+    ) -> httpcore.AsyncNetworkStream:
         started = time.monotonic()
         addresses = await self._resolve(host, port, timeout)
-        for ip in addresses:   # every address must be acceptable, not just the first
+        for ip in addresses:  # every address must be acceptable, not just the first
             self._check(host, ip)
         last: Exception | None = None
         for ip in addresses:
             left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
             try:
-                stream = await self._inner.connect_tcp(ip, port, timeout=left,
-                                                       local_address=local_address,
-                                                       socket_options=socket_options)
+                stream = await self._inner.connect_tcp(
+                    ip,
+                    port,
+                    timeout=left,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
             except httpcore.ConnectTimeout as exc:
                 last = exc
                 continue
             except httpcore.ConnectError as exc:
                 cause = _os_error(exc)
-                why = (os.strerror(cause.errno) if cause.errno else str(cause)) if cause \
+                why = (
+                    (os.strerror(cause.errno) if cause.errno else str(cause))
+                    if cause
                     else _describe(exc)
+                )
                 last = httpcore.ConnectError(f"{ip} port {port}: {why.lower()}")
                 continue
             peer = stream.get_extra_info("server_addr")
@@ -339,8 +377,8 @@ class _Pool(httpcore.AsyncConnectionPool):
             if connection.is_closed():
                 connections.remove(connection)
             elif connection.has_expired() or (
-                    connection.is_idle()
-                    and len(connections) > self._max_keepalive_connections):
+                connection.is_idle() and len(connections) > self._max_keepalive_connections
+            ):
                 connections.remove(connection)
                 closing.append(connection)
         # Queued requests get an available connection to their origin, a new
@@ -371,8 +409,9 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its connection pool built on GuardedBackend."""
 
     def __init__(self, settings: Settings):
-        limits = httpx.Limits(max_connections=settings.concurrency + 8,
-                              max_keepalive_connections=settings.concurrency)
+        limits = httpx.Limits(
+            max_connections=settings.concurrency + 8, max_keepalive_connections=settings.concurrency
+        )
         # one SSL context (loading the CA bundle costs tens of milliseconds),
         # handed to httpx so that it does not build a second one
         ssl_context = httpx.create_ssl_context(trust_env=False)
@@ -408,9 +447,10 @@ class _NoCookies(http.cookiejar.CookiePolicy):
 
 # ------------------------------------------------------------------- helpers
 
+
 def _one_line(text: str) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "…"
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 def _has_cause(exc: BaseException, kind: type[BaseException]) -> bool:
@@ -432,13 +472,18 @@ def _describe(exc: BaseException) -> str:
 def _as_fetch_error(exc: Exception, shown: str, settings: Settings) -> FetchError:
     """One httpx (or network layer) failure as a FetchError with a stable kind."""
     if isinstance(exc, _Refused):
-        return FetchError("blocked", _describe(exc) + " (allow_private_networks is off)",
-                          url=shown, status=BLOCKED)
+        return FetchError(
+            "blocked",
+            _describe(exc) + " (allow_private_networks is off)",
+            url=shown,
+            status=BLOCKED,
+        )
     if isinstance(exc, _Unresolvable):
         return FetchError("dns", _describe(exc), url=shown)
     if isinstance(exc, httpx.ConnectTimeout):
-        return FetchError("timeout", f"no connection within {settings.connect_timeout:g} s",
-                          url=shown)
+        return FetchError(
+            "timeout", f"no connection within {settings.connect_timeout:g} s", url=shown
+        )
     if isinstance(exc, httpx.ReadTimeout):
         return FetchError("timeout", f"no data for {settings.read_timeout:g} s", url=shown)
     if isinstance(exc, httpx.TimeoutException):
@@ -516,6 +561,7 @@ class _Redirect:
 
 # ------------------------------------------------------------------- Fetcher
 
+
 class Fetcher:
     """One run's HTTP client with its politeness and safety rules."""
 
@@ -527,7 +573,7 @@ class Fetcher:
         self._hosts: dict[str, _Host] = {}
         self._robots = RobotsCache()
         self._random = random.Random()
-        self.requests = 0   # HTTP requests sent (robots.txt, redirects and retries included)
+        self.requests = 0  # HTTP requests sent (robots.txt, redirects and retries included)
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
@@ -567,14 +613,21 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return await self._with_retries(url, headers, accept, self.settings.max_bytes,
-                                        self.settings.max_redirects, robots=True)
+        return await self._with_retries(
+            url, headers, accept, self.settings.max_bytes, self.settings.max_redirects, robots=True
+        )
 
     # ------------------------------------------------------------- attempts
 
-    async def _with_retries(self, url: str, headers: dict[str, str],
-                            accept: tuple[str, ...] | None, max_bytes: int,
-                            max_redirects: int, robots: bool) -> Response:
+    async def _with_retries(
+        self,
+        url: str,
+        headers: dict[str, str],
+        accept: tuple[str, ...] | None,
+        max_bytes: int,
+        max_redirects: int,
+        robots: bool,
+    ) -> Response:
         s = self.settings
         budget = _Budget(s.deadline)
         shown = redact_url(url)
@@ -583,8 +636,9 @@ class Fetcher:
             attempt += 1
             retry_after: list[float] = []
             try:
-                resp = await self._follow(url, headers, accept, max_bytes, max_redirects,
-                                          robots, budget, retry_after)
+                resp = await self._follow(
+                    url, headers, accept, max_bytes, max_redirects, robots, budget, retry_after
+                )
                 resp.attempts = attempt
                 return resp
             except FetchError as err:
@@ -594,27 +648,36 @@ class Fetcher:
                 if delay is None:
                     raise
                 if delay > budget.left:
-                    err.message = _one_line(f"{err.message}; no time left for another try "
-                                            f"within the {s.deadline:g} s deadline")
+                    err.message = _one_line(
+                        f"{err.message}; no time left for another try "
+                        f"within the {s.deadline:g} s deadline"
+                    )
                     raise
-                log.info("%s: %s; attempt %d of %d in %.1f s", shown, err.message,
-                         attempt + 1, s.retries + 1, delay)
+                log.info(
+                    "%s: %s; attempt %d of %d in %.1f s",
+                    shown,
+                    err.message,
+                    attempt + 1,
+                    s.retries + 1,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 budget.spent += delay
 
-    def _retry_delay(self, err: FetchError, attempt: int, retry_after: list[float]
-                     ) -> float | None:
+    def _retry_delay(self, err: FetchError, attempt: int, retry_after: list[float]) -> float | None:
         """Seconds to wait before the next attempt, or None when there is none."""
         s = self.settings
         transient = err.kind in RETRY_KINDS or (
-            err.kind == "http_status" and err.http_status in RETRY_STATUSES)
+            err.kind == "http_status" and err.http_status in RETRY_STATUSES
+        )
         if not transient or attempt > s.retries:
             return None
         if retry_after:
             if retry_after[0] > s.retry_after_cap:
                 err.message = _one_line(
                     f"{err.message}; server asked to retry after {retry_after[0]:.0f} s, "
-                    f"over the retry_after_cap of {s.retry_after_cap:g} s")
+                    f"over the retry_after_cap of {s.retry_after_cap:g} s"
+                )
                 return None
             return retry_after[0]
         base = s.backoff * 2 ** (attempt - 1)
@@ -646,13 +709,25 @@ class Fetcher:
                     reason = netguard.refusal(ip)
             if reason is not None:
                 where = "" if first else f" redirect to {_one_line(shown)}"
-                raise FetchError("blocked", f"refused{where}: {reason} (allow_private_networks "
-                                 "is off)", url=shown, status=BLOCKED)
+                raise FetchError(
+                    "blocked",
+                    f"refused{where}: {reason} (allow_private_networks is off)",
+                    url=shown,
+                    status=BLOCKED,
+                )
         return host
 
-    async def _follow(self, url: str, headers: dict[str, str], accept: tuple[str, ...] | None,
-                      max_bytes: int, max_redirects: int, robots: bool, budget: _Budget,
-                      retry_after: list[float]) -> Response:
+    async def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        accept: tuple[str, ...] | None,
+        max_bytes: int,
+        max_redirects: int,
+        robots: bool,
+        budget: _Budget,
+        retry_after: list[float],
+    ) -> Response:
         redirects: list[dict] = []
         seen = {url}
         current = url
@@ -665,12 +740,15 @@ class Fetcher:
                 async with self._slot(host):
                     try:
                         async with budget.running():
-                            answer = await self._exchange(current, shown, headers, accept,
-                                                          max_bytes, retry_after)
+                            answer = await self._exchange(
+                                current, shown, headers, accept, max_bytes, retry_after
+                            )
                     except TimeoutError:
-                        raise FetchError("timeout", "no complete answer within the "
-                                         f"{self.settings.deadline:g} s deadline",
-                                         url=shown) from None
+                        raise FetchError(
+                            "timeout",
+                            f"no complete answer within the {self.settings.deadline:g} s deadline",
+                            url=shown,
+                        ) from None
                     finally:
                         if retry_after and retry_after[0] <= self.settings.retry_after_cap:
                             # the server asked for a pause: every URL of the host waits
@@ -687,13 +765,19 @@ class Fetcher:
             target = target.split("#", 1)[0]
             redirects.append({"url": redact_url(target), "status": answer.status})
             if target in seen:
-                raise FetchError("too_many_redirects",
-                                 f"redirect loop back to {_one_line(redact_url(target))}",
-                                 url=shown, redirects=redirects)
+                raise FetchError(
+                    "too_many_redirects",
+                    f"redirect loop back to {_one_line(redact_url(target))}",
+                    url=shown,
+                    redirects=redirects,
+                )
             if len(redirects) > max_redirects:
-                raise FetchError("too_many_redirects",
-                                 f"more than {max_redirects} redirects", url=shown,
-                                 redirects=redirects)
+                raise FetchError(
+                    "too_many_redirects",
+                    f"more than {max_redirects} redirects",
+                    url=shown,
+                    redirects=redirects,
+                )
             seen.add(target)
             current = target
 
@@ -704,8 +788,9 @@ class Fetcher:
         """A per-host slot (started host_delay after the previous one), then a global one."""
         h = self._hosts.get(host)
         if h is None:
-            h = self._hosts[host] = _Host(self.settings.per_host_concurrency,
-                                          self.settings.host_delay)
+            h = self._hosts[host] = _Host(
+                self.settings.per_host_concurrency, self.settings.host_delay
+            )
         async with h.slots:
             async with h.lock:
                 wait = h.next_start - time.monotonic()
@@ -722,15 +807,22 @@ class Fetcher:
     async def _load_robots(self, origin: str) -> Rules:
         url = origin + "/robots.txt"
         try:
-            resp = await self._with_retries(url, {"Accept": "text/plain, */*"}, None,
-                                            ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS,
-                                            robots=False)
+            resp = await self._with_retries(
+                url,
+                {"Accept": "text/plain, */*"},
+                None,
+                ROBOTS_MAX_BYTES,
+                ROBOTS_MAX_REDIRECTS,
+                robots=False,
+            )
         except FetchError as err:
             code = err.http_status
             if code is not None and (code >= 500 or code == 429):
                 log.info("%s: HTTP %d; nothing fetched from %s in this run", url, code, origin)
-                return Rules(refuse_all=f"robots.txt answered HTTP {code}: nothing is "
-                                        "fetched from this site in this run")
+                return Rules(
+                    refuse_all=f"robots.txt answered HTTP {code}: nothing is "
+                    "fetched from this site in this run"
+                )
             if code is not None and 400 <= code < 500:
                 return Rules()
             if err.kind in RETRY_KINDS or err.kind in ("dns", "tls", "blocked", "proxy"):
@@ -749,20 +841,25 @@ class Fetcher:
 
     # --------------------------------------------------------- one exchange
 
-    async def _exchange(self, url: str, shown: str, headers: dict[str, str],
-                        accept: tuple[str, ...] | None, max_bytes: int,
-                        retry_after: list[float]) -> Response | _Redirect:
+    async def _exchange(
+        self,
+        url: str,
+        shown: str,
+        headers: dict[str, str],
+        accept: tuple[str, ...] | None,
+        max_bytes: int,
+        retry_after: list[float],
+    ) -> Response | _Redirect:
         """Send one GET and read its answer (the body only when it will be used)."""
         assert self._client is not None, "use Fetcher as an async context manager"
         self.requests += 1
         started = time.monotonic()
         plain, auth = _split_credentials(url)
-        if auth is not None:   # httpx (and its logs) never see the credentials
+        if auth is not None:  # httpx (and its logs) never see the credentials
             headers = headers | {"Authorization": auth}
         try:
             async with self._client.stream("GET", plain, headers=headers) as r:
-                answer = await self._answer(r, url, shown, headers, accept, max_bytes,
-                                            retry_after)
+                answer = await self._answer(r, url, shown, headers, accept, max_bytes, retry_after)
         except FetchError as err:
             log.info("GET %s: %s (%s)", shown, err.message, err.kind)
             raise
@@ -772,27 +869,46 @@ class Fetcher:
             raise failure from None
         took = time.monotonic() - started
         if isinstance(answer, _Redirect):
-            log.info("GET %s: %d -> %s (%.2f s)", shown, answer.status,
-                     redact_url(answer.location), took)
+            log.info(
+                "GET %s: %d -> %s (%.2f s)", shown, answer.status, redact_url(answer.location), took
+            )
         else:
-            log.info("GET %s: %d %s, %d bytes (%.2f s)", shown, answer.status_code,
-                     answer.content_type or "-", len(answer.body), took)
+            log.info(
+                "GET %s: %d %s, %d bytes (%.2f s)",
+                shown,
+                answer.status_code,
+                answer.content_type or "-",
+                len(answer.body),
+                took,
+            )
         return answer
 
-    async def _answer(self, r: httpx.Response, url: str, shown: str, headers: dict[str, str],
-                      accept: tuple[str, ...] | None, max_bytes: int,
-                      retry_after: list[float]) -> Response | _Redirect:
+    async def _answer(
+        self,
+        r: httpx.Response,
+        url: str,
+        shown: str,
+        headers: dict[str, str],
+        accept: tuple[str, ...] | None,
+        max_bytes: int,
+        retry_after: list[float],
+    ) -> Response | _Redirect:
         code = r.status_code
         if code in REDIRECT_STATUSES:
             location = r.headers.get("location")
             if not location:
-                raise FetchError("protocol", f"HTTP {code} without a Location header",
-                                 url=shown, http_status=code)
-            return _Redirect(location, code)      # the body is never read
+                raise FetchError(
+                    "protocol",
+                    f"HTTP {code} without a Location header",
+                    url=shown,
+                    http_status=code,
+                )
+            return _Redirect(location, code)  # the body is never read
         if code in (404, 410):
             await _drain(r)
-            raise FetchError("http_status", f"HTTP {code}: page gone", url=shown,
-                             status=GONE, http_status=code)
+            raise FetchError(
+                "http_status", f"HTTP {code}: page gone", url=shown, status=GONE, http_status=code
+            )
         if code in RETRY_STATUSES:
             await _drain(r)
             wait = parse_retry_after(r.headers.get("retry-after"))
@@ -809,33 +925,59 @@ class Fetcher:
             raise FetchError("http_status", f"HTTP {code}", url=shown, http_status=code)
         media, charset = parse_content_type(r.headers.get("content-type"))
         if accept is not None and media is not None and media not in accept:
-            raise FetchError("unsupported", f"not HTML: {media}", url=shown,
-                             status=UNSUPPORTED, http_status=code)
+            raise FetchError(
+                "unsupported", f"not HTML: {media}", url=shown, status=UNSUPPORTED, http_status=code
+            )
         body = await self._read_body(r, shown, max_bytes)
         if accept is not None:
             what = binary_kind(body)
             if what is not None:
-                raise FetchError("unsupported", f"{what}, served as {media or 'no type'}",
-                                 url=shown, status=UNSUPPORTED, http_status=code)
+                raise FetchError(
+                    "unsupported",
+                    f"{what}, served as {media or 'no type'}",
+                    url=shown,
+                    status=UNSUPPORTED,
+                    http_status=code,
+                )
             if media is None:
                 if "text/html" in accept and looks_like_html(body):
                     media = "text/html"
                 else:
-                    raise FetchError("unsupported", "no Content-Type and not HTML",
-                                     url=shown, status=UNSUPPORTED, http_status=code)
-        return Response(url=url, final_url=shown, status_code=code, headers=lowered, body=body,
-                        content_type=media, charset=charset)
+                    raise FetchError(
+                        "unsupported",
+                        "no Content-Type and not HTML",
+                        url=shown,
+                        status=UNSUPPORTED,
+                        http_status=code,
+                    )
+        return Response(
+            url=url,
+            final_url=shown,
+            status_code=code,
+            headers=lowered,
+            body=body,
+            content_type=media,
+            charset=charset,
+        )
 
     async def _read_body(self, r: httpx.Response, shown: str, max_bytes: int) -> bytes:
         codings = parse_codings(r.headers.get("content-encoding"))
         if len(codings) > 1:
-            raise FetchError("encoding", f"stacked content codings ({', '.join(codings)}) "
-                             "are not accepted", url=shown, http_status=r.status_code)
+            raise FetchError(
+                "encoding",
+                f"stacked content codings ({', '.join(codings)}) are not accepted",
+                url=shown,
+                http_status=r.status_code,
+            )
         coding = codings[0] if codings else None
         length = r.headers.get("content-length", "").strip()
         if length.isdigit() and int(length) > max_bytes:
-            raise FetchError("too_large", f"Content-Length {length} is over the size cap of "
-                             f"{max_bytes} bytes", url=shown, http_status=r.status_code)
+            raise FetchError(
+                "too_large",
+                f"Content-Length {length} is over the size cap of {max_bytes} bytes",
+                url=shown,
+                http_status=r.status_code,
+            )
         try:
             decoder = Decoder(coding, max_bytes)
             chunks: list[bytes] = []
@@ -844,17 +986,22 @@ class Fetcher:
                 received += len(chunk)
                 if received > max_bytes:
                     raise TooLarge(max_bytes)
-                decoder.feed(chunk)          # counts the decoded size, keeps nothing
+                decoder.feed(chunk)  # counts the decoded size, keeps nothing
                 chunks.append(chunk)
             decoder.finish()
             return decode(chunks, coding, max_bytes)
         except TooLarge:
             what = f"{coding}-decoded body" if coding else "body"
-            raise FetchError("too_large", f"{what} over the size cap of {max_bytes} bytes",
-                             url=shown, http_status=r.status_code) from None
+            raise FetchError(
+                "too_large",
+                f"{what} over the size cap of {max_bytes} bytes",
+                url=shown,
+                http_status=r.status_code,
+            ) from None
         except DecodeError as exc:
-            raise FetchError("encoding", _one_line(str(exc)), url=shown,
-                             http_status=r.status_code) from None
+            raise FetchError(
+                "encoding", _one_line(str(exc)), url=shown, http_status=r.status_code
+            ) from None
 
 
 DRAIN_LIMIT = 64 * 1024

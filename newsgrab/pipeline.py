@@ -91,8 +91,8 @@ class Outcome:
     """What happened to one URL in this run."""
 
     url: str
-    action: str   # fresh, not_modified, unchanged, changed, new, degraded, failed, archived
-    state: dict   # the source's new stored state (without url and cited)
+    action: str  # fresh, not_modified, unchanged, changed, new, degraded, failed, archived
+    state: dict  # the source's new stored state (without url and cited)
 
 
 @dataclasses.dataclass
@@ -161,9 +161,11 @@ def _pending_state() -> dict:
 # new `fetch` dict and shares the rest (article, revisions) with the state it came
 # from, so a refresh of unchanged pages copies almost nothing.
 
+
 def _state_of(source: dict) -> dict:
     return {k: source.get(k) for k in ("status", "fetch", "error", "article")} | {
-        "revisions": source.get("revisions") or []}
+        "revisions": source.get("revisions") or []
+    }
 
 
 def _is_due(state: dict, settings: Settings, force: bool, now: datetime) -> bool:
@@ -222,8 +224,9 @@ def _degraded(old_article: dict, new_article: dict) -> bool:
     return new_words == 0 or new_words < old_words * DEGRADED_RATIO
 
 
-def merge_success(state: dict, resp: Response, article_dict: dict | None, when: str,
-                  keep_revisions: int) -> tuple[str, dict]:
+def merge_success(
+    state: dict, resp: Response, article_dict: dict | None, when: str, keep_revisions: int
+) -> tuple[str, dict]:
     """Fold a successful answer (200 or 304) into the stored state.
 
     304: only `checked_at` (and the validators the server sent) change.
@@ -247,20 +250,26 @@ def merge_success(state: dict, resp: Response, article_dict: dict | None, when: 
         new.update(status=OK, error=None, fetch=fetch, article=article_dict)
         return "new", new
     if _degraded(old_article, article_dict):
-        err = FetchError("degraded", f"page now extracts to {article_dict['word_count']} "
-                         f"words (stored article has {old_article.get('word_count')}); "
-                         "kept the stored one",
-                         http_status=resp.status_code, attempts=resp.attempts)
+        err = FetchError(
+            "degraded",
+            f"page now extracts to {article_dict['word_count']} "
+            f"words (stored article has {old_article.get('word_count')}); "
+            "kept the stored one",
+            http_status=resp.status_code,
+            attempts=resp.attempts,
+        )
         return "degraded", _failure(state, err, when)
     if old_article.get("content_sha256") == article_dict["content_sha256"]:
         # Same text: times and validators only. A newer extractor may refresh the
         # metadata it derives from the same page.
         keep = old_article.get("extractor") == article_dict.get("extractor")
-        new.update(status=OK, error=None, fetch=fetch,
-                   article=old_article if keep else article_dict)
+        new.update(
+            status=OK, error=None, fetch=fetch, article=old_article if keep else article_dict
+        )
         return "unchanged", new
     revision = {"fetched_at": old_fetch.get("fetched_at")} | {
-        k: old_article.get(k) for k in ("content_sha256", "title", "text")}
+        k: old_article.get(k) for k in ("content_sha256", "title", "text")
+    }
     new["revisions"] = ([revision] + list(new.get("revisions") or []))[:keep_revisions]
     new.update(status=OK, error=None, fetch=fetch, article=article_dict)
     return "changed", new
@@ -268,13 +277,23 @@ def merge_success(state: dict, resp: Response, article_dict: dict | None, when: 
 
 def _extract(resp: Response) -> dict:
     try:
-        article = extract(resp.body, url=resp.final_url,
-                          content_type=resp.headers.get("content-type"))
+        article = extract(
+            resp.body, url=resp.final_url, content_type=resp.headers.get("content-type")
+        )
     except Exception as exc:  # a page that breaks the extractor fails alone, not the run
-        log.warning("%s: the extractor failed: %s: %s", redact_url(resp.url),
-                    type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
-        raise FetchError("extract", f"the extractor failed on this page ({type(exc).__name__})",
-                         http_status=resp.status_code, attempts=resp.attempts) from None
+        log.warning(
+            "%s: the extractor failed: %s: %s",
+            redact_url(resp.url),
+            type(exc).__name__,
+            exc,
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
+        raise FetchError(
+            "extract",
+            f"the extractor failed on this page ({type(exc).__name__})",
+            http_status=resp.status_code,
+            attempts=resp.attempts,
+        ) from None
     resp.charset = article.encoding or resp.charset
     return article.to_dict()
 
@@ -311,8 +330,9 @@ async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings
             if archived is not None:
                 return Outcome(url, "archived", archived)
         return Outcome(url, "failed", failed)
-    log.info("GET %s -> %s%s", shown, resp.status_code,
-             " (not modified)" if resp.not_modified else "")
+    log.info(
+        "GET %s -> %s%s", shown, resp.status_code, " (not modified)" if resp.not_modified else ""
+    )
     try:
         article = None if resp.not_modified else _extract(resp)
     except FetchError as err:
@@ -321,8 +341,9 @@ async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings
     return Outcome(url, action, new)
 
 
-async def _from_archive(fetcher: Fetcher, url: str, failed: dict, settings: Settings,
-                        when: str) -> dict | None:
+async def _from_archive(
+    fetcher: Fetcher, url: str, failed: dict, settings: Settings, when: str
+) -> dict | None:
     try:
         found = await fetch_archived(fetcher, settings.archive_url, url)
     except FetchError as err:
@@ -342,16 +363,24 @@ async def _from_archive(fetcher: Fetcher, url: str, failed: dict, settings: Sett
     log.info("%s: using the archived copy %s", url, snapshot["url"])
     new = dict(failed)
     new["fetch"] = dict(failed["fetch"])
-    new["fetch"].update(archived_from=snapshot, fetched_at=when, charset=resp.charset,
-                        content_type=resp.content_type, final_url=resp.final_url,
-                        http_status=resp.status_code, etag=None, last_modified=None,
-                        redirects=resp.redirects)
+    new["fetch"].update(
+        archived_from=snapshot,
+        fetched_at=when,
+        charset=resp.charset,
+        content_type=resp.content_type,
+        final_url=resp.final_url,
+        http_status=resp.status_code,
+        etag=None,
+        last_modified=None,
+        redirects=resp.redirects,
+    )
     new["article"] = article
     return new
 
 
-def _prepare(seeds: list[Path], settings: Settings, do_repair: bool,
-             report: RunReport) -> list[SeedJob]:
+def _prepare(
+    seeds: list[Path], settings: Settings, do_repair: bool, report: RunReport
+) -> list[SeedJob]:
     jobs = []
     for seed in seeds:
         try:
@@ -396,7 +425,7 @@ def _prior_states(jobs: list[SeedJob]) -> dict[str, dict]:
             url = src["url"]
             if url not in cited:
                 continue
-            stamp = ((src.get("fetch") or {}).get("checked_at") or "")
+            stamp = (src.get("fetch") or {}).get("checked_at") or ""
             if url not in best or stamp > best[url][0]:
                 best[url] = (stamp, _state_of(src))
     return {url: state for url, (_, state) in best.items()}
@@ -418,17 +447,26 @@ def _sidecar_for(job: SeedJob, states: dict[str, dict]) -> dict:
 
 def _unchanged(job: SeedJob, new: dict) -> bool:
     old = job.old
-    return (old is not None and job.stored_version == SCHEMA_VERSION
-            and old.get("seed") == new["seed"] and old.get("sources") == new["sources"])
+    return (
+        old is not None
+        and job.stored_version == SCHEMA_VERSION
+        and old.get("seed") == new["seed"]
+        and old.get("sources") == new["sources"]
+    )
 
 
-async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: RunReport,
-               progress: ProgressFn | None) -> None:
+async def _run(
+    jobs: list[SeedJob],
+    settings: Settings,
+    force: bool,
+    report: RunReport,
+    progress: ProgressFn | None,
+) -> None:
     now = _now()
     prior = _prior_states(jobs)
     states: dict[str, dict] = {}
     actions: dict[str, str] = {}
-    due: dict[str, None] = {}   # ordered set: first citation first
+    due: dict[str, None] = {}  # ordered set: first citation first
     citing: dict[str, list[SeedJob]] = {}
     for job in jobs:
         for c in job.citations:
@@ -461,9 +499,15 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
         data = _sidecar_for(job, states)
         seed = str(job.seed)
         for c, src in zip(job.citations, data["sources"], strict=True):
-            report.sources.append({"seed": seed, "url": src["url"],
-                                   "status": src["status"], "action": actions[c.url],
-                                   "error": src["error"]})
+            report.sources.append(
+                {
+                    "seed": seed,
+                    "url": src["url"],
+                    "status": src["status"],
+                    "action": actions[c.url],
+                    "error": src["error"],
+                }
+            )
         if not _unchanged(job, data):
             future = loop.run_in_executor(executor, write_sidecar, job.sidecar, data)
             writes.add(future)
@@ -486,8 +530,18 @@ async def _run(jobs: list[SeedJob], settings: Settings, force: bool, report: Run
             if not waiting[id(job)]:
                 write(job)
         if due:
-            await _fetch_due(interleave_hosts(list(due)), prior, settings, states, actions,
-                             waiting, citing, write, report, progress)
+            await _fetch_due(
+                interleave_hosts(list(due)),
+                prior,
+                settings,
+                states,
+                actions,
+                waiting,
+                citing,
+                write,
+                report,
+                progress,
+            )
         await asyncio.gather(*writes)
         for future in failed_writes:
             future.result()  # raise the first failed write
@@ -505,11 +559,18 @@ def interleave_hosts(urls: list[str]) -> list[str]:
     return [url for row in itertools.zip_longest(*columns) for url in row if url is not None]
 
 
-async def _fetch_due(due: list[str], prior: dict[str, dict], settings: Settings,
-                     states: dict[str, dict], actions: dict[str, str],
-                     waiting: dict[int, set[str]], citing: dict[str, list[SeedJob]],
-                     write: Callable[[SeedJob], None], report: RunReport,
-                     progress: ProgressFn | None) -> None:
+async def _fetch_due(
+    due: list[str],
+    prior: dict[str, dict],
+    settings: Settings,
+    states: dict[str, dict],
+    actions: dict[str, str],
+    waiting: dict[int, set[str]],
+    citing: dict[str, list[SeedJob]],
+    write: Callable[[SeedJob], None],
+    report: RunReport,
+    progress: ProgressFn | None,
+) -> None:
     """Settle every due URL with a bounded pool of workers (URLs in citation order)."""
     total, done = len(due), 0
     if progress:
@@ -549,9 +610,15 @@ async def _fetch_due(due: list[str], prior: dict[str, dict], settings: Settings,
             report.requests = getattr(fetcher, "requests", 0)
 
 
-def run_fetch(settings: Settings, paths: list[str] | tuple[str, ...], *, force: bool = False,
-              do_repair: bool = False, wait: float | None = None,
-              progress: ProgressFn | None = None) -> RunReport:
+def run_fetch(
+    settings: Settings,
+    paths: list[str] | tuple[str, ...],
+    *,
+    force: bool = False,
+    do_repair: bool = False,
+    wait: float | None = None,
+    progress: ProgressFn | None = None,
+) -> RunReport:
     """Fetch what is missing or due for the seeds under `paths`; write sidecars.
 
     Raises LockedError when another run holds a seed folder (after `wait` seconds;

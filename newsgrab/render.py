@@ -53,11 +53,19 @@ _ESCAPES = re.compile(
 _NEWLINES = re.compile("\r\n?|[\x0b\x0c\u2028\u2029]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _DROP_RANGES = (
-    (0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F),          # C0 (not \t \n), DEL, C1
-    (0x061C, 0x061C), (0x200E, 0x200F),                # bidi marks
-    (0x202A, 0x202E), (0x2066, 0x2069),                # bidi embeddings, overrides, isolates
-    (0x200B, 0x200D), (0x2060, 0x2064), (0xFEFF, 0xFEFF), (0x180E, 0x180E),  # zero width
-    (0xFFF9, 0xFFFB), (0xE0000, 0xE007F),              # interlinear annotations, tags
+    (0x00, 0x08),
+    (0x0B, 0x1F),
+    (0x7F, 0x9F),  # C0 (not \t \n), DEL, C1
+    (0x061C, 0x061C),
+    (0x200E, 0x200F),  # bidi marks
+    (0x202A, 0x202E),
+    (0x2066, 0x2069),  # bidi embeddings, overrides, isolates
+    (0x200B, 0x200D),
+    (0x2060, 0x2064),
+    (0xFEFF, 0xFEFF),
+    (0x180E, 0x180E),  # zero width
+    (0xFFF9, 0xFFFB),
+    (0xE0000, 0xE007F),  # interlinear annotations, tags
 )
 _DROP = {cp: None for lo, hi in _DROP_RANGES for cp in range(lo, hi + 1)}
 
@@ -96,8 +104,14 @@ def sanitize_data(value: object) -> object:
 
 # ---------------------------------------------------------------- small pieces
 
-STATUS_STYLES = {"ok": "green", "error": "bold red", "gone": "magenta", "blocked": "yellow",
-                 "unsupported": "yellow", "pending": "cyan"}
+STATUS_STYLES = {
+    "ok": "green",
+    "error": "bold red",
+    "gone": "magenta",
+    "blocked": "yellow",
+    "unsupported": "yellow",
+    "pending": "cyan",
+}
 FORMATS = ("rich", "text", "markdown", "json", "jsonl")
 PREVIEW_PARAGRAPHS = 3
 
@@ -109,8 +123,7 @@ def age(then: datetime | None, now: datetime) -> str:
     seconds = (now - then).total_seconds()
     if seconds < 60:
         return "just now"
-    for unit, size in (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600),
-                       ("m", 60)):
+    for unit, size in (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"
     return "just now"  # pragma: no cover
@@ -173,10 +186,15 @@ def table_rich(entries: Sequence[Entry], counts: dict[str, int], now: datetime) 
     table.add_column(Text("seed"), overflow="fold")
     for e in entries:
         r = _row(e, now)
-        table.add_row(Text(r["status"], style=STATUS_STYLES.get(e.status, "")),
-                      Text(r["title"], style="bold" if e.title else "dim"),
-                      Text(r["site"]), Text(r["published"]), Text(r["checked"]),
-                      Text(r["words"]), Text(r["seed"], style="dim"))
+        table.add_row(
+            Text(r["status"], style=STATUS_STYLES.get(e.status, "")),
+            Text(r["title"], style="bold" if e.title else "dim"),
+            Text(r["site"]),
+            Text(r["published"]),
+            Text(r["checked"]),
+            Text(r["words"]),
+            Text(r["seed"], style="dim"),
+        )
     footer = Text(counts_line(counts), style="dim")
     return Group(table, footer)
 
@@ -224,14 +242,22 @@ def table_markdown(entries: Sequence[Entry], counts: dict[str, int], now: dateti
         title = md_escape(r["title"])
         if e.url:
             title = f"[{title}]({md_url(e.url)})"
-        cells = [md_escape(r["status"]), title, md_escape(r["site"]), r["published"] and
-                 md_escape(r["published"]), r["checked"], r["words"], md_escape(r["seed"])]
+        cells = [
+            md_escape(r["status"]),
+            title,
+            md_escape(r["site"]),
+            r["published"] and md_escape(r["published"]),
+            r["checked"],
+            r["words"],
+            md_escape(r["seed"]),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", md_escape(counts_line(counts))]
     return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- article blocks
+
 
 def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple[str, str]]:
     """The metadata lines of an article block, as (label, sanitized value)."""
@@ -253,14 +279,21 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
     archived = entry.fetch.get("archived_from")
     if isinstance(archived, dict):
         stamp = one_line(archived.get("timestamp"))
-        out.append(("Archived copy", one_line(archived.get("url")) +
-                    (f" (captured {stamp})" if stamp else "")))
+        out.append(
+            (
+                "Archived copy",
+                one_line(archived.get("url")) + (f" (captured {stamp})" if stamp else ""),
+            )
+        )
     elif archived:
         out.append(("Archived copy", one_line(archived)))
     status = one_line(entry.status)
     checked = age(entry.checked, now)
-    details = ["never checked" if entry.checked is None else
-               f"checked {checked}" + ("" if checked == "just now" else " ago")]
+    details = [
+        "never checked"
+        if entry.checked is None
+        else f"checked {checked}" + ("" if checked == "just now" else " ago")
+    ]
     if entry.words is not None:
         details.append(_plural(entry.words, "word"))
     out.append(("Status", f"{status} ({', '.join(details)})"))
@@ -272,8 +305,7 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
         text = f"{kind}: {message}" if kind else message
         out.append(("Error", text + (f" ({when})" if when else "")))
     shown = seeds or [entry.seed]
-    out.append(("Seed" if len(shown) == 1 else "Seeds",
-                ", ".join(one_line(s) for s in shown)))
+    out.append(("Seed" if len(shown) == 1 else "Seeds", ", ".join(one_line(s) for s in shown)))
     return out
 
 
@@ -292,16 +324,20 @@ def _more(n: int) -> str:
 Block = tuple[Entry, Sequence[Path]]  # an entry and the seeds citing it
 
 
-def articles_rich(sections: Sequence[tuple[str, Sequence[Block]]], full: bool,
-                  now: datetime) -> Group:
+def articles_rich(
+    sections: Sequence[tuple[str, Sequence[Block]]], full: bool, now: datetime
+) -> Group:
     parts: list[RenderableType] = []
     for heading, blocks in sections:
         parts.append(Rule(Text(one_line(heading), style="bold"), style="blue"))
         for i, (entry, seeds) in enumerate(blocks):
             if i:
                 parts.append(Rule(style="dim"))
-            parts.append(Text(one_line(entry.title or entry.url),
-                              style="bold" if entry.title else "bold dim"))
+            parts.append(
+                Text(
+                    one_line(entry.title or entry.url), style="bold" if entry.title else "bold dim"
+                )
+            )
             meta = Text()
             for label, value in _meta(entry, now, seeds):
                 style = STATUS_STYLES.get(entry.status, "") if label == "Status" else ""
@@ -324,14 +360,23 @@ def articles_rich(sections: Sequence[tuple[str, Sequence[Block]]], full: bool,
 def _wrap(text: str, width: int, indent: str = "") -> str:
     lines = []
     for line in text.split("\n"):
-        lines.append(textwrap.fill(line, width=max(width, 20), initial_indent=indent,
-                                   subsequent_indent=indent, break_long_words=False,
-                                   break_on_hyphens=False) or indent.rstrip())
+        lines.append(
+            textwrap.fill(
+                line,
+                width=max(width, 20),
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or indent.rstrip()
+        )
     return "\n".join(lines)
 
 
-def articles_text(sections: Sequence[tuple[str, Sequence[Block]]], full: bool,
-                  now: datetime, width: int = 80) -> str:
+def articles_text(
+    sections: Sequence[tuple[str, Sequence[Block]]], full: bool, now: datetime, width: int = 80
+) -> str:
     out: list[str] = []
     for heading, blocks in sections:
         heading = one_line(heading)
@@ -339,8 +384,9 @@ def articles_text(sections: Sequence[tuple[str, Sequence[Block]]], full: bool,
         for entry, seeds in blocks:
             title = one_line(entry.title or entry.url)
             out += [_wrap(title, width), "-" * min(cell_len(title), width)]
-            out += [_wrap(f"{label}: {value}", width, "") for label, value in
-                    _meta(entry, now, seeds)]
+            out += [
+                _wrap(f"{label}: {value}", width, "") for label, value in _meta(entry, now, seeds)
+            ]
             paras, more = _body(entry, full)
             for p in paras:
                 out += ["", _wrap(p, width)]
@@ -350,8 +396,9 @@ def articles_text(sections: Sequence[tuple[str, Sequence[Block]]], full: bool,
     return "\n".join(out)
 
 
-def articles_markdown(sections: Sequence[tuple[str, Sequence[Block]]], full: bool,
-                      now: datetime) -> str:
+def articles_markdown(
+    sections: Sequence[tuple[str, Sequence[Block]]], full: bool, now: datetime
+) -> str:
     out: list[str] = []
     links: list[tuple[str, str]] = []
     for heading, blocks in sections:
@@ -360,8 +407,7 @@ def articles_markdown(sections: Sequence[tuple[str, Sequence[Block]]], full: boo
             title = md_escape(one_line(entry.title or entry.url))
             out += [f"## {title}", ""]
             for label, value in _meta(entry, now, seeds):
-                shown = md_url(value) if label in ("URL", "Final URL") \
-                    else md_escape(value)
+                shown = md_url(value) if label in ("URL", "Final URL") else md_escape(value)
                 out.append(f"- **{label}:** {shown}")
             out.append("")
             paras, more = _body(entry, full)
@@ -380,6 +426,7 @@ def articles_markdown(sections: Sequence[tuple[str, Sequence[Block]]], full: boo
 
 # ---------------------------------------------------------------- JSON
 
+
 def json_sources(entries: Iterable[Entry], lines: bool = False) -> str:
     """`--format json`: an array; `jsonl`: one object per line. Each object is the
     stored source with `seed` and `sidecar` in front, every string sanitized."""
@@ -390,12 +437,16 @@ def json_sources(entries: Iterable[Entry], lines: bool = False) -> str:
 
 
 def history_object(entry: Entry, seeds: Sequence[Path], steps: Sequence[Step]) -> dict:
-    return {"url": entry.url, "seeds": [str(s) for s in seeds],
-            "revisions": [s.version.to_dict() for s in steps]}
+    return {
+        "url": entry.url,
+        "seeds": [str(s) for s in seeds],
+        "revisions": [s.version.to_dict() for s in steps],
+    }
 
 
-def json_history(items: Iterable[tuple[Entry, Sequence[Path], Sequence[Step]]],
-                 lines: bool = False) -> str:
+def json_history(
+    items: Iterable[tuple[Entry, Sequence[Path], Sequence[Step]]], lines: bool = False
+) -> str:
     """One object per source: {url, seeds, revisions: [current first, then older]}."""
     objects = [sanitize_data(history_object(*item)) for item in items]
     if lines:
@@ -404,6 +455,7 @@ def json_history(items: Iterable[tuple[Entry, Sequence[Path], Sequence[Step]]],
 
 
 # ---------------------------------------------------------------- revisions
+
 
 def _diff_paragraphs(change: Change) -> list[list[tuple[str, str]]]:
     """A Change as paragraphs, each a list of (tag, sanitized words) runs."""
@@ -461,8 +513,12 @@ def history_text(items: Sequence[HistoryItem], width: int = 80) -> str:
     """Word diff, git style: [-removed-] {+added+}; unchanged paragraphs folded."""
     out: list[str] = []
     for entry, seeds, steps in items:
-        out += [one_line(entry.url), f"Seeds: {', '.join(one_line(s) for s in seeds)}",
-                _plural(len(steps), "version"), ""]
+        out += [
+            one_line(entry.url),
+            f"Seeds: {', '.join(one_line(s) for s in seeds)}",
+            _plural(len(steps), "version"),
+            "",
+        ]
         for n, step in enumerate(steps, 1):
             head = _version_head(step, n, len(steps))
             out += [head, "-" * min(cell_len(head), width)]
@@ -473,8 +529,9 @@ def history_text(items: Sequence[HistoryItem], width: int = 80) -> str:
                     out += ["", _folded(block.paragraphs)]
                     continue
                 for para in _diff_paragraphs(block):
-                    marked = " ".join(w if t == "=" else f"[-{w}-]" if t == "-" else f"{{+{w}+}}"
-                                      for t, w in para)
+                    marked = " ".join(
+                        w if t == "=" else f"[-{w}-]" if t == "-" else f"{{+{w}+}}" for t, w in para
+                    )
                     out += ["", _wrap(marked, width)]
             out.append("")
     return "\n".join(out)
@@ -484,9 +541,13 @@ def history_markdown(items: Sequence[HistoryItem]) -> str:
     """Removed words as ~~strikethrough~~, added words in **bold**."""
     out: list[str] = []
     for entry, seeds, steps in items:
-        out += [f"# {md_escape(one_line(entry.url))}", "",
-                f"- **Seeds:** {md_escape(', '.join(one_line(s) for s in seeds))}",
-                f"- **Versions:** {len(steps)}", ""]
+        out += [
+            f"# {md_escape(one_line(entry.url))}",
+            "",
+            f"- **Seeds:** {md_escape(', '.join(one_line(s) for s in seeds))}",
+            f"- **Versions:** {len(steps)}",
+            "",
+        ]
         for n, step in enumerate(steps, 1):
             out += [f"## {md_escape(_version_head(step, n, len(steps)))}", ""]
             out += [f"- **{k}:** {md_escape(v)}" for k, v in _title_lines(step)]
@@ -496,9 +557,14 @@ def history_markdown(items: Sequence[HistoryItem]) -> str:
                     out += [f"*{md_escape(_folded(block.paragraphs))}*", ""]
                     continue
                 for para in _diff_paragraphs(block):
-                    marked = " ".join(md_escape(w) if t == "=" else
-                                      f"~~{md_escape(w)}~~" if t == "-" else f"**{md_escape(w)}**"
-                                      for t, w in para)
+                    marked = " ".join(
+                        md_escape(w)
+                        if t == "="
+                        else f"~~{md_escape(w)}~~"
+                        if t == "-"
+                        else f"**{md_escape(w)}**"
+                        for t, w in para
+                    )
                     out += [marked, ""]
     return "\n".join(out)
 
@@ -507,8 +573,13 @@ def history_rich(items: Sequence[HistoryItem]) -> Group:
     parts: list[RenderableType] = []
     for entry, seeds, steps in items:
         parts.append(Rule(Text(one_line(entry.url), style="bold"), style="blue"))
-        parts.append(Text(f"Seeds: {', '.join(one_line(s) for s in seeds)} · "
-                          f"{_plural(len(steps), 'version')}", style="dim"))
+        parts.append(
+            Text(
+                f"Seeds: {', '.join(one_line(s) for s in seeds)} · "
+                f"{_plural(len(steps), 'version')}",
+                style="dim",
+            )
+        )
         for n, step in enumerate(steps, 1):
             parts.append(Text(""))
             parts.append(Text(_version_head(step, n, len(steps)), style="bold"))
@@ -535,6 +606,7 @@ def history_rich(items: Sequence[HistoryItem]) -> Group:
 
 
 # ---------------------------------------------------------------- writing out
+
 
 def _is_tty(console: Console) -> bool:
     isatty = getattr(console.file, "isatty", None)
@@ -577,6 +649,7 @@ def now_utc() -> datetime:
 
 # ---------------------------------------------------------------- fetch output
 
+
 class _Progress:
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
 
@@ -587,8 +660,14 @@ class _Progress:
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-            self._bar = Progress("fetching", BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=True)
+            self._bar = Progress(
+                "fetching",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
 
     def __call__(self, done: int, total: int, url: str) -> None:
         if self._bar is None:
@@ -627,5 +706,7 @@ def summary_line(report) -> str:
 
 def failure_line(source: dict) -> str:
     error = source.get("error") or {}
-    return sanitize(f"{source['status']}\t{source['url']}\t{error.get('kind', '')}: "
-                    f"{error.get('message', '')}\t({source['seed']})")
+    return sanitize(
+        f"{source['status']}\t{source['url']}\t{error.get('kind', '')}: "
+        f"{error.get('message', '')}\t({source['seed']})"
+    )

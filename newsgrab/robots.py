@@ -22,8 +22,8 @@ from newsgrab.errors import BLOCKED, FetchError
 
 @dataclasses.dataclass
 class Rules:
-    parser: Protego | None = None     # None: no rules
-    refuse_all: str | None = None     # reason why nothing may be fetched this run
+    parser: Protego | None = None  # None: no rules
+    refuse_all: str | None = None  # reason why nothing may be fetched this run
     crawl_delay: float | None = None
 
     @classmethod
@@ -37,8 +37,7 @@ class Rules:
         if self.refuse_all is not None:
             raise FetchError("robots", self.refuse_all, url=shown_url, status=BLOCKED)
         if self.parser is not None and not self.parser.can_fetch(url, user_agent):
-            raise FetchError("robots", "disallowed by robots.txt", url=shown_url,
-                             status=BLOCKED)
+            raise FetchError("robots", "disallowed by robots.txt", url=shown_url, status=BLOCKED)
 
 
 def origin_of(url: str) -> str:
@@ -73,10 +72,11 @@ class RobotsCache:
                 future.cancel()
                 raise
         if future.done() and not future.cancelled() and future.exception() is None:
-            return future.result()   # the common case: loaded already
+            return future.result()  # the common case: loaded already
         try:
             return await asyncio.shield(future)
         except FetchError as exc:
             # a fresh exception per URL (the stored one must not be mutated)
-            raise FetchError(exc.kind, exc.message, status=exc.status,
-                             http_status=exc.http_status) from None
+            raise FetchError(
+                exc.kind, exc.message, status=exc.status, http_status=exc.http_status
+            ) from None

@@ -47,9 +47,9 @@ SIDECAR_SUFFIX = ".sources.json"
 HTML_SUFFIXES = (".html", ".htm")
 
 
-@dataclasses.dataclass(slots=True)   # one per citation: a run may hold many thousands
+@dataclasses.dataclass(slots=True)  # one per citation: a run may hold many thousands
 class Place:
-    line: int                 # 1-based line number in the seed
+    line: int  # 1-based line number in the seed
     label: str | None = None  # e.g. the title from a "Related article: <title>" line
 
 
@@ -71,6 +71,7 @@ class Citation:
 
 
 # ---------------------------------------------------------------- seed files
+
 
 def _excluded_name(name: str) -> bool:
     return name.startswith(".") or name.endswith(SIDECAR_SUFFIX) or ".corrupt-" in name
@@ -151,9 +152,13 @@ def read_seed(path: str | Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise SeedError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
-                       (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
-                       (b"\xfe\xff", "utf-16")):
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(codec)
@@ -178,12 +183,16 @@ def read_seed(path: str | Path) -> str:
 TRACKING = re.compile(
     r"^(?:utm_\w*|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|yclid|"
     r"igshid|twclid|ttclid|li_fat_id|_ga|_gl|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|"
-    r"vero_id|wickedid)$", re.I)
+    r"vero_id|wickedid)$",
+    re.I,
+)
 
 # Characters kept as they are in a path, query or userinfo; anything else is %-encoded.
 _URL_SAFE = "!$&'()*+,;=:@/?%-._~[]"
-_HOST_OK = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*"
-                      r"[a-z0-9_])?)*$")
+_HOST_OK = re.compile(
+    r"^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*"
+    r"[a-z0-9_])?)*$"
+)
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
@@ -260,7 +269,8 @@ _START = re.compile(
     r"(?<![A-Za-z0-9+.\-])https?://"
     r"|(?<![A-Za-z0-9+.\-/@:_%=])www\.(?=[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
     r"(?![A-Za-z0-9-]))",
-    re.I)
+    re.I,
+)
 _RUN = re.compile(r"[^\s<>\"`|\x00-\x1f\x7f]*")
 _TRAILING = set(".,;:!?'")
 _WRAPPERS = set("*_~")
@@ -270,8 +280,13 @@ _DELIMS = set("/=?&#-_+%~:,")
 
 def _is_cjk(ch: str) -> bool:
     o = ord(ch)
-    return (0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
-            or 0x20000 <= o <= 0x3FFFF or 0x1100 <= o <= 0x11FF)
+    return (
+        0x2E80 <= o <= 0x9FFF
+        or 0xAC00 <= o <= 0xD7AF
+        or 0xF900 <= o <= 0xFAFF
+        or 0x20000 <= o <= 0x3FFFF
+        or 0x1100 <= o <= 0x11FF
+    )
 
 
 def _cut(candidate: str) -> str:
@@ -327,22 +342,30 @@ def _prose_urls(text: str, markdown: bool = True) -> list[tuple[int, str]]:
 
 
 _LINK = re.compile(
-    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"             # [label], one level of nesting
+    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"  # [label], one level of nesting
     r"\(\s*(?:<([^<>\n]*)>|((?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*))"  # (dest
-    r"(?:\s+(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\)))?\s*\)")  # title)
+    r"(?:\s+(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\)))?\s*\)"
+)  # title)
 _REFDEF = re.compile(
     r"^ {0,3}\[([^\]\n]+)\]:[ \t]*(?:<([^<>\n]*)>|(\S+))"
-    r"(?:[ \t]+(\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*$")
+    r"(?:[ \t]+(\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*$"
+)
 _REFUSE = re.compile(r"(?<![\]\\])\[((?:[^\[\]\n]|\[[^\[\]\n]*\])+)\][ ]?\[([^\[\]\n]*)\]")
 _IMAGE = re.compile(r"!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\([^)\n]*\)")
 _LABEL_LINE = re.compile(
     r"^\s*(?:[-*+•>]\s*)*[*_]{0,2}(?:related(?:\s+(?:article|articles|story|stories|link|"
     r"reading|coverage|content|news))?|see\s+also|read\s+(?:more|also)|more\s+on\s+this|"
     r"further\s+reading)[*_]{0,2}\s*[:：][*_]{0,2}\s*(?P<title>.*?)\s*$",
-    re.I)
+    re.I,
+)
 _WORD = re.compile(r"[^\W_]+")
-_STOPWORDS = frozenset(re.findall(r"\w+", "a an and are as at be by for from has in is it its "
-                                              "of on or that the to was were will with"))
+_STOPWORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and are as at be by for from has in is it its "
+        "of on or that the to was were will with",
+    )
+)
 
 
 MAX_LABEL = 300  # characters; longer labels are cut with an ellipsis
@@ -355,14 +378,28 @@ def _clean_label(text: str | None) -> str | None:
     text = re.sub(r"\*\*|`", "", text)
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > MAX_LABEL:
-        text = text[:MAX_LABEL - 1].rstrip() + "\u2026"
-    for pair in ("**", "__", "*", "_", "`", '"', "'", "\u201c\u201d", "\u2018\u2019",
-                 "\u00ab\u00bb"):
-        opener, closer = (pair[0], pair[1]) if len(pair) == 2 and pair[0] != pair[1] else (
-            pair, pair)
-        if len(text) > len(opener) + len(closer) and text.startswith(opener) \
-                and text.endswith(closer):
-            text = text[len(opener):-len(closer)].strip()
+        text = text[: MAX_LABEL - 1].rstrip() + "\u2026"
+    for pair in (
+        "**",
+        "__",
+        "*",
+        "_",
+        "`",
+        '"',
+        "'",
+        "\u201c\u201d",
+        "\u2018\u2019",
+        "\u00ab\u00bb",
+    ):
+        opener, closer = (
+            (pair[0], pair[1]) if len(pair) == 2 and pair[0] != pair[1] else (pair, pair)
+        )
+        if (
+            len(text) > len(opener) + len(closer)
+            and text.startswith(opener)
+            and text.endswith(closer)
+        ):
+            text = text[len(opener) : -len(closer)].strip()
     if not text or _START.match(text) or normalize_url(text):
         return None
     return text
@@ -394,14 +431,22 @@ def _markdown_hits(lines: list[str]) -> list[_Hit]:
             url = normalize_url(d.group(2) if d.group(2) is not None else d.group(3))
             if url:
                 ref = d.group(1).strip()
-                label = (_clean_label(_unquote_title(d.group(4)))
-                         or _clean_label(usage.get(ref.lower()))
-                         or (ref if re.search(r"[^\W\d_]{2}", ref) else None))
-                hits.append(_Hit(number, d.start(2) if d.group(2) is not None else d.start(3),
-                                 url, _clean_label(label)))
+                label = (
+                    _clean_label(_unquote_title(d.group(4)))
+                    or _clean_label(usage.get(ref.lower()))
+                    or (ref if re.search(r"[^\W\d_]{2}", ref) else None)
+                )
+                hits.append(
+                    _Hit(
+                        number,
+                        d.start(2) if d.group(2) is not None else d.start(3),
+                        url,
+                        _clean_label(label),
+                    )
+                )
                 continue
         for m in _LINK.finditer(line):
-            masked = masked[:m.start()] + " " * (m.end() - m.start()) + masked[m.end():]
+            masked = masked[: m.start()] + " " * (m.end() - m.start()) + masked[m.end() :]
             if m.group(1):  # an image
                 continue
             dest = m.group(3) if m.group(3) is not None else m.group(4)
@@ -472,8 +517,9 @@ def _label_lines(lines: list[str], hits: list[_Hit]) -> None:
                     break
                 continue
             if after in by_line:
-                candidates += [h for h in by_line[after]
-                               if h.label is None and id(h) not in claimed]
+                candidates += [
+                    h for h in by_line[after] if h.label is None and id(h) not in claimed
+                ]
                 continue
             if _LABEL_LINE.match(text):
                 continue

@@ -62,15 +62,25 @@ def parse_time(value: str | None) -> datetime | None:
 
 # ------------------------------------------------------------------ reading
 
-FETCH_FIELDS = ("final_url", "http_status", "content_type", "charset", "etag",
-                "last_modified", "redirects", "fetched_at", "checked_at", "attempts",
-                "consecutive_failures", "archived_from")
+FETCH_FIELDS = (
+    "final_url",
+    "http_status",
+    "content_type",
+    "charset",
+    "etag",
+    "last_modified",
+    "redirects",
+    "fetched_at",
+    "checked_at",
+    "attempts",
+    "consecutive_failures",
+    "archived_from",
+)
 
 
 def empty_fetch() -> dict:
     """A `fetch` object with every field, for a source never fetched successfully."""
-    return dict.fromkeys(FETCH_FIELDS) | {"redirects": [], "attempts": 0,
-                                           "consecutive_failures": 0}
+    return dict.fromkeys(FETCH_FIELDS) | {"redirects": [], "attempts": 0, "consecutive_failures": 0}
 
 
 def _migrate_0_to_1(data: dict) -> dict:
@@ -83,8 +93,15 @@ def _migrate_0_to_1(data: dict) -> dict:
             continue
         stored = src.get("fetch")
         fetch = empty_fetch() | (stored if isinstance(stored, dict) else {})
-        for key in ("fetched_at", "http_status", "final_url", "etag", "last_modified",
-                    "content_type", "charset"):
+        for key in (
+            "fetched_at",
+            "http_status",
+            "final_url",
+            "etag",
+            "last_modified",
+            "content_type",
+            "charset",
+        ):
             if key in src:
                 value = src.pop(key)
                 if fetch.get(key) is None:
@@ -139,13 +156,17 @@ def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[dict, int]:
         raise CorruptSidecarError(path, "not a JSON object; left untouched")
     version = data.get("schema_version")
     if version is None:
-        raise ForeignSidecarError(path, "no schema_version: not written by newsgrab; "
-                                        "left untouched")
+        raise ForeignSidecarError(
+            path, "no schema_version: not written by newsgrab; left untouched"
+        )
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise CorruptSidecarError(path, f"bad schema_version {version!r}; left untouched")
     if version > SCHEMA_VERSION:
-        raise NewerSchemaError(path, f"schema_version {version} is newer than this newsgrab "
-                                     f"supports ({SCHEMA_VERSION}); upgrade newsgrab")
+        raise NewerSchemaError(
+            path,
+            f"schema_version {version} is newer than this newsgrab "
+            f"supports ({SCHEMA_VERSION}); upgrade newsgrab",
+        )
     problem = _shape_problem(data)
     if problem:
         raise CorruptSidecarError(path, f"not a valid sidecar ({problem}); left untouched")
@@ -209,6 +230,7 @@ def repair(path: Path) -> Path:
 
 # ------------------------------------------------------------------ writing
 
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -244,8 +266,9 @@ def write_sidecar(path: Path, data: dict) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise StoreError(path, f"cannot write: {exc.strerror or exc}; the previous "
-                               "version is unchanged") from None
+        raise StoreError(
+            path, f"cannot write: {exc.strerror or exc}; the previous version is unchanged"
+        ) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -275,6 +298,7 @@ def new_sidecar(seed_name: str, seed_sha256: str) -> dict:
 
 # ------------------------------------------------------------------ locking
 
+
 class FolderLock:
     """An exclusive `fcntl.flock` on `<folder>/.newsgrab.lock`.
 
@@ -299,8 +323,9 @@ class FolderLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
-            raise SeedError(f"{self.path}: cannot create the lock file: "
-                            f"{exc.strerror or exc}") from None
+            raise SeedError(
+                f"{self.path}: cannot create the lock file: {exc.strerror or exc}"
+            ) from None
         waiting_logged = False
         deadline = None if self.wait is None else time.monotonic() + self.wait
         delay = 0.05
@@ -317,8 +342,9 @@ class FolderLock:
                     raise LockedError(self.path, self._holder()) from None
                 if not waiting_logged:
                     holder = self._holder()
-                    log.info("%s: waiting for process %s to finish", self.path,
-                             holder or "(unknown)")
+                    log.info(
+                        "%s: waiting for process %s to finish", self.path, holder or "(unknown)"
+                    )
                     waiting_logged = True
                 time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 delay = min(delay * 2, 1.0)

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 def redact_url(url: str) -> str:
     """The URL without credentials: never print, log or store `user:pass@`."""
-    if "@" not in url:   # no userinfo possible (this runs several times per request)
+    if "@" not in url:  # no userinfo possible (this runs several times per request)
         return url
     try:
         parts = urlsplit(url)

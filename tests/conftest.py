@@ -14,7 +14,11 @@ from newsgrab.config import Settings
 def isolated(tmp_path, monkeypatch):
     for name in list(os.environ):
         if name.startswith("NEWSGRAB_") or name.lower() in (
-                "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "no_proxy",
+        ):
             monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
     home.mkdir()
@@ -30,9 +34,16 @@ def isolated(tmp_path, monkeypatch):
 def local_settings() -> Settings:
     """Settings for talking to the tests' own servers on 127.0.0.1: private
     addresses allowed (the default blocks them), no politeness delay."""
-    return Settings(allow_private_networks=True, host_delay=0.0, retries=0, backoff=0.0,
-                    deadline=10.0, connect_timeout=5.0, read_timeout=5.0,
-                    archive_fallback=False)
+    return Settings(
+        allow_private_networks=True,
+        host_delay=0.0,
+        retries=0,
+        backoff=0.0,
+        deadline=10.0,
+        connect_timeout=5.0,
+        read_timeout=5.0,
+        archive_fallback=False,
+    )
 
 
 @pytest.fixture
@@ -64,8 +75,9 @@ def _sidecar_validator():
         import jsonschema
 
         schema = Path(__file__).parent.parent / "newsgrab" / "sidecar.schema.json"
-        _VALIDATOR.append(jsonschema.Draft202012Validator(
-            json.loads(schema.read_text(encoding="utf-8"))))
+        _VALIDATOR.append(
+            jsonschema.Draft202012Validator(json.loads(schema.read_text(encoding="utf-8")))
+        )
     return _VALIDATOR[0]
 
 
@@ -82,11 +94,15 @@ def sidecars_match_schema(tmp_path):
             data = json.loads(path.read_bytes())
         except (OSError, ValueError):
             continue
-        if not (isinstance(data, dict) and data.get("schema_version") == 1
-                and str(data.get("generator", "")).startswith("newsgrab")):
+        if not (
+            isinstance(data, dict)
+            and data.get("schema_version") == 1
+            and str(data.get("generator", "")).startswith("newsgrab")
+        ):
             continue
         errors = list(_sidecar_validator().iter_errors(data))
         if errors:
-            where = "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-                              for e in errors[:5])
+            where = "; ".join(
+                f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]
+            )
             pytest.fail(f"{path} does not match sidecar.schema.json: {where}")

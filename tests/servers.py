@@ -44,23 +44,39 @@ import brotli
 
 Handler = Callable[["Request", asyncio.StreamWriter], Awaitable[None]]
 
-REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-           304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
-           404: "Not Found", 408: "Request Timeout", 410: "Gone", 429: "Too Many Requests",
-           500: "Internal Server Error", 503: "Service Unavailable"}
+REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    304: "Not Modified",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+    404: "Not Found",
+    408: "Request Timeout",
+    410: "Gone",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclasses.dataclass
 class Request:
     method: str
     path: str
-    headers: dict[str, str]   # lower-case names
-    at: float                 # time.monotonic() when the headers were read
+    headers: dict[str, str]  # lower-case names
+    at: float  # time.monotonic() when the headers were read
     peer: str
 
 
-def response(status: int = 200, body: bytes = b"", headers: dict[str, str] | None = None,
-             *, content_length: bool = True) -> bytes:
+def response(
+    status: int = 200,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    *,
+    content_length: bool = True,
+) -> bytes:
     """A complete HTTP/1.1 answer as bytes (Connection: close)."""
     lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
     hdrs = {"Connection": "close"} | dict(headers or {})
@@ -72,8 +88,13 @@ def response(status: int = 200, body: bytes = b"", headers: dict[str, str] | Non
 
 # ------------------------------------------------------------------ handlers
 
-def page(body: bytes, content_type: str | None = "text/html; charset=utf-8", status: int = 200,
-         headers: dict[str, str] | None = None) -> Handler:
+
+def page(
+    body: bytes,
+    content_type: str | None = "text/html; charset=utf-8",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Handler:
     """A plain answer. content_type=None sends no Content-Type."""
     hdrs = dict(headers or {})
     if content_type is not None:
@@ -82,6 +103,7 @@ def page(body: bytes, content_type: str | None = "text/html; charset=utf-8", sta
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
         w.write(response(status, body, hdrs))
         await w.drain()
+
     return handler
 
 
@@ -93,52 +115,77 @@ def sequence(*handlers: Handler) -> Handler:
         h = handlers[min(calls[0], len(handlers) - 1)]
         calls[0] += 1
         await h(req, w)
+
     return handler
 
 
-def redirect(location: str, status: int = 302, body: bytes = b"",
-             headers: dict[str, str] | None = None) -> Handler:
-    return page(body, content_type="text/html", status=status,
-                headers={"Location": location} | dict(headers or {}))
+def redirect(
+    location: str, status: int = 302, body: bytes = b"", headers: dict[str, str] | None = None
+) -> Handler:
+    return page(
+        body,
+        content_type="text/html",
+        status=status,
+        headers={"Location": location} | dict(headers or {}),
+    )
 
 
 def silent() -> Handler:
     """Accepts the request and never answers (until the client gives up)."""
+
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
         await asyncio.sleep(3600)
+
     return handler
 
 
 def drip(body: bytes, delay: float = 1.0, content_type: str = "text/html") -> Handler:
     """Sends headers at once, then the body one byte every `delay` seconds."""
+
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
-        w.write(response(200, b"", {"Content-Type": content_type,
-                                    "Content-Length": str(len(body))}))
+        w.write(
+            response(200, b"", {"Content-Type": content_type, "Content-Length": str(len(body))})
+        )
         await w.drain()
         for i in range(len(body)):
-            w.write(body[i:i + 1])
+            w.write(body[i : i + 1])
             await w.drain()
             await asyncio.sleep(delay)
+
     return handler
 
 
 def truncated(body: bytes, claimed: int, content_type: str = "text/html") -> Handler:
     """Claims Content-Length `claimed` but sends only `body`, then closes."""
+
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
-        w.write(response(200, body, {"Content-Type": content_type,
-                                     "Content-Length": str(claimed)}))
+        w.write(response(200, body, {"Content-Type": content_type, "Content-Length": str(claimed)}))
         await w.drain()
+
     return handler
 
 
-def chunked(chunks: list[bytes], *, finish: bool = True, endless: bool = False,
-            content_type: str = "text/html", headers: dict[str, str] | None = None) -> Handler:
+def chunked(
+    chunks: list[bytes],
+    *,
+    finish: bool = True,
+    endless: bool = False,
+    content_type: str = "text/html",
+    headers: dict[str, str] | None = None,
+) -> Handler:
     """A chunked body; finish=False closes without the last chunk; endless=True repeats
     the chunks forever."""
+
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
-        w.write(response(200, b"", {"Content-Type": content_type,
-                                    "Transfer-Encoding": "chunked"} | dict(headers or {}),
-                         content_length=False))
+        w.write(
+            response(
+                200,
+                b"",
+                {"Content-Type": content_type, "Transfer-Encoding": "chunked"}
+                | dict(headers or {}),
+                content_length=False,
+            )
+        )
         while True:
             for c in chunks:
                 w.write(b"%x\r\n%s\r\n" % (len(c), c))
@@ -148,43 +195,55 @@ def chunked(chunks: list[bytes], *, finish: bool = True, endless: bool = False,
         if finish:
             w.write(b"0\r\n\r\n")
             await w.drain()
+
     return handler
 
 
 def reset(body: bytes, claimed: int) -> Handler:
     """Sends part of the body, then resets the connection (RST, not FIN)."""
+
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
-        w.write(response(200, body, {"Content-Type": "text/html",
-                                     "Content-Length": str(claimed)}))
+        w.write(response(200, body, {"Content-Type": "text/html", "Content-Length": str(claimed)}))
         await w.drain()
         await asyncio.sleep(0.05)
         sock = w.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         w.transport.abort()
+
     return handler
 
 
 def cookie_check(name: str = "session", value: str = "secret") -> Handler:
     """Sets a cookie, and records in `received` every Cookie header it is sent."""
+
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
         handler.received.append(req.headers.get("cookie"))  # type: ignore[attr-defined]
-        w.write(response(200, b"<html><p>cookie</p></html>",
-                         {"Content-Type": "text/html", "Set-Cookie": f"{name}={value}; Path=/"}))
+        w.write(
+            response(
+                200,
+                b"<html><p>cookie</p></html>",
+                {"Content-Type": "text/html", "Set-Cookie": f"{name}={value}; Path=/"},
+            )
+        )
         await w.drain()
+
     handler.received = []  # type: ignore[attr-defined]
     return handler
 
 
 def slow_page(body: bytes, seconds: float) -> Handler:
     """Waits `seconds` before answering (to hold a slot and measure concurrency)."""
+
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
         await asyncio.sleep(seconds)
         w.write(response(200, body, {"Content-Type": "text/html"}))
         await w.drain()
+
     return handler
 
 
 # --------------------------------------------------------------------- bombs
+
 
 @functools.lru_cache(maxsize=8)
 def bomb(coding: str, size: int) -> bytes:
@@ -212,6 +271,7 @@ def gzipped(data: bytes) -> bytes:
 
 
 # -------------------------------------------------------------------- server
+
 
 class RawServer:
     def __init__(self, host: str = "127.0.0.1"):
@@ -256,7 +316,8 @@ class RawServer:
         loop = self._loop = asyncio.new_event_loop()
         try:
             self._server = loop.run_until_complete(
-                asyncio.start_server(self._serve, self.host, 0, limit=1 << 16))
+                asyncio.start_server(self._serve, self.host, 0, limit=1 << 16)
+            )
             self.port = self._server.sockets[0].getsockname()[1]
             self._ready.set()
             loop.run_forever()
@@ -298,8 +359,13 @@ class RawServer:
             if handler is None:
                 handler = page(b"not found", "text/plain", status=404)
             await handler(req, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                ValueError, IndexError):
+        except (
+            ConnectionError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ValueError,
+            IndexError,
+        ):
             pass
         except asyncio.CancelledError:
             pass

@@ -68,10 +68,19 @@ def test_example_config_documents_every_key_with_its_default():
     assert from_example == Settings()
 
 
-@pytest.mark.parametrize(("value", "seconds"), [
-    (90, 90.0), ("90", 90.0), ("30s", 30.0), ("15m", 900.0), ("6h", 21600.0), ("1d", 86400.0),
-    ("0", 0.0), (1.5, 1.5),
-])
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (90, 90.0),
+        ("90", 90.0),
+        ("30s", 30.0),
+        ("15m", 900.0),
+        ("6h", 21600.0),
+        ("1d", 86400.0),
+        ("0", 0.0),
+        (1.5, 1.5),
+    ],
+)
 def test_durations(value, seconds):
     assert parse_duration(value) == seconds
 
@@ -97,14 +106,17 @@ def test_sizes():
         parse_size("big")
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("concurrency = ", "invalid TOML"),
-    ("no_such_key = 1\n", "unknown setting 'no_such_key'"),
-    ('concurrency = "many"\n', "concurrency: expected a whole number"),
-    ("obey_robots = 3\n", "obey_robots: expected true or false"),
-    ("per_host_concurrency = 0\n", "per_host_concurrency: expected a positive whole number"),
-    ("seed_globs = 5\n", "seed_globs: expected a list of strings"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("concurrency = ", "invalid TOML"),
+        ("no_such_key = 1\n", "unknown setting 'no_such_key'"),
+        ('concurrency = "many"\n', "concurrency: expected a whole number"),
+        ("obey_robots = 3\n", "obey_robots: expected true or false"),
+        ("per_host_concurrency = 0\n", "per_host_concurrency: expected a positive whole number"),
+        ("seed_globs = 5\n", "seed_globs: expected a list of strings"),
+    ],
+)
 def test_bad_config_file_is_one_line_exit_2(tmp_path, content, message):
     cfg = tmp_path / "bad.toml"
     cfg.write_text(content)
@@ -141,7 +153,8 @@ def test_config_before_the_command(tmp_path):
 def test_python_dash_m_runs():
     import subprocess
 
-    cp = subprocess.run([sys.executable, "-m", "newsgrab", "--version"], capture_output=True,
-                        text=True, timeout=60)
+    cp = subprocess.run(
+        [sys.executable, "-m", "newsgrab", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert cp.returncode == 0
     assert cp.stdout.strip() == "newsgrab, version 0.1.0"

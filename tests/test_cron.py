@@ -21,8 +21,12 @@ from newsgrab.cli import cli
 
 ESCAPE = re.compile(r"[\x1b\x9b\r]")
 SUMMARY = re.compile(r"^newsgrab: \d+ seeds, \d+ sources, .* in \d+\.\ds$")
-LOCAL = ["NEWSGRAB_ALLOW_PRIVATE_NETWORKS=true", "NEWSGRAB_HOST_DELAY=0",
-         "NEWSGRAB_RETRIES=0", "NEWSGRAB_ARCHIVE_FALLBACK=false"]
+LOCAL = [
+    "NEWSGRAB_ALLOW_PRIVATE_NETWORKS=true",
+    "NEWSGRAB_HOST_DELAY=0",
+    "NEWSGRAB_RETRIES=0",
+    "NEWSGRAB_ARCHIVE_FALLBACK=false",
+]
 
 
 @pytest.fixture
@@ -41,10 +45,19 @@ def docs(site, tmp_path):
 
 def cron(*args, cwd=None):
     """Run like cron does: an empty environment but PATH and LANG=C, pipes only."""
-    cmd = ["env", "-i", f"PATH={os.defpath}", "LANG=C", *LOCAL,
-           sys.executable, "-m", "newsgrab", "fetch", *map(str, args)]
-    proc = subprocess.run(cmd, capture_output=True, timeout=60, cwd=cwd,
-                          stdin=subprocess.DEVNULL)
+    cmd = [
+        "env",
+        "-i",
+        f"PATH={os.defpath}",
+        "LANG=C",
+        *LOCAL,
+        sys.executable,
+        "-m",
+        "newsgrab",
+        "fetch",
+        *map(str, args),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, timeout=60, cwd=cwd, stdin=subprocess.DEVNULL)
     out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")  # UTF-8 or fail
     assert not ESCAPE.search(out) and not ESCAPE.search(err), (out, err)
     assert "Traceback" not in err
@@ -61,8 +74,9 @@ def test_cron_success_prints_one_summary_line(docs, tmp_path):
 
 
 def test_cron_failure_is_utf8_on_stderr_and_exit_1(docs, site, tmp_path):
-    (docs / "café.txt").write_text(f"{site.url('/p/good')}\n{site.url('/p/missing-ü')}\n",
-                                   encoding="utf-8")
+    (docs / "café.txt").write_text(
+        f"{site.url('/p/good')}\n{site.url('/p/missing-ü')}\n", encoding="utf-8"
+    )
     code, out, err = cron(docs, cwd=tmp_path)
     assert code == 1
     assert SUMMARY.match(out.rstrip("\n")) and out.count("\n") == 1

@@ -90,14 +90,19 @@ def test_diff_text_exact(notes):
 def test_diff_markdown(notes):
     r = CliRunner().invoke(cli, ["diff", URL, "notes", "--format", "markdown"])
     assert r.exit_code == 0, r.output
-    assert "The mayor said the budget would rise by ~~five percent.~~ " \
-           "**seven percent next year.**\n" in r.stdout
+    assert (
+        "The mayor said the budget would rise by ~~five percent.~~ "
+        "**seven percent next year.**\n" in r.stdout
+    )
     assert "*\\[… 2 unchanged paragraphs …\\]*" in r.stdout
 
 
 def test_diff_rich_marks_words(notes):
-    r = CliRunner().invoke(cli, ["diff", URL, "notes", "--format", "rich", "--no-pager"],
-                           env={"FORCE_COLOR": "1", "COLUMNS": "200", "TERM": "xterm"})
+    r = CliRunner().invoke(
+        cli,
+        ["diff", URL, "notes", "--format", "rich", "--no-pager"],
+        env={"FORCE_COLOR": "1", "COLUMNS": "200", "TERM": "xterm"},
+    )
     assert r.exit_code == 0, r.output
     assert "\x1b[9;31mfive percent." in r.stdout or "\x1b[31;9mfive percent." in r.stdout
     assert "\x1b[1;32mseven percent next year." in r.stdout
@@ -110,11 +115,20 @@ def test_diff_json_is_the_revisions_list(notes, args):
     [obj] = json.loads(r.stdout)
     assert obj["url"] == URL and obj["seeds"] == ["notes/alpha.md", "notes/beta.txt"]
     revs = obj["revisions"]
-    assert [r["fetched_at"] for r in revs] == ["2026-11-24T08:00:00Z", "2026-11-21T08:00:00Z",
-                                               "2026-11-20T08:00:00Z"]
+    assert [r["fetched_at"] for r in revs] == [
+        "2026-11-24T08:00:00Z",
+        "2026-11-21T08:00:00Z",
+        "2026-11-20T08:00:00Z",
+    ]
     assert [r["current"] for r in revs] == [True, False, False]
-    assert list(revs[0]) == ["fetched_at", "content_sha256", "title", "text", "word_count",
-                             "current"]
+    assert list(revs[0]) == [
+        "fetched_at",
+        "content_sha256",
+        "title",
+        "text",
+        "word_count",
+        "current",
+    ]
 
 
 def test_diff_unknown_url(notes):

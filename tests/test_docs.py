@@ -21,8 +21,7 @@ def test_every_command_and_option_is_in_the_readme(name):
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
             spellings = [*param.opts, *param.secondary_opts]
-            assert any(o in README for o in spellings if o.startswith("--")), \
-                f"{name} {spellings}"
+            assert any(o in README for o in spellings if o.startswith("--")), f"{name} {spellings}"
 
 
 @pytest.mark.parametrize("key", sorted(FIELDS))

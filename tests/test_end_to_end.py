@@ -66,7 +66,8 @@ council's planning officer told reporters after the vote.</p>
 
 def serve(web, path, body, **kw):
     web.expect_request(path).respond_with_data(
-        body, content_type=kw.pop("content_type", "text/html; charset=utf-8"), **kw)
+        body, content_type=kw.pop("content_type", "text/html; charset=utf-8"), **kw
+    )
 
 
 def requests_to(web, path):
@@ -85,19 +86,26 @@ def test_fetch_writes_one_sidecar_per_seed_field_by_field(web, local_env, tmp_pa
     url_a = web.url_for("/news/storm")
     url_b = web.url_for("/news/library")
     seed = seeds / "harbour.md"
-    seed.write_text(f"# Notes\n\nThe storm: [harbour report]({url_a}).\n\n"
-                    f"Also {url_b}?utm_source=x.\n", encoding="utf-8")
+    seed.write_text(
+        f"# Notes\n\nThe storm: [harbour report]({url_a}).\n\nAlso {url_b}?utm_source=x.\n",
+        encoding="utf-8",
+    )
 
     result = CliRunner().invoke(cli, ["fetch", str(seeds)])
     assert result.exit_code == 0, result.stderr
-    assert re.fullmatch(r"newsgrab: 1 seeds, 2 sources, 2 ok, 1 sidecars written in "
-                        r"\d+\.\ds\n", result.stdout), result.stdout
+    assert re.fullmatch(
+        r"newsgrab: 1 seeds, 2 sources, 2 ok, 1 sidecars written in "
+        r"\d+\.\ds\n",
+        result.stdout,
+    ), result.stdout
 
     data = read_sidecar(seeds / "harbour.sources.json")
     assert data["schema_version"] == 1
     assert data["generator"] == "newsgrab 0.1.0"
-    assert data["seed"] == {"path": "harbour.md",
-                            "sha256": hashlib.sha256(seed.read_bytes()).hexdigest()}
+    assert data["seed"] == {
+        "path": "harbour.md",
+        "sha256": hashlib.sha256(seed.read_bytes()).hexdigest(),
+    }
     assert ISO_Z.match(data["updated_at"])
     assert [s["url"] for s in data["sources"]] == [url_a, url_b]  # tracking param dropped
 
@@ -170,7 +178,8 @@ def test_a_failed_url_is_recorded_and_the_others_still_written(web, local_env, t
 def test_redirects_are_followed_and_recorded(web, local_env, tmp_path):
     serve(web, "/news/storm", ARTICLE)
     web.expect_request("/old").respond_with_data(
-        "", status=301, headers={"Location": web.url_for("/news/storm")})
+        "", status=301, headers={"Location": web.url_for("/news/storm")}
+    )
     (tmp_path / "a.txt").write_text(web.url_for("/old") + "\n")
     result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
@@ -187,16 +196,27 @@ def test_the_whole_flow_as_real_processes(web, tmp_path):
     seeds = tmp_path / "docs"
     seeds.mkdir()
     (seeds / "report.txt").write_text(
-        f"Related article: Storm closes harbour\n{web.url_for('/news/storm')}\n", encoding="utf-8")
+        f"Related article: Storm closes harbour\n{web.url_for('/news/storm')}\n", encoding="utf-8"
+    )
     (seeds / "page.html").write_text(
-        f'<p>See <a href="{web.url_for("/news/library")}">the vote</a>.</p>', encoding="utf-8")
+        f'<p>See <a href="{web.url_for("/news/library")}">the vote</a>.</p>', encoding="utf-8"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAB_")}
-    env |= {"NEWSGRAB_ALLOW_PRIVATE_NETWORKS": "1", "NEWSGRAB_HOST_DELAY": "0",
-            "NEWSGRAB_ARCHIVE_FALLBACK": "false"}
+    env |= {
+        "NEWSGRAB_ALLOW_PRIVATE_NETWORKS": "1",
+        "NEWSGRAB_HOST_DELAY": "0",
+        "NEWSGRAB_ARCHIVE_FALLBACK": "false",
+    }
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "newsgrab", *args], capture_output=True,
-                              text=True, env=env, timeout=120, cwd=tmp_path)
+        return subprocess.run(
+            [sys.executable, "-m", "newsgrab", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            cwd=tmp_path,
+        )
 
     urls = run("urls", str(seeds))
     assert urls.returncode == 0, urls.stderr
@@ -210,15 +230,21 @@ def test_the_whole_flow_as_real_processes(web, tmp_path):
     # not a terminal: the summary line only, no progress bar, no escape codes
     assert fetched.stdout.count("\n") == 1 and fetched.stdout.startswith("newsgrab: 2 seeds")
     assert "\x1b" not in fetched.stdout + fetched.stderr
-    assert read_sidecar(seeds / "report.sources.json")["sources"][0]["article"]["title"] == \
-        "Storm closes harbour"
-    assert read_sidecar(seeds / "page.sources.json")["sources"][0]["cited"][0]["label"] == \
-        "the vote"
+    assert (
+        read_sidecar(seeds / "report.sources.json")["sources"][0]["article"]["title"]
+        == "Storm closes harbour"
+    )
+    assert (
+        read_sidecar(seeds / "page.sources.json")["sources"][0]["cited"][0]["label"] == "the vote"
+    )
 
     shown = run("show", str(seeds), "--format", "json")
     assert shown.returncode == 0, shown.stderr
-    titles = sorted(json.loads(line)["article"]["title"] if line.startswith("{") else ""
-                    for line in shown.stdout.splitlines() if line.startswith("{"))
+    titles = sorted(
+        json.loads(line)["article"]["title"] if line.startswith("{") else ""
+        for line in shown.stdout.splitlines()
+        if line.startswith("{")
+    )
     parsed = json.loads(shown.stdout) if not titles else None
     if parsed is not None:  # one JSON document
         titles = sorted(s["article"]["title"] for s in parsed)
@@ -311,8 +337,9 @@ def test_an_unreadable_seed_is_one_line_and_the_others_are_fetched(web, local_en
 def test_seed_hash_is_of_the_file_bytes(web, local_env, tmp_path):
     serve(web, "/news/storm", ARTICLE)
     seed = tmp_path / "latin.txt"
-    seed.write_bytes(f"Caf\xe9 r\xe9sum\xe9 \xe0 lire: {web.url_for('/news/storm')}\n"
-                     .encode("cp1252") * 3)
+    seed.write_bytes(
+        f"Caf\xe9 r\xe9sum\xe9 \xe0 lire: {web.url_for('/news/storm')}\n".encode("cp1252") * 3
+    )
     result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
     data = read_sidecar(tmp_path / "latin.sources.json")
@@ -344,11 +371,17 @@ def test_a_page_that_breaks_the_extractor_fails_alone(web, local_env, tmp_path, 
 def test_hosts_are_interleaved_so_one_slow_host_does_not_hold_the_others():
     from newsgrab.pipeline import interleave_hosts
 
-    urls = [f"https://a.example/{i}" for i in range(3)] + ["https://b.example/0",
-                                                          "https://c.example/0"]
-    assert interleave_hosts(urls) == ["https://a.example/0", "https://b.example/0",
-                                      "https://c.example/0", "https://a.example/1",
-                                      "https://a.example/2"]
+    urls = [f"https://a.example/{i}" for i in range(3)] + [
+        "https://b.example/0",
+        "https://c.example/0",
+    ]
+    assert interleave_hosts(urls) == [
+        "https://a.example/0",
+        "https://b.example/0",
+        "https://c.example/0",
+        "https://a.example/1",
+        "https://a.example/2",
+    ]
 
 
 def test_extract_refuses_a_binary_file_in_one_line(tmp_path):
@@ -362,9 +395,13 @@ def test_extract_refuses_a_binary_file_in_one_line(tmp_path):
 
 def test_extract_json_holds_no_terminal_controls(tmp_path):
     page = tmp_path / "hostile.html"
-    page.write_text("<html><head><title>Bad\x1b]0;owned\x07 \u202etitle\u009b</title></head>"
-                    "<body><article><p>" + "Plain words in a paragraph. " * 12
-                    + "\x1b[2J</p></article></body></html>", encoding="utf-8")
+    page.write_text(
+        "<html><head><title>Bad\x1b]0;owned\x07 \u202etitle\u009b</title></head>"
+        "<body><article><p>"
+        + "Plain words in a paragraph. " * 12
+        + "\x1b[2J</p></article></body></html>",
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(cli, ["extract", str(page)])
     assert result.exit_code == 0, result.stderr
     for bad in ("\x1b", "\u202e", "\u009b", "\\u001b", "\\u009b"):

@@ -514,12 +514,14 @@ def test_headline_as_a_paragraph_and_a_numeric_date_line_above_the_story_go():
 
 
 def test_reading_time_and_log_in_to_comment_prompts_dropped():
-    html = article_page().replace(
-        "<div class='body'>", "<div class='body'><p>Estimated reading time: 4 minutes</p>"
-    ).replace(
-        "</div></article>",
-        "<p>Sie müssen sich einloggen, um sich an der Diskussion zu beteiligen.</p>"
-        "<p>You must be logged in to post a comment.</p></div></article>",
+    html = (
+        article_page()
+        .replace("<div class='body'>", "<div class='body'><p>Estimated reading time: 4 minutes</p>")
+        .replace(
+            "</div></article>",
+            "<p>Sie müssen sich einloggen, um sich an der Diskussion zu beteiligen.</p>"
+            "<p>You must be logged in to post a comment.</p></div></article>",
+        )
     )
     text = extract_text(html)
     assert text.startswith("Paragraph 1 of the story")

@@ -45,12 +45,14 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n" + b"x" * 200
 
 def fetch(settings, url, **kw) -> tuple[Response | FetchError, int]:
     """(the Response or the FetchError, HTTP requests sent)."""
+
     async def go():
         async with Fetcher(settings) as f:
             try:
                 return await f.fetch(url, **kw), f.requests
             except FetchError as err:
                 return err, f.requests
+
     return asyncio.run(go())
 
 
@@ -64,6 +66,7 @@ def fetch_many(settings, urls) -> list[Response | FetchError]:
     async def go():
         async with Fetcher(settings) as f:
             return await asyncio.gather(*(one(f, u) for u in urls))
+
     return asyncio.run(go())
 
 
@@ -83,15 +86,18 @@ def srv():
 
 @pytest.fixture
 def settings(local_settings):
-    return local_settings.replace(deadline=5.0, read_timeout=2.0, connect_timeout=2.0,
-                                  max_bytes=1_000_000)
+    return local_settings.replace(
+        deadline=5.0, read_timeout=2.0, connect_timeout=2.0, max_bytes=1_000_000
+    )
 
 
 # ------------------------------------------------------------------ basics
 
+
 def test_ok_page(web, local_settings):
-    web.expect_request("/a").respond_with_data(HTML, content_type="text/html; charset=UTF-8",
-                                               headers={"ETag": '"v1"'})
+    web.expect_request("/a").respond_with_data(
+        HTML, content_type="text/html; charset=UTF-8", headers={"ETag": '"v1"'}
+    )
     resp, requests = fetch(local_settings, web.url_for("/a"))
     assert isinstance(resp, Response)
     assert resp.status_code == 200 and resp.body == HTML
@@ -103,7 +109,8 @@ def test_ok_page(web, local_settings):
 
 def test_not_modified(web, local_settings):
     web.expect_request("/a", headers={"If-None-Match": '"v1"'}).respond_with_data(
-        "", status=304, headers={"ETag": '"v1"'})
+        "", status=304, headers={"ETag": '"v1"'}
+    )
     resp, _ = fetch(local_settings, web.url_for("/a"), etag='"v1"')
     assert resp.not_modified and resp.body == b""
 
@@ -121,13 +128,13 @@ def test_each_request_logged_at_info(srv, settings, caplog):
 
 # ---------------------------------------------------------------- failures
 
+
 def test_connection_refused(settings):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]   # bound, not listening: connections are refused
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
         started = time.monotonic()
-        err, _ = fetch(settings.replace(retries=2, backoff=0.01),
-                       f"http://127.0.0.1:{port}/a")
+        err, _ = fetch(settings.replace(retries=2, backoff=0.01), f"http://127.0.0.1:{port}/a")
     failed(err, "connect")
     assert "refused" in err.message.lower()
     assert time.monotonic() - started < 3
@@ -142,7 +149,7 @@ def test_headers_never_sent(srv, settings):
 
 
 def test_one_byte_per_second_drip_hits_the_deadline(srv, settings):
-    srv.route("/a", drip(HTML * 10, delay=0.2))   # each byte well within read_timeout
+    srv.route("/a", drip(HTML * 10, delay=0.2))  # each byte well within read_timeout
     started = time.monotonic()
     err, _ = fetch(settings.replace(deadline=1.5, read_timeout=1.0), srv.url("/a"))
     failed(err, "timeout")
@@ -185,10 +192,12 @@ def test_transient_failures_are_retried(srv, settings):
 
 def test_content_length_over_the_cap_is_not_read(srv, settings):
     async def liar(req, w):
-        w.write(response(200, b"<html>", {"Content-Type": "text/html",
-                                          "Content-Length": "50000000"}))
+        w.write(
+            response(200, b"<html>", {"Content-Type": "text/html", "Content-Length": "50000000"})
+        )
         await w.drain()
-        await asyncio.sleep(10)   # reading the body would hit the read timeout
+        await asyncio.sleep(10)  # reading the body would hit the read timeout
+
     srv.route("/a", liar)
     started = time.monotonic()
     err, _ = fetch(settings, srv.url("/a"))
@@ -200,6 +209,7 @@ def test_content_length_over_the_cap_is_not_read(srv, settings):
 def fetch_measured(settings, url, warm_up: str) -> tuple[Response | FetchError, int]:
     """(result, peak bytes allocated during the fetch of `url`; the client's setup and
     lazy imports are done first by fetching `warm_up`)."""
+
     async def go():
         async with Fetcher(settings) as f:
             await f.fetch(warm_up)
@@ -212,6 +222,7 @@ def fetch_measured(settings, url, warm_up: str) -> tuple[Response | FetchError, 
                 return result, tracemalloc.get_traced_memory()[1]
             finally:
                 tracemalloc.stop()
+
     return asyncio.run(go())
 
 
@@ -224,22 +235,25 @@ def test_endless_chunked_stream(srv, settings):
     assert peak < 4 * settings.max_bytes
 
 
-@pytest.mark.parametrize("coding,name", [("gzip", "gzip"), ("deflate", "deflate"),
-                                         ("raw-deflate", "deflate"), ("br", "br")])
+@pytest.mark.parametrize(
+    "coding,name",
+    [("gzip", "gzip"), ("deflate", "deflate"), ("raw-deflate", "deflate"), ("br", "br")],
+)
 def test_decompression_bomb(srv, settings, coding, name):
-    data = bomb(coding, 64 << 20)           # 64 MB of zeros in 100 B to 65 KB
+    data = bomb(coding, 64 << 20)  # 64 MB of zeros in 100 B to 65 KB
     srv.route("/a", page(data, headers={"Content-Encoding": name}))
     started = time.monotonic()
     err, peak = fetch_measured(settings, srv.url("/a"), srv.url("/warm"))
     failed(err, "too_large")
     assert "decoded" in err.message
     assert time.monotonic() - started < 5
-    assert peak < settings.max_bytes / 2, peak   # never held the decoded megabyte
+    assert peak < settings.max_bytes / 2, peak  # never held the decoded megabyte
 
 
 def test_bomb_in_a_redirect_body_is_never_read(srv, settings):
-    srv.route("/a", redirect("/b", body=bomb("gzip", 64 << 20),
-                             headers={"Content-Encoding": "gzip"}))
+    srv.route(
+        "/a", redirect("/b", body=bomb("gzip", 64 << 20), headers={"Content-Encoding": "gzip"})
+    )
     srv.route("/b", page(HTML))
     resp, peak = fetch_measured(settings, srv.url("/a"), srv.url("/warm"))
     assert isinstance(resp, Response) and resp.body == HTML
@@ -247,9 +261,16 @@ def test_bomb_in_a_redirect_body_is_never_read(srv, settings):
     assert peak < settings.max_bytes / 2
 
 
-@pytest.mark.parametrize("name,encode", [
-    ("gzip", gzip.compress), ("x-gzip", gzip.compress), ("deflate", zlib.compress),
-    ("deflate", lambda b: zlib.compress(b, wbits=-15)), ("br", brotli.compress)])
+@pytest.mark.parametrize(
+    "name,encode",
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda b: zlib.compress(b, wbits=-15)),
+        ("br", brotli.compress),
+    ],
+)
 def test_compressed_pages_are_decoded(srv, settings, name, encode):
     srv.route("/a", page(encode(HTML), headers={"Content-Encoding": name}))
     resp, _ = fetch(settings, srv.url("/a"))
@@ -257,8 +278,9 @@ def test_compressed_pages_are_decoded(srv, settings, name, encode):
 
 
 def test_stacked_encodings_refused(srv, settings):
-    srv.route("/a", page(gzip.compress(gzip.compress(HTML)),
-                         headers={"Content-Encoding": "gzip, gzip"}))
+    srv.route(
+        "/a", page(gzip.compress(gzip.compress(HTML)), headers={"Content-Encoding": "gzip, gzip"})
+    )
     err, _ = fetch(settings, srv.url("/a"))
     failed(err, "encoding")
 
@@ -271,14 +293,17 @@ def test_corrupt_gzip(srv, settings):
 
 # --------------------------------------------------------------- redirects
 
+
 def test_redirect_chain_recorded(srv, settings):
     srv.route("/a", redirect("/b", 301))
     srv.route("/b", redirect(srv.url("/c"), 308))
     srv.route("/c", page(HTML))
     resp, _ = fetch(settings, srv.url("/a"))
     assert resp.final_url == srv.url("/c")
-    assert resp.redirects == [{"url": srv.url("/b"), "status": 301},
-                              {"url": srv.url("/c"), "status": 308}]
+    assert resp.redirects == [
+        {"url": srv.url("/b"), "status": 301},
+        {"url": srv.url("/c"), "status": 308},
+    ]
 
 
 def test_redirect_loop(srv, settings):
@@ -294,9 +319,9 @@ def test_ten_hops_ok_eleven_too_many(srv, settings):
     for i in range(12):
         srv.route(f"/r{i}", redirect(f"/r{i + 1}"))
     srv.route("/r11", page(HTML))
-    resp, _ = fetch(settings, srv.url("/r1"))          # r1 -> ... -> r11: 10 hops
+    resp, _ = fetch(settings, srv.url("/r1"))  # r1 -> ... -> r11: 10 hops
     assert isinstance(resp, Response) and len(resp.redirects) == 10
-    err, _ = fetch(settings, srv.url("/r0"))            # 11 hops
+    err, _ = fetch(settings, srv.url("/r0"))  # 11 hops
     failed(err, "too_many_redirects")
     assert len(err.redirects) == 11
     assert srv.hits["/r11"] == 1
@@ -324,9 +349,11 @@ def test_redirect_credentials_never_recorded(srv, settings, caplog):
 
 # ----------------------------------------------------------------- retries
 
+
 def test_429_retry_after_seconds(srv, settings):
-    srv.route("/a", sequence(page(b"slow down", "text/plain", 429, {"Retry-After": "1"}),
-                             page(HTML)))
+    srv.route(
+        "/a", sequence(page(b"slow down", "text/plain", 429, {"Retry-After": "1"}), page(HTML))
+    )
     started = time.monotonic()
     resp, _ = fetch(settings.replace(retries=2), srv.url("/a"))
     assert isinstance(resp, Response) and resp.attempts == 2
@@ -336,8 +363,7 @@ def test_429_retry_after_seconds(srv, settings):
 
 def test_503_retry_after_http_date(srv, settings):
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
-    srv.route("/a", sequence(page(b"down", "text/plain", 503, {"Retry-After": when}),
-                             page(HTML)))
+    srv.route("/a", sequence(page(b"down", "text/plain", 503, {"Retry-After": when}), page(HTML)))
     started = time.monotonic()
     resp, _ = fetch(settings.replace(retries=2), srv.url("/a"))
     assert isinstance(resp, Response) and resp.attempts == 2
@@ -383,12 +409,14 @@ def test_403_is_an_error_not_retried(srv, settings):
 
 # ------------------------------------------------------------------ robots
 
+
 def test_robots_disallow(srv, settings):
     srv.route("/robots.txt", page(b"User-agent: *\nDisallow: /private\n", "text/plain"))
     srv.route("/private/a", page(HTML))
     srv.route("/public", page(HTML))
-    a, b, c = fetch_many(settings, [srv.url("/private/a"), srv.url("/public"),
-                                    srv.url("/private/b")])
+    a, b, c = fetch_many(
+        settings, [srv.url("/private/a"), srv.url("/public"), srv.url("/private/b")]
+    )
     failed(a, "robots", "blocked")
     failed(c, "robots", "blocked")
     assert isinstance(b, Response)
@@ -396,8 +424,10 @@ def test_robots_disallow(srv, settings):
 
 
 def test_robots_for_newsgrab_only(srv, settings):
-    srv.route("/robots.txt", page(b"User-agent: newsgrab\nDisallow: /\n\n"
-                                  b"User-agent: *\nAllow: /\n", "text/plain"))
+    srv.route(
+        "/robots.txt",
+        page(b"User-agent: newsgrab\nDisallow: /\n\nUser-agent: *\nAllow: /\n", "text/plain"),
+    )
     srv.route("/a", page(HTML))
     err, _ = fetch(settings, srv.url("/a"))
     failed(err, "robots", "blocked")
@@ -406,7 +436,7 @@ def test_robots_for_newsgrab_only(srv, settings):
 
 
 def test_robots_404_allows(srv, settings):
-    srv.route("/a", page(HTML))   # unknown paths, /robots.txt included, answer 404
+    srv.route("/a", page(HTML))  # unknown paths, /robots.txt included, answer 404
     resp, _ = fetch(settings, srv.url("/a"))
     assert isinstance(resp, Response) and srv.hits["/robots.txt"] == 1
 
@@ -431,8 +461,10 @@ def test_robots_unreachable_fails_the_urls_once(srv, settings):
 
 # ----------------------------------------------------------------- content
 
-@pytest.mark.parametrize("body,ctype", [(PDF, "application/pdf"), (PNG, "image/png"),
-                                        (b'{"a": 1}', "application/json")])
+
+@pytest.mark.parametrize(
+    "body,ctype", [(PDF, "application/pdf"), (PNG, "image/png"), (b'{"a": 1}', "application/json")]
+)
 def test_not_html_is_unsupported_and_not_read(srv, settings, body, ctype):
     srv.route("/a", page(body, ctype))
     err, _ = fetch(settings, srv.url("/a"))
@@ -440,8 +472,9 @@ def test_not_html_is_unsupported_and_not_read(srv, settings, body, ctype):
     assert ctype in err.message
 
 
-@pytest.mark.parametrize("body,ctype", [(PNG, "text/html"), (PDF, "text/html"),
-                                        (PNG, None), (b"plain words", None)])
+@pytest.mark.parametrize(
+    "body,ctype", [(PNG, "text/html"), (PDF, "text/html"), (PNG, None), (b"plain words", None)]
+)
 def test_lying_or_missing_type_with_non_html_bytes(srv, settings, body, ctype):
     srv.route("/a", page(body, ctype))
     err, _ = fetch(settings, srv.url("/a"))
@@ -468,15 +501,18 @@ def test_accept_json_for_the_archive_client(srv, settings):
 
 # ----------------------------------------------------------------- privacy
 
+
 def test_cookie_set_then_not_returned(srv, settings):
     handler = cookie_check()
     srv.route("/a", handler)
     srv.route("/b", handler)
     fetch_many(settings, [srv.url("/a")])
+
     async def two_in_one_run():
         async with Fetcher(settings) as f:
             await f.fetch(srv.url("/a"))
             await f.fetch(srv.url("/b"))
+
     asyncio.run(two_in_one_run())
     assert handler.received == [None, None, None]
 
@@ -497,12 +533,36 @@ def test_environment_proxy_ignored_and_proxy_setting_used(srv, settings, monkeyp
 
 # ------------------------------------------------------- private addresses
 
-SPELLINGS = ["127.0.0.1", "2130706433", "0x7f000001", "0177.0.0.1", "127.1", "0x7f.1",
-             "0177.0.1", "127.0.0.1.", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[::1]",
-             "localhost", "LOCALHOST", "sub.localhost", "0.0.0.0", "0", "10.1.2.3",
-             "192.168.1.1", "172.16.0.1", "169.254.169.254", "100.64.0.1", "224.0.0.1",
-             "240.0.0.1", "[fe80::1]", "[fc00::1]", "[::]", "[64:ff9b::7f00:1]",
-             "[2002:7f00:1::]"]
+SPELLINGS = [
+    "127.0.0.1",
+    "2130706433",
+    "0x7f000001",
+    "0177.0.0.1",
+    "127.1",
+    "0x7f.1",
+    "0177.0.1",
+    "127.0.0.1.",
+    "[::ffff:127.0.0.1]",
+    "[::ffff:7f00:1]",
+    "[::1]",
+    "localhost",
+    "LOCALHOST",
+    "sub.localhost",
+    "0.0.0.0",
+    "0",
+    "10.1.2.3",
+    "192.168.1.1",
+    "172.16.0.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "224.0.0.1",
+    "240.0.0.1",
+    "[fe80::1]",
+    "[fc00::1]",
+    "[::]",
+    "[64:ff9b::7f00:1]",
+    "[2002:7f00:1::]",
+]
 
 
 @pytest.mark.parametrize("host", SPELLINGS)
@@ -539,14 +599,16 @@ def test_default_blocks_a_name_resolving_to_a_private_address(srv, local_setting
 
 def test_network_layer_refuses_resolved_private_addresses(srv):
     """GuardedBackend resolves names itself and refuses before connecting."""
+
     async def go():
         with pytest.raises(Exception, match="not a public address"):
             await GuardedBackend(allow_private=False).connect_tcp("localhost", srv.port, 2.0)
         stream = await GuardedBackend(allow_private=True).connect_tcp("localhost", srv.port, 2.0)
         await stream.aclose()
+
     asyncio.run(go())
     time.sleep(0.1)
-    assert len(srv.requests) == 0   # the allowed connection sent no request
+    assert len(srv.requests) == 0  # the allowed connection sent no request
 
 
 def test_network_layer_checks_the_peer_address():
@@ -564,14 +626,16 @@ def test_network_layer_checks_the_peer_address():
             Stream.closed = True
 
     class Elsewhere(httpcore.AsyncNetworkBackend):
-        async def connect_tcp(self, host, port, timeout=None, local_address=None,
-                              socket_options=None):
+        async def connect_tcp(
+            self, host, port, timeout=None, local_address=None, socket_options=None
+        ):
             return Stream()
 
     async def go():
         backend = GuardedBackend(allow_private=False, inner=Elsewhere())
         with pytest.raises(Exception, match=r"10\.0\.0\.7 is not a public address"):
             await backend.connect_tcp("93.184.216.34", 80, 1.0)
+
     asyncio.run(go())
     assert Stream.closed
 
@@ -600,6 +664,7 @@ def test_redirect_to_a_private_address_is_blocked(srv, local_settings):
                 return await f.fetch("http://news.example/a")
             except FetchError as err:
                 return err
+
     err = asyncio.run(go())
     failed(err, "blocked", "blocked")
     assert seen == ["http://news.example/a"] and not srv.requests
@@ -608,12 +673,15 @@ def test_redirect_to_a_private_address_is_blocked(srv, local_settings):
 
 # -------------------------------------------------------------- politeness
 
+
 def test_per_host_concurrency_never_exceeded(srv, settings):
     srv.route("/robots.txt", page(b"", "text/plain", 404))
     for i in range(8):
         srv.route(f"/p{i}", slow_page(HTML, 0.2))
-    results = fetch_many(settings.replace(per_host_concurrency=2, concurrency=16),
-                         [srv.url(f"/p{i}") for i in range(8)])
+    results = fetch_many(
+        settings.replace(per_host_concurrency=2, concurrency=16),
+        [srv.url(f"/p{i}") for i in range(8)],
+    )
     assert all(isinstance(r, Response) for r in results)
     assert srv.max_active == 2
 
@@ -624,8 +692,9 @@ def test_global_concurrency_across_hosts(settings):
             for i in range(4):
                 s.route(f"/p{i}", slow_page(HTML, 0.15))
         urls = [s.url(f"/p{i}") for s in (a, b) for i in range(4)]
-        results = fetch_many(settings.replace(concurrency=1, per_host_concurrency=4,
-                                              obey_robots=False), urls)
+        results = fetch_many(
+            settings.replace(concurrency=1, per_host_concurrency=4, obey_robots=False), urls
+        )
         assert all(isinstance(r, Response) for r in results)
         # one request at a time over both servers: never overlapping
         spans = sorted(r.at for r in a.requests + b.requests)
@@ -635,9 +704,10 @@ def test_global_concurrency_across_hosts(settings):
 def test_host_delay_kept(srv, settings):
     for i in range(4):
         srv.route(f"/p{i}", page(HTML))
-    results = fetch_many(settings.replace(host_delay=0.3, per_host_concurrency=4,
-                                          obey_robots=False),
-                         [srv.url(f"/p{i}") for i in range(4)])
+    results = fetch_many(
+        settings.replace(host_delay=0.3, per_host_concurrency=4, obey_robots=False),
+        [srv.url(f"/p{i}") for i in range(4)],
+    )
     assert all(isinstance(r, Response) for r in results)
     starts = sorted(r.at for r in srv.requests)
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]

@@ -13,10 +13,13 @@ from servers import RawServer, bomb, chunked, drip, page, redirect, truncated
 
 from newsgrab.cli import cli
 
-ARTICLE = ("<!doctype html><html><head><title>Harbour closed</title></head><body><article>"
-           "<h1>Harbour closed</h1>" + "<p>The storm closed the harbour of Port Ellen on "
-           "Tuesday, stranding two ferries and their passengers overnight.</p>" * 5 +
-           "</article></body></html>").encode()
+ARTICLE = (
+    "<!doctype html><html><head><title>Harbour closed</title></head><body><article>"
+    "<h1>Harbour closed</h1>" + "<p>The storm closed the harbour of Port Ellen on "
+    "Tuesday, stranding two ferries and their passengers overnight.</p>"
+    * 5
+    + "</article></body></html>"
+).encode()
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(300)
 
 CASES = {  # path: (handler, expected status, expected error kind)
@@ -25,10 +28,12 @@ CASES = {  # path: (handler, expected status, expected error kind)
     "/gone": (page(b"gone", "text/plain", 404), "gone", "http_status"),
     "/removed": (page(b"gone", "text/plain", 410), "gone", "http_status"),
     "/broken": (page(b"oops", "text/plain", 500), "error", "http_status"),
-    "/bomb": (page(bomb("gzip", 32 << 20), headers={"Content-Encoding": "gzip"}),
-              "error", "too_large"),
-    "/endless": (chunked([b"<p>" + b"x" * 8000 + b"</p>"], endless=True), "error",
-                 "too_large"),
+    "/bomb": (
+        page(bomb("gzip", 32 << 20), headers={"Content-Encoding": "gzip"}),
+        "error",
+        "too_large",
+    ),
+    "/endless": (chunked([b"<p>" + b"x" * 8000 + b"</p>"], endless=True), "error", "too_large"),
     "/drip": (drip(ARTICLE, delay=0.3), "error", "timeout"),
     "/cut": (truncated(ARTICLE[:50], claimed=len(ARTICLE)), "error", "truncated"),
     "/pdf": (page(b"%PDF-1.4 ...", "application/pdf"), "unsupported", "unsupported"),
@@ -79,8 +84,7 @@ def test_every_failure_recorded_and_the_run_goes_on(site, tmp_path, local_env, m
         else:
             assert stored[url]["error"]["kind"] == kind, (path, stored[url]["error"])
             assert "\n" not in stored[url]["error"]["message"]
-    assert stored[urls["/moved"]]["fetch"]["redirects"] == [{"url": urls["/ok"],
-                                                              "status": 301}]
+    assert stored[urls["/moved"]]["fetch"]["redirects"] == [{"url": urls["/ok"], "status": 301}]
     assert site.hits["/robots.txt"] == 1 and site.hits["/private/page"] == 0
     assert site.hits["/gone"] == 1
 
@@ -95,7 +99,7 @@ def test_default_blocks_local_servers(site, tmp_path, monkeypatch):
     assert not site.requests
     # the option lifts it
     result = CliRunner().invoke(cli, ["fetch", "--allow-private-networks", "--force", folder])
-    assert result.exit_code == 1, result.output   # /gone fails, /ok is fetched
+    assert result.exit_code == 1, result.output  # /gone fails, /ok is fetched
     assert site.hits["/ok"] == 1
 
 
@@ -116,8 +120,11 @@ def test_fetch_facts_never_hold_credentials(site, tmp_path, local_env):
     facts = [(s["fetch"], s["error"]) for s in sidecar["sources"]]
     assert "s3cr3t" not in json.dumps(facts)
     assert facts[0][0]["final_url"] == site.url("/ok")
-    fetch_lines = [line for line in result.stderr.splitlines() if "GET http" in line
-                   and ("robots" in line or ": 30" in line or ": 20" in line)]
+    fetch_lines = [
+        line
+        for line in result.stderr.splitlines()
+        if "GET http" in line and ("robots" in line or ": 30" in line or ": 20" in line)
+    ]
     assert fetch_lines and "s3cr3t" not in "\n".join(fetch_lines)
 
 

@@ -105,6 +105,7 @@ def _counting_servers(hosts):
     connections: list[tuple[int, tuple]] = []
     servers = []
     for i, host in enumerate(hosts):
+
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             index = i
@@ -169,8 +170,11 @@ def test_a_full_pool_replaces_an_idle_connection(three_hosts, linear):
     bases, connections = three_hosts
 
     async def run():
-        async with _Pool(max_connections=2, max_keepalive_connections=2,
-                         network_backend=GuardedBackend(allow_private=True)) as pool:
+        async with _Pool(
+            max_connections=2,
+            max_keepalive_connections=2,
+            network_backend=GuardedBackend(allow_private=True),
+        ) as pool:
             assert pool._linear
             pool._linear = linear
             for base in bases + bases[:1]:

@@ -25,36 +25,96 @@ from newsgrab.fetch import (
 from newsgrab.robots import Rules, origin_of
 
 
-@pytest.mark.parametrize("host,ip", [
-    ("2130706433", "127.0.0.1"), ("0x7f000001", "127.0.0.1"), ("0X7F000001", "127.0.0.1"),
-    ("0177.0.0.1", "127.0.0.1"), ("127.1", "127.0.0.1"), ("127.0.1", "127.0.0.1"),
-    ("0x7f.0.0.1", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("017700000001", "127.0.0.1"),
-    ("127.0.0.1.", "127.0.0.1"), ("10.0.0.1", "10.0.0.1"), ("0", "0.0.0.0"),
-    ("[::1]", "::1"), ("::ffff:127.0.0.1", "::ffff:7f00:1"), ("[fe80::1%25eth0]", "fe80::1"),
-])
+@pytest.mark.parametrize(
+    "host,ip",
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0X7F000001", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("127.0.1", "127.0.0.1"),
+        ("0x7f.0.0.1", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("017700000001", "127.0.0.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("0", "0.0.0.0"),
+        ("[::1]", "::1"),
+        ("::ffff:127.0.0.1", "::ffff:7f00:1"),
+        ("[fe80::1%25eth0]", "fe80::1"),
+    ],
+)
 def test_parse_ip_spellings(host, ip):
     assert netguard.parse_ip(host) == ipaddress.ip_address(ip)
 
 
-@pytest.mark.parametrize("host", ["example.com", "1.2.3.4.5", "256.1.1.1", "0x", "08.1.1.1",
-                                  "1.2.3.0x100", "4294967296", "127.0.0.1a", "", "::g"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "example.com",
+        "1.2.3.4.5",
+        "256.1.1.1",
+        "0x",
+        "08.1.1.1",
+        "1.2.3.0x100",
+        "4294967296",
+        "127.0.0.1a",
+        "",
+        "::g",
+    ],
+)
 def test_not_ip_literals(host):
     assert netguard.parse_ip(host) is None
 
 
-@pytest.mark.parametrize("ip", [
-    "127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.5.4", "192.168.0.1", "169.254.169.254",
-    "100.64.0.1", "100.127.255.254", "224.0.0.1", "239.255.255.250", "0.0.0.0", "240.0.0.1",
-    "255.255.255.255", "192.0.2.5", "198.18.0.1", "::1", "::", "fe80::1", "fc00::1",
-    "fd12:3456::1", "ff02::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "64:ff9b::a00:1",
-    "2002:c0a8:101::1", "2001:db8::1"])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "127.0.0.1",
+        "127.255.0.9",
+        "10.1.2.3",
+        "172.16.5.4",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "100.127.255.254",
+        "224.0.0.1",
+        "239.255.255.250",
+        "0.0.0.0",
+        "240.0.0.1",
+        "255.255.255.255",
+        "192.0.2.5",
+        "198.18.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "fd12:3456::1",
+        "ff02::1",
+        "::ffff:10.0.0.1",
+        "::ffff:127.0.0.1",
+        "64:ff9b::a00:1",
+        "2002:c0a8:101::1",
+        "2001:db8::1",
+    ],
+)
 def test_non_public_addresses_refused(ip):
     assert netguard.refusal(ip) is not None
 
 
-@pytest.mark.parametrize("ip", ["93.184.216.34", "8.8.8.8", "1.1.1.1", "100.128.0.1",
-                                "2606:4700:4700::1111", "::ffff:93.184.216.34",
-                                "64:ff9b::808:808"])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "93.184.216.34",
+        "8.8.8.8",
+        "1.1.1.1",
+        "100.128.0.1",
+        "2606:4700:4700::1111",
+        "::ffff:93.184.216.34",
+        "64:ff9b::808:808",
+    ],
+)
 def test_public_addresses_allowed(ip):
     assert netguard.refusal(ip) is None
 
@@ -64,14 +124,20 @@ def test_public_addresses_allowed(ip):
 DATA = os.urandom(30_000) * 3 + b"<p>end</p>"
 
 
-@pytest.mark.parametrize("coding,encode", [
-    ("gzip", gzip.compress), ("deflate", zlib.compress),
-    ("deflate", lambda b: zlib.compress(b, wbits=-15)), ("br", brotli.compress),
-    (None, lambda b: b)])
+@pytest.mark.parametrize(
+    "coding,encode",
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda b: zlib.compress(b, wbits=-15)),
+        ("br", brotli.compress),
+        (None, lambda b: b),
+    ],
+)
 @pytest.mark.parametrize("chunk", [1, 777, 1 << 20])
 def test_decode_round_trip_any_chunking(coding, encode, chunk):
     enc = encode(DATA)
-    chunks = [enc[i:i + chunk] for i in range(0, len(enc), chunk)]
+    chunks = [enc[i : i + chunk] for i in range(0, len(enc), chunk)]
     counter = decode.Decoder(coding, len(DATA))
     for c in chunks:
         counter.feed(c)
@@ -80,8 +146,10 @@ def test_decode_round_trip_any_chunking(coding, encode, chunk):
     assert decode.decode(chunks, coding, len(DATA)) == DATA
 
 
-@pytest.mark.parametrize("coding,name", [("gzip", "gzip"), ("deflate", "deflate"),
-                                         ("raw-deflate", "deflate"), ("br", "br")])
+@pytest.mark.parametrize(
+    "coding,name",
+    [("gzip", "gzip"), ("deflate", "deflate"), ("raw-deflate", "deflate"), ("br", "br")],
+)
 def test_bomb_stops_at_the_cap(coding, name):
     data = bomb(coding, 64 << 20)
     counter = decode.Decoder(name, 100_000)
@@ -109,6 +177,7 @@ def test_parse_codings():
 
 
 # -------------------------------------------------------------------- others
+
 
 def test_retry_after_forms():
     now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)

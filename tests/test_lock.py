@@ -36,6 +36,7 @@ def holds_lock(folder, proc):
             return (folder / LOCK_NAME).read_text().strip() == str(proc.pid)
         except FileNotFoundError:
             return False
+
     return check
 
 

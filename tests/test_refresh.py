@@ -25,8 +25,9 @@ def seeds(tmp_path):
 
 
 def cite(seed, *urls):
-    seed.write_text("Notes\n" + "\n".join(f"See {u} for more." for u in urls) + "\n",
-                    encoding="utf-8")
+    seed.write_text(
+        "Notes\n" + "\n".join(f"See {u} for more." for u in urls) + "\n", encoding="utf-8"
+    )
     return seed
 
 
@@ -83,8 +84,9 @@ def test_304_with_etag_only_bumps_checked_at(site, seeds, local_settings):
     assert after["fetch"]["fetched_at"] == LONG_AGO
     assert after["article"] == before["article"]
     assert after["revisions"] == []
-    assert {k: v for k, v in after["fetch"].items() if k not in ("checked_at", "attempts")} == \
-        {k: v for k, v in before["fetch"].items() if k not in ("checked_at", "attempts")}
+    assert {k: v for k, v in after["fetch"].items() if k not in ("checked_at", "attempts")} == {
+        k: v for k, v in before["fetch"].items() if k not in ("checked_at", "attempts")
+    }
 
 
 def test_304_with_last_modified(site, seeds, local_settings):
@@ -127,16 +129,19 @@ def test_changed_text_makes_a_revision_newest_first(site, seeds, local_settings)
     v2 = by_url(read(seeds / "one.sources.json"))[a]
     assert "Version two" in v2["article"]["text"]
     assert v2["fetch"]["etag"] == '"2"'
-    assert v2["revisions"] == [{"fetched_at": LONG_AGO,
-                                "content_sha256": v1["article"]["content_sha256"],
-                                "title": v1["article"]["title"],
-                                "text": v1["article"]["text"]}]
+    assert v2["revisions"] == [
+        {
+            "fetched_at": LONG_AGO,
+            "content_sha256": v1["article"]["content_sha256"],
+            "title": v1["article"]["title"],
+            "text": v1["article"]["text"],
+        }
+    ]
     age(seeds / "one.sources.json", "2021-01-01T00:00:00Z")
     site.article("/p/a", "Version three", etag='"3"')
     run(local_settings, seeds)
     v3 = by_url(read(seeds / "one.sources.json"))[a]
-    assert [r["title"] for r in v3["revisions"]] == [v2["article"]["title"],
-                                                     v1["article"]["title"]]
+    assert [r["title"] for r in v3["revisions"]] == [v2["article"]["title"], v1["article"]["title"]]
     assert v3["revisions"][0]["fetched_at"] == "2021-01-01T00:00:00Z"
 
 
@@ -237,8 +242,10 @@ def test_empty_page_after_success_is_degraded(site, seeds, local_settings):
 
 def test_dead_link_falls_back_to_the_archive(site, seeds, local_settings):
     dead = site.url("/p/dead")  # never served: 404
-    site.archive[dead] = ("20240105123000",
-                          article_html("Archived story", paragraphs("Archived story")))
+    site.archive[dead] = (
+        "20240105123000",
+        article_html("Archived story", paragraphs("Archived story")),
+    )
     settings = local_settings.replace(archive_fallback=True, archive_url=site.archive_url())
     cite(seeds / "one.txt", dead)
     report = run(settings, seeds)
@@ -247,7 +254,9 @@ def test_dead_link_falls_back_to_the_archive(site, seeds, local_settings):
     assert src["status"] == "gone" and src["error"]["http_status"] == 404
     assert "Paragraph 1 of Archived story" in src["article"]["text"]
     assert src["fetch"]["archived_from"] == {
-        "url": site.url(f"/web/20240105123000/{dead}"), "timestamp": "2024-01-05T12:30:00Z"}
+        "url": site.url(f"/web/20240105123000/{dead}"),
+        "timestamp": "2024-01-05T12:30:00Z",
+    }
     assert site.hits["/wayback/available"] == 1
     assert site.hits[f"/web/20240105123000id_/{dead}"] == 1
     # with a copy in hand, later runs do not ask the archive again
@@ -268,8 +277,9 @@ def test_archive_fallback_off_or_nothing_archived(site, seeds, local_settings):
     cite(seeds / "one.txt", dead)
     run(local_settings.replace(archive_url=site.archive_url()), seeds)  # fallback off
     assert site.hits["/wayback/available"] == 0
-    settings = local_settings.replace(archive_fallback=True, archive_url=site.archive_url(),
-                                      refresh_after=0)
+    settings = local_settings.replace(
+        archive_fallback=True, archive_url=site.archive_url(), refresh_after=0
+    )
     report = run(settings, seeds)
     assert site.hits["/wayback/available"] == 1
     src = by_url(read(seeds / "one.sources.json"))[dead]
@@ -342,5 +352,7 @@ def test_url_shared_by_seeds_uses_the_freshest_state(site, seeds, local_settings
     report = run(local_settings, seeds)
     assert site.hits["/p/a"] == 1, "known and fresh in another sidecar: no request"
     assert report.action_counts == {"fresh": 2}
-    assert by_url(read(seeds / "two.sources.json"))[a]["article"] == \
-        by_url(read(seeds / "one.sources.json"))[a]["article"]
+    assert (
+        by_url(read(seeds / "two.sources.json"))[a]["article"]
+        == by_url(read(seeds / "one.sources.json"))[a]["article"]
+    )

@@ -20,8 +20,10 @@ from pathlib import Path
 
 from werkzeug import Request, Response
 
-_WORDS = ("harbour ferry council library storm station market river bridge school "
-         "winter summer island village museum garden tower street square mayor")
+_WORDS = (
+    "harbour ferry council library storm station market river bridge school "
+    "winter summer island village museum garden tower street square mayor"
+)
 WORDS = _WORDS.split()
 
 
@@ -36,15 +38,23 @@ def paragraphs(tag: str, n: int = 4, words: int = 30) -> list[str]:
 
 def article_html(title: str, paras: list[str]) -> str:
     ps = "\n".join(f"<p>{p}</p>" for p in paras)
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{title}</title></head><body><nav><a href=\"/\">Home</a></nav>"
-            f"<article><h1>{title}</h1>\n{ps}\n</article></body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<title>{title}</title></head><body><nav><a href="/">Home</a></nav>'
+        f"<article><h1>{title}</h1>\n{ps}\n</article></body></html>"
+    )
 
 
 class Page:
-    def __init__(self, html: str = "", status: int = 200, etag: str | None = None,
-                 last_modified: str | None = None, content_type: str = "text/html; charset=utf-8",
-                 delay: float = 0.0):
+    def __init__(
+        self,
+        html: str = "",
+        status: int = 200,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_type: str = "text/html; charset=utf-8",
+        delay: float = 0.0,
+    ):
         self.html = html
         self.status = status
         self.etag = etag
@@ -61,12 +71,11 @@ class Site:
         self.pages: dict[str, Page] = {}
         self.hits: Counter = Counter()
         self.requests: list[tuple[str, dict]] = []
-        self.release = threading.Event()   # set to let held requests go
-        self.held: set[str] = set()         # paths whose answer waits for `release`
+        self.release = threading.Event()  # set to let held requests go
+        self.held: set[str] = set()  # paths whose answer waits for `release`
         self.archive: dict[str, tuple[str, str]] = {}  # url -> (timestamp, html)
         self._lock = threading.Lock()
-        server.expect_request(re.compile(r"^/(?!robots\.txt$).*")).respond_with_handler(
-            self.handle)
+        server.expect_request(re.compile(r"^/(?!robots\.txt$).*")).respond_with_handler(self.handle)
 
     # -- pages
     def url(self, path: str) -> str:
@@ -112,16 +121,22 @@ class Site:
             inm = request.headers.get("If-None-Match")
             ims = request.headers.get("If-Modified-Since")
             if (page.etag and inm == page.etag) or (
-                    page.last_modified and not inm and ims == page.last_modified):
+                page.last_modified and not inm and ims == page.last_modified
+            ):
                 return Response(status=304, headers=headers)
-        return Response(page.html, status=page.status, headers=headers,
-                        content_type=page.content_type)
+        return Response(
+            page.html, status=page.status, headers=headers, content_type=page.content_type
+        )
 
     def _availability(self, url: str) -> Response:
         if url in self.archive:
             stamp, _ = self.archive[url]
-            closest = {"available": True, "status": "200", "timestamp": stamp,
-                       "url": self.url(f"/web/{stamp}/{url}")}
+            closest = {
+                "available": True,
+                "status": "200",
+                "timestamp": stamp,
+                "url": self.url(f"/web/{stamp}/{url}"),
+            }
             body = {"url": url, "archived_snapshots": {"closest": closest}}
         else:
             body = {"url": url, "archived_snapshots": {}}
@@ -130,11 +145,16 @@ class Site:
 
 # ---------------------------------------------------------------- sidecars
 
+
 def start_fetch(*args) -> subprocess.Popen:
     """`python -m newsgrab fetch ARGS` as a real process, its output captured."""
-    return subprocess.Popen([sys.executable, "-m", "newsgrab", "fetch", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            encoding="utf-8")
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsgrab", "fetch", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
 
 
 def read(path: Path) -> dict:

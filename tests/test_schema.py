@@ -34,18 +34,21 @@ def _alpha():
     return json.loads((FIXTURES / "collection" / "alpha.sources.json").read_text("utf-8"))
 
 
-@pytest.mark.parametrize("break_it", [
-    lambda d: d.pop("schema_version"),
-    lambda d: d.update(schema_version=2),
-    lambda d: d["sources"][0].update(status="fine"),
-    lambda d: d["sources"][0].pop("revisions"),
-    lambda d: d["sources"][0]["article"].update(word_count="31"),
-    lambda d: d["sources"][0]["article"].update(content_sha256="xyz"),
-    lambda d: d["sources"][0]["fetch"].update(checked_at="yesterday"),
-    lambda d: d["sources"][0]["revisions"][0].pop("text"),
-    lambda d: d["sources"][0]["cited"][0].update(line=0),
-    lambda d: d.update(updated_at="2026-11-25 10:00"),
-])
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda d: d.pop("schema_version"),
+        lambda d: d.update(schema_version=2),
+        lambda d: d["sources"][0].update(status="fine"),
+        lambda d: d["sources"][0].pop("revisions"),
+        lambda d: d["sources"][0]["article"].update(word_count="31"),
+        lambda d: d["sources"][0]["article"].update(content_sha256="xyz"),
+        lambda d: d["sources"][0]["fetch"].update(checked_at="yesterday"),
+        lambda d: d["sources"][0]["revisions"][0].pop("text"),
+        lambda d: d["sources"][0]["cited"][0].update(line=0),
+        lambda d: d.update(updated_at="2026-11-25 10:00"),
+    ],
+)
 def test_schema_rejects_broken_sidecars(break_it):
     data = copy.deepcopy(_alpha())
     break_it(data)
@@ -57,5 +60,6 @@ def test_archived_copy_object_is_valid():
     data = _alpha()
     data["sources"][2]["fetch"]["archived_from"] = {
         "url": "https://web.archive.org/web/2023/https://gone.example.net/old",
-        "timestamp": "2023-01-01T00:00:00Z"}
+        "timestamp": "2023-01-01T00:00:00Z",
+    }
     jsonschema.validate(data, SCHEMA)

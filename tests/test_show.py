@@ -18,8 +18,9 @@ from newsgrab.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "show"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-SCHEMA = json.loads((Path(__file__).parent.parent / "newsgrab" / "sidecar.schema.json")
-                    .read_text(encoding="utf-8"))
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "newsgrab" / "sidecar.schema.json").read_text(encoding="utf-8")
+)
 SOURCE_SCHEMA = {"$defs": SCHEMA["$defs"], "$ref": "#/$defs/source"}
 
 
@@ -77,8 +78,9 @@ pending   https://pending.example.co   pending.example.com                  neve
 
 def test_table_rich_recorded_at_fixed_width(notes):
     coll = collection.load([notes], ("*.md", "*.txt"))
-    console = Console(record=True, width=100, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor")
+    console = Console(
+        record=True, width=100, file=io.StringIO(), force_terminal=True, color_system="truecolor"
+    )
     console.print(render.table_rich(coll.entries, collection.status_counts(coll.entries), NOW))
     exported = "".join(line.rstrip() + "\n" for line in console.export_text().splitlines())
     assert exported == TABLE_RICH
@@ -145,8 +147,9 @@ def _alpha_sections(notes, *urls):
 
 
 def test_articles_text_exact(notes):
-    sections = _alpha_sections(notes, "https://news.example.com/council-budget",
-                               "https://gone.example.net/old")
+    sections = _alpha_sections(
+        notes, "https://news.example.com/council-budget", "https://gone.example.net/old"
+    )
     assert render.articles_text(sections, False, NOW, 80) == ARTICLE_TEXT
 
 
@@ -190,22 +193,27 @@ def test_articles_rich_recorded(notes):
     console.print(render.articles_rich(sections, False, NOW))
     lines = [line.rstrip() for line in console.export_text().splitlines()]
     assert lines[0].startswith("───") and " alpha.md " in lines[0]
-    assert lines[1:9] == ["An old page", "Site: Gone Net", "Published: 2025-01-05",
-                          "URL: https://gone.example.net/old",
-                          "Status: gone (checked 3w ago, 4 words)",
-                          "Error: http_status: HTTP 404 (2026-11-24T09:00:00Z)",
-                          "Seed: notes/alpha.md", ""]
+    assert lines[1:9] == [
+        "An old page",
+        "Site: Gone Net",
+        "Published: 2025-01-05",
+        "URL: https://gone.example.net/old",
+        "Status: gone (checked 3w ago, 4 words)",
+        "Error: http_status: HTTP 404 (2026-11-24T09:00:00Z)",
+        "Seed: notes/alpha.md",
+        "",
+    ]
     assert lines[9] == "It was here once."
 
 
 # ---------------------------------------------------------------- the CLI
 
+
 def test_show_folder_piped_is_a_text_table(notes):
     r = run("show", str(notes))
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["STATUS", "PUBLISHED", "CHECKED", "WORDS", "SITE", "SEED",
-                                "TITLE"]
+    assert lines[0].split() == ["STATUS", "PUBLISHED", "CHECKED", "WORDS", "SITE", "SEED", "TITLE"]
     assert len(lines) == 8 and lines[-1] == "6 sources, 3 ok, 1 error, 1 gone, 1 pending"
     assert "\x1b" not in r.stdout
 
@@ -223,20 +231,25 @@ def test_show_on_a_terminal_defaults_to_rich(notes):
     assert "\x1b[" in r.stdout and "─────" in r.stdout
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--status", "ok"], ["council-budget", "river", "council-budget"]),
-    (["--status", "error,gone"], ["old", "slow"]),
-    (["--status", "error", "--status", "pending"], ["slow", "new"]),
-    (["--site", "example news"], ["council-budget", "council-budget"]),
-    (["--site", "SAMPLE.org"], ["river"]),                  # by host
-    (["--since", "2026-11-01"], ["council-budget", "council-budget"]),
-    (["--since", "2026-10-02T00:00:00Z"], ["council-budget", "river", "council-budget"]),
-    (["--sort", "date"], ["council-budget", "council-budget", "river", "old", "slow", "new"]),
-    (["--sort", "site"], ["river", "council-budget", "council-budget", "old", "new", "slow"]),
-    (["--sort", "status"], ["slow", "old", "new", "council-budget", "river", "council-budget"]),
-    (["--status", "ok", "--sort", "date", "--site", "e"],
-     ["council-budget", "council-budget", "river"]),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--status", "ok"], ["council-budget", "river", "council-budget"]),
+        (["--status", "error,gone"], ["old", "slow"]),
+        (["--status", "error", "--status", "pending"], ["slow", "new"]),
+        (["--site", "example news"], ["council-budget", "council-budget"]),
+        (["--site", "SAMPLE.org"], ["river"]),  # by host
+        (["--since", "2026-11-01"], ["council-budget", "council-budget"]),
+        (["--since", "2026-10-02T00:00:00Z"], ["council-budget", "river", "council-budget"]),
+        (["--sort", "date"], ["council-budget", "council-budget", "river", "old", "slow", "new"]),
+        (["--sort", "site"], ["river", "council-budget", "council-budget", "old", "new", "slow"]),
+        (["--sort", "status"], ["slow", "old", "new", "council-budget", "river", "council-budget"]),
+        (
+            ["--status", "ok", "--sort", "date", "--site", "e"],
+            ["council-budget", "council-budget", "river"],
+        ),
+    ],
+)
 def test_filters_and_sorting(notes, args, expected):
     r = run("show", str(notes), "--format", "jsonl", *args)
     assert r.exit_code == 0, r.output
@@ -247,7 +260,7 @@ def test_stale_uses_refresh_after(notes, monkeypatch):
     monkeypatch.setenv("NEWSGRAB_REFRESH_AFTER", "3650d")  # only never-checked ones
     r = run("show", str(notes), "--format", "jsonl", "--stale")
     assert [u.rsplit("/", 1)[1] for u in urls_of(r.stdout)] == ["slow", "new"]
-    monkeypatch.setenv("NEWSGRAB_REFRESH_AFTER", "0")       # everything
+    monkeypatch.setenv("NEWSGRAB_REFRESH_AFTER", "0")  # everything
     r = run("show", str(notes), "--format", "jsonl", "--stale")
     assert len(urls_of(r.stdout)) == 6
 
@@ -280,8 +293,10 @@ def test_show_url_finds_the_source_wherever_stored(notes):
     assert r.stdout.count("Council budget to rise\n") == 1  # one block for both seeds
     assert "Seeds: notes/alpha.md, notes/beta.txt" in r.stdout
     r = run("show", "https://news.example.com/council-budget", str(notes), "--format", "json")
-    assert [o["seed"] for o in json.loads(r.stdout)] == [str(notes / "alpha.md"),
-                                                         str(notes / "beta.txt")]
+    assert [o["seed"] for o in json.loads(r.stdout)] == [
+        str(notes / "alpha.md"),
+        str(notes / "beta.txt"),
+    ]
 
 
 def test_show_unknown_url_fails_in_one_line(notes):
@@ -293,23 +308,28 @@ def test_show_unknown_url_fails_in_one_line(notes):
 def test_show_sidecar_path_directly(notes):
     r = run("show", str(notes / "beta.sources.json"), "--format", "jsonl")
     assert r.exit_code == 0, r.output
-    assert [json.loads(line)["seed"] for line in r.stdout.splitlines()] == \
-        [str(notes / "beta.txt")] * 3
+    assert [json.loads(line)["seed"] for line in r.stdout.splitlines()] == [
+        str(notes / "beta.txt")
+    ] * 3
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
 def test_json_output_parses_back_and_matches_the_schema(notes, fmt):
     r = run("show", str(notes), "--format", fmt)
     assert r.exit_code == 0, r.output
-    objects = json.loads(r.stdout) if fmt == "json" else \
-        [json.loads(line) for line in r.stdout.splitlines()]
+    objects = (
+        json.loads(r.stdout)
+        if fmt == "json"
+        else [json.loads(line) for line in r.stdout.splitlines()]
+    )
     assert len(objects) == 6
     stored = json.loads((notes / "alpha.sources.json").read_text())["sources"]
     for obj in objects:
         assert list(obj)[:3] == ["seed", "sidecar", "url"]
         assert Path(obj["sidecar"]).name == Path(obj["seed"]).stem + ".sources.json"
-        jsonschema.validate({k: v for k, v in obj.items() if k not in ("seed", "sidecar")},
-                            SOURCE_SCHEMA)
+        jsonschema.validate(
+            {k: v for k, v in obj.items() if k not in ("seed", "sidecar")}, SOURCE_SCHEMA
+        )
     assert {k: v for k, v in objects[0].items() if k not in ("seed", "sidecar")} == stored[0]
 
 

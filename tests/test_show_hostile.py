@@ -37,11 +37,12 @@ def assert_clean(text: str, allow_sgr: bool = False) -> None:
     assert "\x7f" not in text
 
 
-MODES = {"table": [], "seed": ["hostile.md"], "url": [URL], "history": ["--history"],
-         "diff": None}
-TERMINALS = {"pipe": {}, "tty": {"FORCE_COLOR": "1", "TERM": "xterm-256color",
-                                 "COLUMNS": "400", "LINES": "1000"},
-             "tty-dumb": {"FORCE_COLOR": "1", "TERM": "dumb", "COLUMNS": "400"}}
+MODES = {"table": [], "seed": ["hostile.md"], "url": [URL], "history": ["--history"], "diff": None}
+TERMINALS = {
+    "pipe": {},
+    "tty": {"FORCE_COLOR": "1", "TERM": "xterm-256color", "COLUMNS": "400", "LINES": "1000"},
+    "tty-dumb": {"FORCE_COLOR": "1", "TERM": "dumb", "COLUMNS": "400"},
+}
 
 
 @pytest.mark.parametrize("fmt", ["rich", "text", "markdown", "json", "jsonl"])
@@ -49,8 +50,9 @@ TERMINALS = {"pipe": {}, "tty": {"FORCE_COLOR": "1", "TERM": "xterm-256color",
 @pytest.mark.parametrize("terminal", list(TERMINALS))
 def test_hostile_source_prints_only_text(hostile, fmt, mode, terminal):
     args = ["diff", URL] if MODES[mode] is None else ["show", *MODES[mode]]
-    r = CliRunner().invoke(cli, [*args, "--format", fmt, "--no-pager"],
-                           env=TERMINALS[terminal], catch_exceptions=False)
+    r = CliRunner().invoke(
+        cli, [*args, "--format", fmt, "--no-pager"], env=TERMINALS[terminal], catch_exceptions=False
+    )
     assert r.exit_code == 0, r.output
     out = r.stdout_bytes.decode("utf-8")
     assert_clean(out, allow_sgr=fmt == "rich" and terminal == "tty")
@@ -68,8 +70,9 @@ def test_hostile_source_prints_only_text(hostile, fmt, mode, terminal):
 
 
 def test_markup_in_a_narrow_rich_table_is_literal(hostile):
-    r = CliRunner().invoke(cli, ["show", "--format", "rich"],
-                           env={"FORCE_COLOR": "1", "COLUMNS": "400"})
+    r = CliRunner().invoke(
+        cli, ["show", "--format", "rich"], env={"FORCE_COLOR": "1", "COLUMNS": "400"}
+    )
     assert r.exit_code == 0, r.output
     plain = SGR.sub("", r.stdout)
     assert "[bold red]red[/] [link=https://evil.example]x[/link] :warning: [/]" in plain

@@ -38,7 +38,8 @@ def many_seeds(site, folder: Path, n: int, delay: float = 0.0) -> list[str]:
     urls = [site.article(f"/p/{i}", f"Story {i}", delay=delay) for i in range(n)]
     for i in range(n):
         (folder / f"seed{i:03}.txt").write_text(
-            f"{urls[i]}\nand also {urls[(i + 1) % n]}\n", encoding="utf-8")
+            f"{urls[i]}\nand also {urls[(i + 1) % n]}\n", encoding="utf-8"
+        )
     return urls
 
 
@@ -97,7 +98,7 @@ def test_sigterm_while_waiting_for_the_lock(site, tmp_path, local_env):
     assert not (folder / "a.sources.json").exists()
 
 
-DRIVER = textwrap.dedent(r'''
+DRIVER = textwrap.dedent(r"""
     import json, os, random, signal, sys, time
     from pathlib import Path
 
@@ -155,7 +156,7 @@ DRIVER = textwrap.dedent(r'''
             stats["mixed_runs"] += 1
         stats["temp_left"] += len(list(folder.glob(".newsgrab-tmp-*")))
     print(json.dumps(stats))
-''')
+""")
 
 
 @pytest.fixture
@@ -174,8 +175,9 @@ def fast_dir(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_never_tears_a_sidecar(web, tmp_path, fast_dir, local_env,
-                                                         monkeypatch):
+def test_sigkill_at_random_moments_never_tears_a_sidecar(
+    web, tmp_path, fast_dir, local_env, monkeypatch
+):
     monkeypatch.setenv("NEWSGRAB_KEEP_REVISIONS", "2")
     folder = fast_dir / "docs"
     folder.mkdir()
@@ -187,19 +189,26 @@ def test_sigkill_at_random_moments_never_tears_a_sidecar(web, tmp_path, fast_dir
         hits.append(request.path)
         n = int(version_file.read_text() or 0)
         ps = "".join(f"<p>{p}</p>" for p in paragraphs(f"{request.path} edition {n}", 3, 20))
-        return Response(f"<html><head><title>edition {n}</title></head><body><article>"
-                        f"{ps}</article></body></html>", content_type="text/html")
+        return Response(
+            f"<html><head><title>edition {n}</title></head><body><article>"
+            f"{ps}</article></body></html>",
+            content_type="text/html",
+        )
 
     import re
 
     web.expect_request(re.compile(r"^/k/\d+$")).respond_with_handler(page)
     for i in range(SEEDS):
         (folder / f"seed{i:03}.txt").write_text(
-            f"{web.url_for(f'/k/{i}')}\n{web.url_for(f'/k/{(i + 1) % SEEDS}')}\n")
+            f"{web.url_for(f'/k/{i}')}\n{web.url_for(f'/k/{(i + 1) % SEEDS}')}\n"
+        )
     iterations = int(os.environ.get("KILL_LOOP_ITERATIONS", "100"))
-    proc = subprocess.run([sys.executable, "-c", DRIVER, str(folder), str(version_file),
-                           str(iterations), "20261125"], capture_output=True, text=True,
-                          timeout=110)
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(folder), str(version_file), str(iterations), "20261125"],
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout.splitlines()[-1])
     print(stats)

@@ -34,6 +34,7 @@ def fetch_cli(*args):
 
 # ---------------------------------------------------------------- atomic writes
 
+
 @pytest.fixture
 def docs(tmp_path):
     folder = tmp_path / "docs"
@@ -87,8 +88,7 @@ def test_leftover_temp_files_are_ignored_and_cleaned(site, docs, local_settings)
     report = run_fetch(local_settings, [str(docs)])
     assert report.seeds == 1 and report.exit_code == 0
     assert not leftover.exists()
-    assert sorted(p.name for p in docs.iterdir()) == [
-        ".newsgrab.lock", "a.sources.json", "a.txt"]
+    assert sorted(p.name for p in docs.iterdir()) == [".newsgrab.lock", "a.sources.json", "a.txt"]
     result = CliRunner().invoke(cli, ["show", str(docs), "--format", "json"])
     assert result.exit_code == 0
     assert [row["url"] for row in json.loads(result.stdout)] == [url]
@@ -163,6 +163,7 @@ def test_read_sidecar_errors_name_the_file(tmp_path):
 
 
 # ---------------------------------------------------------------- migration
+
 
 def v0_fixture(folder: Path, url_a: str, url_b: str) -> Path:
     text = (FIXTURES / "v0.sources.json").read_text(encoding="utf-8")

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from newsgrab.cli import cli
 
-SHARED_SAMPLE = (Path(__file__).resolve().parents[2] / "shared" / "seeds"
-                 / "000_e98bc2b0e0306cca.txt")
+SHARED_SAMPLE = (
+    Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_e98bc2b0e0306cca.txt"
+)
 
 SAMPLE = """\
 The council voted on Monday to extend the night bus network to the
@@ -82,10 +83,16 @@ def test_urls_folder_recursive_in_order(seeds):
     assert rows == [
         [f"{seeds / 'a.txt'}:6", WIRE],
         [f"{seeds / 'a.txt'}:7", DAILY, TITLE],
-        [f"{seeds / 'sub' / 'b.md'}:3", "https://news.example.org/budget?id=9",
-         "Budget talks stall"],
-        [f"{seeds / 'sub' / 'c.html'}:2", "https://news.example.org/port-strike",
-         "the port strike story"],
+        [
+            f"{seeds / 'sub' / 'b.md'}:3",
+            "https://news.example.org/budget?id=9",
+            "Budget talks stall",
+        ],
+        [
+            f"{seeds / 'sub' / 'c.html'}:2",
+            "https://news.example.org/port-strike",
+            "the port strike story",
+        ],
     ]
 
 
@@ -93,17 +100,27 @@ def test_urls_json(seeds):
     result = run(str(seeds), "--format", "json")
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert rows[1] == {"file": str(seeds / "a.txt"), "line": 7, "label": TITLE, "url": DAILY,
-                       "places": [{"line": 7, "label": TITLE}]}
-    assert [r["url"] for r in rows] == [WIRE, DAILY, "https://news.example.org/budget?id=9",
-                                        "https://news.example.org/port-strike"]
+    assert rows[1] == {
+        "file": str(seeds / "a.txt"),
+        "line": 7,
+        "label": TITLE,
+        "url": DAILY,
+        "places": [{"line": 7, "label": TITLE}],
+    }
+    assert [r["url"] for r in rows] == [
+        WIRE,
+        DAILY,
+        "https://news.example.org/budget?id=9",
+        "https://news.example.org/port-strike",
+    ]
     assert rows[0]["label"] is None
 
 
 def test_urls_json_lists_every_place(tmp_path):
     seed = tmp_path / "s.md"
-    seed.write_text("[first](https://a.example/x)\n\nagain https://a.example/x#frag\n",
-                    encoding="utf-8")
+    seed.write_text(
+        "[first](https://a.example/x)\n\nagain https://a.example/x#frag\n", encoding="utf-8"
+    )
     result = run(str(seed), "--format", "json")
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(result.stdout)
@@ -128,8 +145,10 @@ def test_urls_folder_without_seeds(tmp_path):
 
 
 def test_urls_non_utf8_seed(tmp_path):
-    text = ("Le conseil municipal a voté lundi. Détails à l'adresse suivante, "
-            "voir «https://news.example.org/conseil-municipal» pour l'été.\n") * 2
+    text = (
+        "Le conseil municipal a voté lundi. Détails à l'adresse suivante, "
+        "voir «https://news.example.org/conseil-municipal» pour l'été.\n"
+    ) * 2
     seed = tmp_path / "latin1.txt"
     seed.write_bytes(text.encode("cp1252"))
     result = run(str(seed))
@@ -161,9 +180,14 @@ def test_urls_shared_sample(tmp_path):
 
 def test_urls_subprocess(seeds):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAB_")}
-    proc = subprocess.run([sys.executable, "-m", "newsgrab", "urls", str(seeds / "a.txt")],
-                          capture_output=True, text=True, encoding="utf-8", env=env,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsgrab", "urls", str(seeds / "a.txt")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
         f"{seeds / 'a.txt'}:6\t{WIRE}",
