@@ -5,6 +5,7 @@ Only this module and render.py write to the terminal.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -281,10 +282,16 @@ def fetch(
             wait_s = float("inf")
         if wait_s is not None and not wait_s >= 0:
             raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait")
-    with render.progress_for(obj.err, enabled=not obj.quiet and not json_) as progress:
-        report = run_fetch(
-            settings, paths, force=force, do_repair=repair, wait=wait_s, progress=progress
-        )
+    # What exists before the run (modules, classes, settings) outlives it: keep
+    # the garbage collector from scanning all of it again and again meanwhile.
+    gc.freeze()
+    try:
+        with render.progress_for(obj.err, enabled=not obj.quiet and not json_) as progress:
+            report = run_fetch(
+                settings, paths, force=force, do_repair=repair, wait=wait_s, progress=progress
+            )
+    finally:
+        gc.unfreeze()
     if report.seeds == 0:
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(render.sanitize(f"no seed files under {where}; nothing to do"))

@@ -40,9 +40,13 @@ class Article:
 
     def to_dict(self) -> dict:
         """The sidecar's `article` object."""
-        d = dataclasses.asdict(self)
-        del d["encoding"]
+        d = {name: getattr(self, name) for name in _STORED}
+        d["authors"], d["tags"] = list(self.authors), list(self.tags)
         d["word_count"] = self.word_count
         d["content_sha256"] = self.content_sha256
         d["extractor"] = EXTRACTOR
         return d
+
+
+# the fields a sidecar stores, in order (a shallow copy: dataclasses.asdict recurses)
+_STORED = [f.name for f in dataclasses.fields(Article) if f.name != "encoding"]

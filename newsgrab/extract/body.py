@@ -18,6 +18,9 @@ import re
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, NavigableString, Tag
+
+# bs4.builder re-exports its registered tree builders at import time
+from bs4.builder import LXMLTreeBuilder  # type: ignore[attr-defined]
 from lxml import etree
 
 from newsgrab.extract.dates import parse_date
@@ -562,13 +565,35 @@ def _norm(s: str) -> str:
     return re.sub(r"\W+", "", s.lower())
 
 
+class _FromTree(LXMLTreeBuilder):
+    """bs4's lxml tree builder fed from the pruned lxml tree itself, the way lxml's
+    parser would feed it, instead of serializing the tree and parsing it again.
+    (Comments and processing instructions were dropped when the page was parsed.)"""
+
+    def prepare_markup(self, markup, *args, **kwargs):
+        yield markup, None, None, False
+
+    def feed(self, markup) -> None:
+        start, end, data = self.start, self.end, self.data
+        for event, el in etree.iterwalk(markup, events=("start", "end")):
+            if not isinstance(el.tag, str):
+                continue
+            if event == "start":
+                start(el.tag, el.attrib)
+                if el.text:
+                    data(el.text)
+            else:
+                end(el.tag)
+                if el.tail and el is not markup:
+                    data(el.tail)
+
+
 def body_text(root, title: str | None = None) -> str:
     """The article text of a pruned lxml tree ('' when the page holds none)."""
     body = root.find("body")
     if body is None:
         body = root
-    html = etree.tostring(body, method="html", encoding="unicode")
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(body, builder=_FromTree())
     top = soup.body or soup
     blocks, stats = _cut(top)
     if not blocks:
