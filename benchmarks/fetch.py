@@ -9,7 +9,8 @@ HTTP/1.1 keep-alive server process), writes seed files citing them, and runs:
 - the Fetcher library alone (fetch only, no extraction), same limits;
 - trafilatura's command line on the same URL list (`trafilatura -i urls.txt
   -o DIR --parallel C`, its per-domain sleep set to 0), when installed
-  (by default looked for in /work/refvenv-fetch; never a newsgrab dependency);
+  (by default the `trafilatura` on PATH; install it in a separate virtual
+  environment, never as a newsgrab dependency);
 
 and prints pages/s and peak RSS of each, then the ratios the targets are about:
 the CLI's throughput over trafilatura's (target: at least 2x) and, with
@@ -36,7 +37,7 @@ from pathlib import Path
 
 HOSTS = [f"127.0.0.{i}" for i in range(2, 10)]
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TRAFILATURA = "/work/refvenv-fetch/bin/trafilatura"
+DEFAULT_TRAFILATURA = shutil.which("trafilatura") or "trafilatura"
 CLI = "newsgrab fetch (CLI: fetch+extract+sidecars)"
 CLI_SCALE = "newsgrab fetch (CLI)"
 TRAFILATURA = "trafilatura -i (fetch+extract)"
