@@ -407,14 +407,7 @@ def collect(root, url: str | None) -> dict:
     # authors
     raw_authors = _ld_names(ld.get("author")) if ld else []
     if not raw_authors:
-        for key in (
-            "author",
-            "article:author",
-            "dc.creator",
-            "byl",
-            "sailthru.author",
-            "parsely-author",
-        ):
+        for key in _AUTHOR_METAS:
             v = metas.get(key)
             if v:
                 raw_authors.extend(x for x in v.split("\x00") if not x.strip().startswith("http"))
@@ -442,15 +435,7 @@ def collect(root, url: str | None) -> dict:
             "date",
         )
     )
-    modified = parse_date(_ld_str(ld.get("dateModified"))) or parse_date(
-        meta(
-            "article:modified_time",
-            "og:updated_time",
-            "datemodified",
-            "last-modified",
-            "dcterms.modified",
-        )
-    )
+    modified = parse_date(_ld_str(ld.get("dateModified"))) or parse_date(meta(*_MODIFIED_METAS))
     if not published:
         published = _time_elements(root)
     if not published:
