@@ -29,7 +29,6 @@ import base64
 import contextlib
 import dataclasses
 import email.utils
-import http.cookiejar
 import logging
 import os
 import random
@@ -425,26 +424,6 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
-class _NoCookies(http.cookiejar.CookiePolicy):
-    """Nothing set by one response is ever sent with another request."""
-
-    netscape = True
-    rfc2965 = False
-    hide_cookie2 = True
-
-    def set_ok(self, cookie, request) -> bool:
-        return False
-
-    def return_ok(self, cookie, request) -> bool:
-        return False
-
-    def domain_return_ok(self, domain, request) -> bool:
-        return False
-
-    def path_return_ok(self, path, request) -> bool:
-        return False
-
-
 # ------------------------------------------------------------------- helpers
 
 
@@ -568,7 +547,15 @@ class Fetcher:
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None):
         self.settings = settings
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._sender: httpx.AsyncBaseTransport | None = None
+        self._headers = {
+            "User-Agent": settings.user_agent,
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "Connection": "keep-alive",
+        }
+        self._timeouts = httpx.Timeout(
+            settings.read_timeout, connect=settings.connect_timeout, pool=None
+        ).as_dict()
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, _Host] = {}
         self._robots = RobotsCache()
@@ -583,19 +570,12 @@ class Fetcher:
                 transport = httpx.AsyncHTTPTransport(proxy=s.proxy, trust_env=False)
             else:
                 transport = _GuardedTransport(s)
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout, pool=None),
-            headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._sender = transport
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._sender is not None:
+            await self._sender.aclose()
 
     # ---------------------------------------------------------------- public
 
@@ -851,15 +831,26 @@ class Fetcher:
         retry_after: list[float],
     ) -> Response | _Redirect:
         """Send one GET and read its answer (the body only when it will be used)."""
-        assert self._client is not None, "use Fetcher as an async context manager"
+        assert self._sender is not None, "use Fetcher as an async context manager"
         self.requests += 1
         started = time.monotonic()
         plain, auth = _split_credentials(url)
         if auth is not None:  # httpx (and its logs) never see the credentials
             headers = headers | {"Authorization": auth}
         try:
-            async with self._client.stream("GET", plain, headers=headers) as r:
+            # straight to the transport: redirects, cookies and authentication are
+            # newsgrab's own business (none of httpx.AsyncClient's layers is wanted)
+            request = httpx.Request(
+                "GET",
+                plain,
+                headers=self._headers | headers,
+                extensions={"timeout": self._timeouts},
+            )
+            r = await self._sender.handle_async_request(request)
+            try:
                 answer = await self._answer(r, url, shown, headers, accept, max_bytes, retry_after)
+            finally:
+                await r.aclose()
         except FetchError as err:
             log.info("GET %s: %s (%s)", shown, err.message, err.kind)
             raise
