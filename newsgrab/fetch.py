@@ -354,28 +354,39 @@ class _Pool(httpcore.AsyncConnectionPool):
     The pool re-plans every time a request starts or a response is closed. For
     each idle connection httpcore counts the whole pool again (a list built only
     for its length), so with a few dozen connections a request cost thousands of
-    calls. Same decisions, in the same order, counted once.
+    calls. Same decisions, in the same order, counted once; only the check of
+    every idle connection's socket is spread out (see SWEEP).
 
     This reads httpcore 1.0's private pool state; a release that lays it out
     differently gets httpcore's own method."""
 
     _STATE = ("_connections", "_requests", "_max_connections", "_max_keepalive_connections")
 
+    SWEEP = 1.0
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._linear = all(hasattr(self, name) for name in self._STATE)
+        self._next_sweep = 0.0
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         if not self._linear:
             return super()._assign_requests_to_connections()
         closing = []
         connections = self._connections
-        # Closed, expired (keep-alive time over, or the server hung up while the
-        # connection was idle) and surplus idle connections leave the pool.
+        # Closed and surplus idle connections leave the pool, and so do expired
+        # ones (keep-alive time over, or the server hung up while the connection
+        # was idle). Telling the latter costs a system call per idle connection,
+        # so the whole pool is swept at most every SWEEP seconds; a connection
+        # about to be reused is always checked.
+        now = time.monotonic()
+        sweep = now >= self._next_sweep
+        if sweep:
+            self._next_sweep = now + self.SWEEP
         for connection in list(connections):
             if connection.is_closed():
                 connections.remove(connection)
-            elif connection.has_expired() or (
+            elif (sweep and connection.has_expired()) or (
                 connection.is_idle() and len(connections) > self._max_keepalive_connections
             ):
                 connections.remove(connection)
@@ -387,8 +398,12 @@ class _Pool(httpcore.AsyncConnectionPool):
                 continue
             origin = pool_request.request.url.origin
             chosen = None
-            for connection in connections:
+            for connection in list(connections):
                 if connection.can_handle_request(origin) and connection.is_available():
+                    if not sweep and connection.has_expired():
+                        connections.remove(connection)
+                        closing.append(connection)
+                        continue
                     chosen = connection
                     break
             if chosen is None:

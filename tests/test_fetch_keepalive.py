@@ -187,3 +187,27 @@ def test_a_full_pool_replaces_an_idle_connection(three_hosts, linear):
     assert idle and all(idle) and len(idle) <= 2
     # the first host's connection made room for the third's, then came back
     assert [i for i, _ in connections] == [0, 1, 2, 0]
+
+
+def test_expired_idle_connections_leave_the_pool(three_hosts):
+    """An idle connection past its keep-alive time is closed by the next sweep of
+    the pool even when no request wants its origin again."""
+    from newsgrab.fetch import GuardedBackend, _Pool
+
+    bases, _ = three_hosts
+
+    async def run():
+        async with _Pool(
+            keepalive_expiry=0.05,
+            network_backend=GuardedBackend(allow_private=True),
+        ) as pool:
+            pool.SWEEP = 0.1
+            await pool.request("GET", bases[0] + "/page")
+            kept = len(pool.connections)
+            await asyncio.sleep(0.2)
+            await pool.request("GET", bases[1] + "/page")
+            return kept, [str(c._origin) for c in pool.connections]
+
+    kept, left = asyncio.run(run())
+    assert kept == 1
+    assert left == [bases[1]]
