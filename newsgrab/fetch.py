@@ -190,7 +190,7 @@ def looks_like_html(body: bytes) -> bool:
 
 
 def _os_error(exc: BaseException) -> OSError | None:
-    """The OSError behind `exc` (anyio wraps it, possibly in an exception group)."""
+    """The OSError behind `exc` (wrapped by httpcore and httpx, maybe in a group)."""
     todo: list[BaseException] = [exc]
     for _ in range(20):
         if not todo:
@@ -211,50 +211,191 @@ class _Unresolvable(Exception):
     """A host name did not resolve."""
 
 
+# Bytes received and not yet read beyond which a connection stops reading its socket.
+READ_BUFFER = 256 * 1024
+
+
+class _Receiver(asyncio.Protocol):
+    """The receiving side of one connection: the bytes that arrived and not yet
+    read, whether the peer is done, and whether the socket takes more writes."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.eof = False
+        self.error: Exception | None = None
+        self.paused = False  # reading paused: READ_BUFFER bytes wait to be read
+        self.waiter: asyncio.Future[None] | None = None  # a read waiting for bytes
+        self.drained: asyncio.Future[None] | None = None  # a write waiting for room
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) > READ_BUFFER and not self.paused and self.transport is not None:
+            self.transport.pause_reading()
+            self.paused = True
+        self._wake()
+
+    def eof_received(self) -> None:
+        self.eof = True  # (returns None: the transport closes, nothing is sent after it)
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        self.error = exc
+        self._wake()
+        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        if self.drained is None:
+            self.drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        drained, self.drained = self.drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
 class _Stream(httpcore.AsyncNetworkStream):
-    """A connection's stream with its raw socket looked up once.
+    """One connection as httpcore's network stream, on asyncio's own transports.
 
-    httpcore's pool checks every idle connection before each request, asking
-    whether its socket is readable; anyio answers by rebuilding its attribute
-    table with a getpeername() system call each time, which made that
-    bookkeeping cost more than a whole 304 revalidation. The poll object is
-    built once too: one poll() call per check, not three."""
+    (httpcore's anyio backend costs more per request than the rest of a 304
+    revalidation: a cancel scope around every read and write, and two epoll
+    changes per read, as it pauses the socket while nothing is being read.) The
+    socket is read as bytes arrive, up to READ_BUFFER bytes ahead; the poll
+    object that tells whether an idle connection was hung up on is built once."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream):
-        self._inner = inner
-        self._socket = inner.get_extra_info("socket")
-        self._poller: select.poll | None = None
-        if self._socket is not None:
-            self._poller = select.poll()
-            self._poller.register(self._socket, select.POLLIN)
-
-    def _readable(self) -> bool:
-        """Whether the idle connection has something to read (the peer closed it,
-        or sent what it should not have): such a connection is not reused."""
-        if self._poller is None or self._socket is None or self._socket.fileno() < 0:
-            return True
-        return bool(self._poller.poll(0))
+    def __init__(self, transport: asyncio.Transport, receiver: _Receiver):
+        self._transport = transport
+        self._receiver = receiver
+        receiver.transport = transport  # (after start_tls: pause and resume the TLS one)
+        self._poller = select.poll()
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self._poller.register(sock.fileno(), select.POLLIN)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
+        r = self._receiver
+        if not r.buffer and not r.eof:
+            r.waiter = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(timeout):
+                    await r.waiter
+            except TimeoutError:
+                raise httpcore.ReadTimeout(f"no data for {timeout:g} s") from None
+            finally:
+                r.waiter = None
+        if r.buffer:
+            if len(r.buffer) <= max_bytes:
+                data = bytes(r.buffer)
+                r.buffer.clear()
+            else:
+                data = bytes(r.buffer[:max_bytes])
+                del r.buffer[:max_bytes]
+            if r.paused and len(r.buffer) <= READ_BUFFER // 2 and not r.eof:
+                r.paused = False
+                self._transport.resume_reading()
+            return data
+        if r.error is not None:
+            raise httpcore.ReadError(_describe(r.error)) from r.error
+        return b""
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
+        if not buffer:
+            return
+        r = self._receiver
+        if self._transport.is_closing():
+            why = _describe(r.error) if r.error is not None else "the connection is closed"
+            raise httpcore.WriteError(why)
+        self._transport.write(buffer)
+        if r.drained is not None:
+            try:
+                async with asyncio.timeout(timeout):
+                    await asyncio.shield(r.drained)
+            except TimeoutError:
+                raise httpcore.WriteTimeout(f"could not send for {timeout:g} s") from None
+            if r.error is not None:
+                raise httpcore.WriteError(_describe(r.error)) from r.error
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        # at once: a TLS close would wait (up to half a minute) for the server's
+        # close_notify, and the connection may be closed because the server stalls
+        self._transport.abort()
 
     async def start_tls(
         self, ssl_context, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                transport = await loop.start_tls(
+                    self._transport, self._receiver, ssl_context, server_hostname=server_hostname
+                )
+        except TimeoutError:
+            self._transport.abort()
+            raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout:g} s") from None
+        except OSError as exc:
+            self._transport.abort()
+            raise httpcore.ConnectError(_describe(exc)) from exc
+        if transport is None:
+            raise httpcore.ConnectError("the connection closed during the TLS handshake")
+        return _Stream(transport, self._receiver)
+
+    def _readable(self) -> bool:
+        """Whether the idle connection has something to read (the peer closed it,
+        or sent what it should not have): such a connection is not reused. (The
+        buffer and end are looked at first: once the end was read, the socket
+        is closed and its descriptor may belong to another connection.)"""
+        r = self._receiver
+        if r.buffer or r.eof or self._transport.is_closing():
+            return True
+        return bool(self._poller.poll(0))
 
     def get_extra_info(self, info: str):
         if info == "is_readable":
             return self._readable()
-        if info == "socket":
-            return self._socket
-        return self._inner.get_extra_info(info)
+        if info == "server_addr":
+            return self._transport.get_extra_info("peername")
+        if info == "client_addr":
+            return self._transport.get_extra_info("sockname")
+        if info in ("socket", "ssl_object"):
+            return self._transport.get_extra_info(info)
+        return None
+
+
+async def _open_tcp(
+    ip: str, port: int, timeout: float | None, local_address: str | None, socket_options
+) -> _Stream:
+    """A TCP connection to `ip` (an address, never a name) as a _Stream."""
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+        if local_address:
+            sock.bind((local_address, 0))
+        async with asyncio.timeout(timeout):
+            await loop.sock_connect(sock, (ip, port))
+        transport, receiver = await loop.create_connection(_Receiver, sock=sock)
+    except TimeoutError:
+        sock.close()
+        raise httpcore.ConnectTimeout(f"no connection within {timeout:g} s") from None
+    except OSError as exc:
+        sock.close()
+        raise httpcore.ConnectError(_describe(exc)) from exc
+    except BaseException:
+        sock.close()
+        raise
+    return _Stream(transport, receiver)
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -264,7 +405,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, allow_private: bool, inner: httpcore.AsyncNetworkBackend | None = None):
         self._allow_private = allow_private
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner  # connects instead of asyncio (tests)
 
     def _check(self, host: str, ip: str) -> None:
         if self._allow_private:
@@ -309,14 +450,18 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for ip in addresses:
             left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            stream: httpcore.AsyncNetworkStream
             try:
-                stream = await self._inner.connect_tcp(
-                    ip,
-                    port,
-                    timeout=left,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
+                if self._inner is None:
+                    stream = await _open_tcp(ip, port, left, local_address, socket_options)
+                else:
+                    stream = await self._inner.connect_tcp(
+                        ip,
+                        port,
+                        timeout=left,
+                        local_address=local_address,
+                        socket_options=socket_options,
+                    )
             except httpcore.ConnectTimeout as exc:
                 last = exc
                 continue
@@ -337,7 +482,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             except _Refused:
                 await stream.aclose()
                 raise
-            return _Stream(stream)
+            return stream
         assert last is not None
         raise last
 
@@ -345,7 +490,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         raise _Refused("unix sockets are not used")
 
     async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+        await asyncio.sleep(seconds)
 
 
 class _Pool(httpcore.AsyncConnectionPool):

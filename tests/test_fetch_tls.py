@@ -1,0 +1,111 @@
+"""HTTPS against local TLS servers (certificates made by trustme for the tests):
+a trusted certificate serves the page, an untrusted one is a `tls` error, and a
+handshake that never ends is a `timeout`."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import trustme
+from servers import RawServer
+
+from newsgrab.errors import FetchError
+from newsgrab.fetch import READ_BUFFER, Fetcher, GuardedBackend, _Pool
+
+# more than the stream buffers ahead, so that reading pauses and resumes under TLS
+BIG = b"<html><body><article><p>" + b"tide " * (READ_BUFFER // 2) + b"</p></article></body></html>"
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(ca):
+    """An HTTP/1.1 keep-alive server over TLS; yields its base URL and the list of
+    (client address, path) of the requests it served."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    served: list[tuple] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            served.append((self.client_address, self.path))
+            found = self.path == "/big"
+            body = BIG if found else b"not here"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", served
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_through_a_trusted_certificate(ca, tls_server):
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+
+    async def run():
+        async with _Pool(
+            ssl_context=client, network_backend=GuardedBackend(allow_private=True)
+        ) as pool:
+            first = await pool.request("GET", base + "/big")
+            await asyncio.sleep(0.1)  # whatever the server sends after the answer arrives
+            again = await pool.request("GET", base + "/big")
+            return first, again
+
+    base, served = tls_server
+    first, again = asyncio.run(run())
+    assert first.status == again.status == 200
+    assert first.content == again.content == BIG
+    assert len(served) == 2 and served[0][0] == served[1][0]  # one connection, kept
+
+
+def test_an_untrusted_certificate_is_a_tls_error(tls_server, local_settings):
+    async def run():
+        async with Fetcher(local_settings) as fetcher:
+            with pytest.raises(FetchError) as err:
+                await fetcher.fetch(base + "/big")
+            return err.value
+
+    base, served = tls_server
+    err = asyncio.run(run())
+    assert err.kind == "tls" and err.status == "error"
+    assert "certificate verify failed" in err.message
+    assert served == []  # no request was sent over it
+
+
+def test_a_tls_handshake_that_never_ends_times_out(local_settings):
+    """The server takes the connection and never answers the TLS hello."""
+    settings = local_settings.replace(connect_timeout=0.5, obey_robots=False)
+
+    async def run(url):
+        async with Fetcher(settings) as fetcher:
+            with pytest.raises(FetchError) as err:
+                await fetcher.fetch(url)
+            return err.value
+
+    with RawServer() as srv:
+        started = time.monotonic()
+        err = asyncio.run(run(srv.url("/page").replace("http://", "https://")))
+        took = time.monotonic() - started
+    assert err.kind == "timeout"
+    assert took < 3
