@@ -332,6 +332,8 @@ _PARA = frozenset(
     ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "dd", "dt"]
 )
 _HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+# where _cut ends a block of text
+_CUTS = _BLOCK | {"br", "hr"}
 _SKIP = frozenset(["img", "br", "hr", "wbr", "source", "track", "area", "map", "head", "title"])
 _BOILER_LINE = re.compile(
     r"^(?:advertisement|advertising|anzeige|werbung|publicité|publicidad|publicidade|"
@@ -568,24 +570,40 @@ def _norm(s: str) -> str:
 class _FromTree(LXMLTreeBuilder):
     """bs4's lxml tree builder fed from the pruned lxml tree itself, the way lxml's
     parser would feed it, instead of serializing the tree and parsing it again.
-    (Comments and processing instructions were dropped when the page was parsed.)"""
+    (Comments and processing instructions were dropped when the page was parsed.)
+
+    The tree comes from lxml's HTML parser, so no name has a namespace: tags go
+    straight to the soup, without the builder's namespace bookkeeping. Text that
+    is only whitespace is left out where _cut would drop it anyway: first in a
+    block, or right after one (where a block ends, the text before it was cut
+    off, so such whitespace could only lead the next block's text)."""
 
     def prepare_markup(self, markup, *args, **kwargs):
         yield markup, None, None, False
 
     def feed(self, markup) -> None:
-        start, end, data = self.start, self.end, self.data
+        soup = self.soup
+        assert soup is not None
+        starttag, endtag, data = soup.handle_starttag, soup.handle_endtag, soup.handle_data
+        attribute_dict = self.attribute_dict_class
+        prefixes = self.active_namespace_prefixes[-1]
         for event, el in etree.iterwalk(markup, events=("start", "end")):
-            if not isinstance(el.tag, str):
+            tag = el.tag
+            if not isinstance(tag, str):
                 continue
             if event == "start":
-                start(el.tag, el.attrib)
-                if el.text:
-                    data(el.text)
+                attrs = attribute_dict()
+                for name, value in el.items():
+                    attrs[name] = value
+                starttag(tag, None, None, attrs, namespaces=prefixes)
+                text = el.text
+                if text and (tag not in _CUTS or not text.isspace()):
+                    data(text)
             else:
-                end(el.tag)
-                if el.tail and el is not markup:
-                    data(el.tail)
+                endtag(tag)
+                tail = el.tail
+                if tail and el is not markup and (tag not in _CUTS or not tail.isspace()):
+                    data(tail)
 
 
 def body_text(root, title: str | None = None) -> str:
