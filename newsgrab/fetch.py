@@ -521,21 +521,27 @@ class _Pool(httpcore.AsyncConnectionPool):
         connections = self._connections
         # Closed and surplus idle connections leave the pool, and so do expired
         # ones (keep-alive time over, or the server hung up while the connection
-        # was idle). Telling the latter costs a system call per idle connection,
-        # so the whole pool is swept at most every SWEEP seconds; a connection
-        # about to be reused is always checked.
+        # was idle). The pool is swept every SWEEP seconds, and whenever it holds
+        # more connections than it keeps alive or is full; in between, a closed or
+        # expired connection is never handed a request (one about to be reused is
+        # always checked) and only takes a place in the list.
         now = time.monotonic()
         sweep = now >= self._next_sweep
         if sweep:
             self._next_sweep = now + self.SWEEP
-        for connection in list(connections):
-            if connection.is_closed():
-                connections.remove(connection)
-            elif (sweep and connection.has_expired()) or (
-                connection.is_idle() and len(connections) > self._max_keepalive_connections
-            ):
-                connections.remove(connection)
-                closing.append(connection)
+        if (
+            sweep
+            or len(connections) > self._max_keepalive_connections
+            or len(connections) >= self._max_connections
+        ):
+            for connection in list(connections):
+                if connection.is_closed():
+                    connections.remove(connection)
+                elif (sweep and connection.has_expired()) or (
+                    len(connections) > self._max_keepalive_connections and connection.is_idle()
+                ):
+                    connections.remove(connection)
+                    closing.append(connection)
         # Queued requests get an available connection to their origin, a new
         # one, or a new one in place of an idle one.
         for pool_request in self._requests:
