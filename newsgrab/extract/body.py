@@ -131,8 +131,14 @@ def _class_id(el) -> str:
     return cls or ident or ""
 
 
+# compiled once (el.xpath would compile its expression on every call)
+_STRING = etree.XPath("string(.)")
+_STRING_LENGTH = etree.XPath("string-length(.)")
+_LINK_BOXES = etree.XPath("//p//*[not(self::a)][count(.//a) > 1]")
+
+
 def _text_len(el) -> int:
-    return int(el.xpath("string-length(.)"))
+    return int(_STRING_LENGTH(el))
 
 
 _LEAF_BLOCKS = ("p", "div", "span", "h2", "h3", "h4", "h5", "h6")
@@ -152,11 +158,11 @@ def _holds_lead(header, near: set) -> bool:
     for el in header.iter(_LEAF_BLOCKS):
         if any(child.tag in _INNER_BLOCKS for child in el):
             continue
-        text = el.xpath("string(.)")
+        text = _STRING(el)
         n = len(text)
         if n < 80 or (text.count(" ") < 9 and not _CJK.search(text)):
             continue
-        links = sum(len(a.xpath("string(.)")) for a in el.iter("a"))
+        links = sum(len(_STRING(a)) for a in el.iter("a"))
         if links < 0.2 * n:
             return True
     return False
@@ -166,14 +172,14 @@ def _drop_link_cards(root) -> None:
     """A box of links nested inside a paragraph of prose (a hover card on a name,
     an inline list of related links) goes: it would make the paragraph look like
     a link list. Deepest first, so the link the card hangs on stays."""
-    for el in reversed(root.xpath("//p//*[not(self::a)][count(.//a) > 1]")):
+    for el in reversed(_LINK_BOXES(root)):
         parent = el.getparent()
         if parent is None:
             continue
         n = _text_len(el)
         if n < 60:
             continue
-        links = sum(len(a.xpath("string(.)")) for a in el.iter("a"))
+        links = sum(len(_STRING(a)) for a in el.iter("a"))
         if links < 0.8 * n:
             continue
         para = next(el.iterancestors("p"), None)
@@ -187,7 +193,7 @@ def _swallowed(header) -> bool:
     n = _text_len(header)
     if n < 500:
         return False
-    links = sum(len(a.xpath("string(.)")) for a in header.iter("a"))
+    links = sum(len(_STRING(a)) for a in header.iter("a"))
     return links < 0.1 * n
 
 
@@ -244,6 +250,8 @@ def prune(root) -> None:
             ):
                 doomed.append(el)
             continue
+        if not el.attrib:
+            continue  # (most elements: every test below is about attributes)
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
             if el not in protected:
                 doomed.append(el)
@@ -563,8 +571,11 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
     return blocks, stats
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def _norm(s: str) -> str:
-    return re.sub(r"\W+", "", s.lower())
+    return _NON_WORD.sub("", s.lower())
 
 
 class _FromTree(LXMLTreeBuilder):

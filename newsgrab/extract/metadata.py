@@ -27,13 +27,12 @@ _ARTICLE_TYPES = {
     "discussionforumposting",
     "webpage",
 }
-_WS = re.compile(r"\s+")
 
 
 def clean(value: object) -> str:
     if not isinstance(value, str):
         return ""
-    return unicodedata.normalize("NFC", _WS.sub(" ", value).strip())
+    return unicodedata.normalize("NFC", " ".join(value.split()))
 
 
 # ------------------------------------------------------------------ JSON-LD
