@@ -1,10 +1,14 @@
 """The command-line interface: parse options, call the core, render, exit.
 
-Only this module and render.py write to the terminal.
+Only this module, plain.py and render.py write to the terminal. rich (and
+render.py) are imported by the commands that draw with them: `fetch` under cron
+needs neither.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
 import json
 import logging
@@ -14,14 +18,26 @@ import traceback
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from newsgrab import __version__, render
+from newsgrab import __version__, plain
 from newsgrab.config import Settings, load_settings
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
 
+# httpx imports its own command-line client when click and rich are installed
+# (they are: newsgrab's own), which would cost every newsgrab command some 50 ms
+# of imports (rich's syntax highlighting, pygments' lexers). newsgrab never calls
+# it: marked absent, httpx falls back to its stub.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 log = logging.getLogger("newsgrab")
 ISSUES_URL = "https://github.com/newsgrab/newsgrab/issues"
+
+
+def _console(stderr: bool):
+    """A rich console that prints text as it is (no markup, emoji or highlighting)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, emoji=False, markup=False)
 
 
 class Context:
@@ -31,8 +47,14 @@ class Context:
         self.config = config
         self.verbose = verbose
         self.quiet = quiet
-        self.out = Console(highlight=False, emoji=False, markup=False)
-        self.err = Console(stderr=True, highlight=False, emoji=False, markup=False)
+
+    @functools.cached_property
+    def out(self):
+        return _console(stderr=False)
+
+    @functools.cached_property
+    def err(self):
+        return _console(stderr=True)
 
     def settings(self, **overrides) -> Settings:
         return load_settings(self.config, os.environ, overrides)
@@ -42,7 +64,7 @@ class SafeFormatter(logging.Formatter):
     """Log lines carry URLs, titles and server messages: sanitize them all."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return render.sanitize(super().format(record))
+        return plain.sanitize(super().format(record))
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -92,24 +114,23 @@ class NewsgrabGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         debug = os.environ.get("NEWSGRAB_DEBUG") == "1" or "--traceback" in sys.argv
-        err = Console(stderr=True, highlight=False, emoji=False, markup=False)
         try:
             return super().invoke(ctx)
         except NewsgrabError as exc:
             if debug:
                 traceback.print_exc()
-            err.print(render.sanitize(f"error: {exc}"), soft_wrap=True)
+            _console(stderr=True).print(plain.sanitize(f"error: {exc}"), soft_wrap=True)
             ctx.exit(int(exc.exit_code))
         except KeyboardInterrupt:
-            err.print("interrupted")
+            _console(stderr=True).print("interrupted")
             ctx.exit(int(ExitCode.INTERRUPTED))
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:  # the one catch-all: a bug in newsgrab
             if debug:
                 traceback.print_exc()
-            err.print(
-                render.sanitize(
+            _console(stderr=True).print(
+                plain.sanitize(
                     f"internal error: {type(exc).__name__}: {exc} (a bug in newsgrab "
                     f"{__version__}; please report it at {ISSUES_URL} with the output of "
                     f"NEWSGRAB_DEBUG=1)"
@@ -172,7 +193,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     settings = obj.settings()
     seeds = find_seed_files(paths, settings.seed_globs)
     if not seeds:
-        obj.err.print(f"no seed files under {', '.join(render.sanitize(p) for p in paths)}")
+        obj.err.print(f"no seed files under {', '.join(plain.sanitize(p) for p in paths)}")
         return
     rows = []
     for seed in seeds:
@@ -192,7 +213,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         return
     for row in rows:
         label = f"\t{row['label']}" if row["label"] else ""
-        click.echo(render.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
+        click.echo(plain.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
 
 
 # ---------------------------------------------------------------- fetch
@@ -286,7 +307,15 @@ def fetch(
     # the garbage collector from scanning all of it again and again meanwhile.
     gc.freeze()
     try:
-        with render.progress_for(obj.err, enabled=not obj.quiet and not json_) as progress:
+        # a progress bar (and rich, to draw it) only on a terminal
+        bar = not obj.quiet and not json_ and sys.stderr.isatty()
+        if bar:
+            from newsgrab import render
+
+            progress_bar = render.progress_for(obj.err, enabled=True)
+        else:
+            progress_bar = contextlib.nullcontext()
+        with progress_bar as progress:
             report = run_fetch(
                 settings, paths, force=force, do_repair=repair, wait=wait_s, progress=progress
             )
@@ -294,18 +323,18 @@ def fetch(
         gc.unfreeze()
     if report.seeds == 0:
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
-        obj.err.print(render.sanitize(f"no seed files under {where}; nothing to do"))
+        obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
         sys.exit(ExitCode.OK)
     for message in report.seed_errors + report.store_errors:
-        obj.err.print(render.sanitize(f"error: {message}"), soft_wrap=True)
+        obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         # Failures on stderr, one line each; the summary (not with --quiet) on stdout.
         for src in report.failed:
-            click.echo(render.failure_line(src), err=True)
+            click.echo(plain.failure_line(src), err=True)
         if not obj.quiet:
-            click.echo(render.summary_line(report))
+            click.echo(plain.summary_line(report))
     sys.exit(report.exit_code)
 
 
@@ -349,9 +378,9 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
         page_url, content_type = url, None
     article = extract(body, url=page_url, content_type=content_type)
     if fmt == "text":
-        click.echo(render.sanitize(article.text))
+        click.echo(plain.sanitize(article.text))
     else:
-        data = render.sanitize_data(article.to_dict())
+        data = plain.sanitize_data(article.to_dict())
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -404,10 +433,10 @@ def _read_collection(obj: Context, settings: Settings, paths):
     where = list(paths) or list(settings.seeds) or ["."]
     coll = collection.load(where, settings.seed_globs)
     for exc in coll.errors:
-        obj.err.print(render.sanitize(f"error: {exc}"), soft_wrap=True)
+        obj.err.print(plain.sanitize(f"error: {exc}"), soft_wrap=True)
     if not coll.seeds and not obj.quiet:
         obj.err.print(
-            render.sanitize(f"no seed files under {', '.join(map(str, where))}"), soft_wrap=True
+            plain.sanitize(f"no seed files under {', '.join(map(str, where))}"), soft_wrap=True
         )
     return coll
 
@@ -417,6 +446,7 @@ def _output_format(obj: Context, fmt: str | None) -> str:
 
 
 def _show_history(obj: Context, entries, fmt: str, pager: bool) -> None:
+    from newsgrab import render
     from newsgrab.collection import group_by_url, history
 
     items = [(entry, seeds, history(entry.source)) for entry, seeds in group_by_url(entries)]
@@ -437,7 +467,7 @@ def _find_urls(entries, urls):
     for url in urls:
         matches = find_url(entries, url)
         if not matches:
-            raise SourceNotFoundError(render.sanitize(f"{url}: no stored source has this URL"))
+            raise SourceNotFoundError(plain.sanitize(f"{url}: no stored source has this URL"))
         found += [m for m in matches if m not in found]
     return found
 
@@ -450,7 +480,7 @@ FORMAT_HELP = (
 
 @cli.command()
 @click.argument("targets", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default=None, help=FORMAT_HELP)
+@click.option("--format", "fmt", type=click.Choice(plain.FORMATS), default=None, help=FORMAT_HELP)
 @click.option(
     "--status",
     "statuses",
@@ -528,7 +558,7 @@ def show(
     """
     from datetime import UTC, datetime
 
-    from newsgrab import collection
+    from newsgrab import collection, render
 
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
@@ -550,7 +580,7 @@ def show(
     entries = collection.sort_entries(entries, sort_key)
     articles = bool(urls) or (bool(paths) and all(Path(p).is_file() for p in paths))
     if coll.unfetched and not obj.quiet:
-        names = ", ".join(render.one_line(s) for s in coll.unfetched[:3])
+        names = ", ".join(plain.one_line(s) for s in coll.unfetched[:3])
         more = f" and {len(coll.unfetched) - 3} more" if len(coll.unfetched) > 3 else ""
         obj.err.print(f"not fetched yet (no sidecar): {names}{more}", soft_wrap=True)
 
@@ -591,7 +621,7 @@ def show(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(render.FORMATS),
+    type=click.Choice(plain.FORMATS),
     default=None,
     help="Output format: rich, text, markdown, json or jsonl (the revisions list).",
 )
@@ -639,6 +669,8 @@ def schema(ctx, config, verbose, quiet):
         newsgrab schema > sidecar.schema.json
     """
     from importlib.resources import files
+
+    from newsgrab import render
 
     obj = _ctx(ctx, config, verbose, quiet)
     text = files("newsgrab").joinpath("sidecar.schema.json").read_text(encoding="utf-8")

@@ -141,3 +141,25 @@ def test_refresh_after_option_and_bad_values(docs, site, local_env):
     assert result.exit_code == 2 and "refresh_after" in result.stderr
     result = runner.invoke(cli, ["fetch", "--wait=later", str(docs)])
     assert result.exit_code == 2 and "--wait" in result.stderr
+
+
+def test_cron_fetch_loads_no_terminal_drawing(docs):
+    """On a pipe, fetch draws nothing, so it imports neither rich (with render.py)
+    nor the command-line client httpx would load with it: startup that every cron
+    run pays."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['newsgrab', 'fetch', sys.argv[1]]\n"
+        "try:\n"
+        "    runpy.run_module('newsgrab', run_name='__main__')\n"
+        "finally:\n"
+        "    names = ('rich', 'newsgrab.render', 'httpx._main')\n"
+        "    loaded = [m for m in names if sys.modules.get(m)]\n"
+        "    print('loaded:', loaded, file=sys.stderr)\n"
+    )
+    cmd = ["env", "-i", f"PATH={os.defpath}", "LANG=C", *LOCAL, sys.executable, "-c", probe, docs]
+    proc = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert SUMMARY.match(proc.stdout.decode().strip())
+    assert "loaded: []" in err

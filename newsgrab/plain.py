@@ -1,0 +1,103 @@
+"""Plain text out, without rich: the sanitizer that every printed string goes
+through, and the fetch command's one-line output (so that `newsgrab fetch` from
+cron imports nothing it does not print with).
+
+`sanitize` makes a string from the web or a sidecar safe on any terminal:
+
+- escape sequences are removed whole: CSI (`ESC [`, or C1 0x9B), OSC (`ESC ]`,
+  0x9D: window titles, OSC 8 hyperlinks, OSC 52 clipboard), DCS, SOS, PM, APC
+  and every other `ESC x` sequence;
+- C0 controls other than newline and tab, DEL and C1 controls (0x80-0x9F) are
+  removed; CR, CR LF, VT, FF and U+2028/U+2029 become a newline;
+- bidi embeddings, overrides, isolates and marks, zero-width characters
+  (U+200B-U+200D, U+2060-U+2064, U+FEFF, U+180E), Unicode tag characters and
+  interlinear annotation characters are removed;
+- lone surrogates (which cannot be encoded) become U+FFFD.
+"""
+
+from __future__ import annotations
+
+import re
+
+FORMATS = ("rich", "text", "markdown", "json", "jsonl")
+
+# ---------------------------------------------------------------- sanitizing
+
+_ESCAPES = re.compile(
+    # CSI: ESC [ or C1 CSI, parameter bytes, intermediate bytes, final byte
+    "(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]"
+    # OSC, DCS, SOS, PM, APC (7-bit or C1 introducer) up to BEL or ST
+    "|(?:\x1b[\\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\\\|\x9c)"
+    # any other escape sequence: intermediates, then a final byte
+    "|\x1b[ -/]*[0-~]"
+)
+_NEWLINES = re.compile("\r\n?|[\x0b\x0c\u2028\u2029]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_DROP_RANGES = (
+    (0x00, 0x08),
+    (0x0B, 0x1F),
+    (0x7F, 0x9F),  # C0 (not \t \n), DEL, C1
+    (0x061C, 0x061C),
+    (0x200E, 0x200F),  # bidi marks
+    (0x202A, 0x202E),
+    (0x2066, 0x2069),  # bidi embeddings, overrides, isolates
+    (0x200B, 0x200D),
+    (0x2060, 0x2064),
+    (0xFEFF, 0xFEFF),
+    (0x180E, 0x180E),  # zero width
+    (0xFFF9, 0xFFFB),
+    (0xE0000, 0xE007F),  # interlinear annotations, tags
+)
+_DROP = {cp: None for lo, hi in _DROP_RANGES for cp in range(lo, hi + 1)}
+
+
+def sanitize(text: object) -> str:
+    """Make a string from the web or a sidecar safe to print on any terminal."""
+    if text is None:
+        return ""
+    s = text if isinstance(text, str) else str(text)
+    s = _SURROGATES.sub("\ufffd", s)
+    s = _ESCAPES.sub("", s)
+    s = _NEWLINES.sub("\n", s)
+    return s.translate(_DROP)
+
+
+def one_line(text: object) -> str:
+    """`sanitize`, then all whitespace runs (newlines, tabs) as one space."""
+    return " ".join(sanitize(text).split())
+
+
+def sanitize_data(value: object) -> object:
+    """A JSON-like value with every string (keys too) sanitized."""
+    if isinstance(value, str):
+        return sanitize(value)
+    if isinstance(value, dict):
+        return {sanitize(k): sanitize_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [sanitize_data(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- fetch output
+
+
+def summary_line(report) -> str:
+    """One line for the end of a fetch: counts per outcome and per status."""
+    counts = report.status_counts
+    actions = report.action_counts
+    parts = [f"{report.seeds} seeds", f"{len(report.sources)} sources"]
+    parts += [f"{n} {name}" for name, n in sorted(counts.items())]
+    if actions.get("fresh"):
+        parts.append(f"{actions['fresh']} fresh (not refetched)")
+    parts.append(f"{report.written} sidecars written")
+    if report.store_errors:
+        parts.append(f"{len(report.store_errors)} sidecar errors")
+    return sanitize(f"newsgrab: {', '.join(parts)} in {report.duration:.1f}s")
+
+
+def failure_line(source: dict) -> str:
+    error = source.get("error") or {}
+    return sanitize(
+        f"{source['status']}\t{source['url']}\t{error.get('kind', '')}: "
+        f"{error.get('message', '')}\t({source['seed']})"
+    )
