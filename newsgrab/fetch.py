@@ -38,6 +38,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import NoReturn
 from urllib.parse import unquote, urljoin, urlsplit
 
 import httpcore
@@ -272,10 +273,20 @@ class _Stream(httpcore.AsyncNetworkStream):
     socket is read as bytes arrive, up to READ_BUFFER bytes ahead; the poll
     object that tells whether an idle connection was hung up on is built once."""
 
-    def __init__(self, transport: asyncio.Transport, receiver: _Receiver):
+    def __init__(self, transport: asyncio.Transport, receiver: _Receiver, peer):
         self._transport = transport
         self._receiver = receiver
-        receiver.transport = transport  # (after start_tls: pause and resume the TLS one)
+        self._peer = peer
+        # after start_tls, reading is paused and resumed on the TLS transport (and
+        # a pause made on the plain one during the handshake moves over to it)
+        if (
+            receiver.paused
+            and receiver.transport is not None
+            and receiver.transport is not transport
+        ):
+            receiver.transport.resume_reading()
+            transport.pause_reading()
+        receiver.transport = transport
         self._poller = select.poll()
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -343,10 +354,10 @@ class _Stream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout:g} s") from None
         except OSError as exc:
             self._transport.abort()
-            raise httpcore.ConnectError(_describe(exc)) from exc
+            _tls_failure(exc)
         if transport is None:
-            raise httpcore.ConnectError("the connection closed during the TLS handshake")
-        return _Stream(transport, self._receiver)
+            _tls_failure(ConnectionResetError("closed"))
+        return _Stream(transport, self._receiver, self._peer)
 
     def _readable(self) -> bool:
         """Whether the idle connection has something to read (the peer closed it,
@@ -362,12 +373,29 @@ class _Stream(httpcore.AsyncNetworkStream):
         if info == "is_readable":
             return self._readable()
         if info == "server_addr":
-            return self._transport.get_extra_info("peername")
+            return self._peer
         if info == "client_addr":
             return self._transport.get_extra_info("sockname")
         if info in ("socket", "ssl_object"):
             return self._transport.get_extra_info(info)
         return None
+
+
+def _tls_failure(exc: OSError) -> NoReturn:
+    """Raise a failed TLS handshake as httpcore's ConnectError, with an SSLError as
+    its context (the pool re-raises it `from None`; the context is what is left to
+    tell a TLS failure by). A server that hung up or reset counts as one too."""
+    tls_error = (
+        exc
+        if isinstance(exc, ssl.SSLError)
+        else ssl.SSLEOFError(
+            f"the server closed the connection during the TLS handshake ({_describe(exc)})"
+        )
+    )
+    try:
+        raise tls_error
+    except ssl.SSLError as error:
+        raise httpcore.ConnectError(_describe(error)) from error
 
 
 async def _open_tcp(
@@ -376,8 +404,10 @@ async def _open_tcp(
     """A TCP connection to `ip` (an address, never a name) as a _Stream."""
     loop = asyncio.get_running_loop()
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock: socket.socket | None = None
     try:
+        # (inside the try: no descriptor left, or no IPv6 here, fails this URL only)
+        sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
         for option in socket_options or ():
             sock.setsockopt(*option)
@@ -385,17 +415,23 @@ async def _open_tcp(
             sock.bind((local_address, 0))
         async with asyncio.timeout(timeout):
             await loop.sock_connect(sock, (ip, port))
+        # the address connected to, for the private-network check (a peer that
+        # reset the connection already has none: a failed connection, not a refusal)
+        peer = sock.getpeername()
         transport, receiver = await loop.create_connection(_Receiver, sock=sock)
     except TimeoutError:
-        sock.close()
+        if sock is not None:
+            sock.close()
         raise httpcore.ConnectTimeout(f"no connection within {timeout:g} s") from None
     except OSError as exc:
-        sock.close()
+        if sock is not None:
+            sock.close()
         raise httpcore.ConnectError(_describe(exc)) from exc
     except BaseException:
-        sock.close()
+        if sock is not None:
+            sock.close()
         raise
-    return _Stream(transport, receiver)
+    return _Stream(transport, receiver, peer)
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -475,9 +511,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 last = httpcore.ConnectError(f"{ip} port {port}: {why.lower()}")
                 continue
             peer = stream.get_extra_info("server_addr")
+            if not peer:
+                await stream.aclose()
+                raise httpcore.ConnectError(f"{ip} port {port}: the connection closed at once")
             try:
-                if not peer:
-                    raise _Refused(f"cannot tell which address {host} connected to")
                 self._check(host, str(peer[0]).split("%", 1)[0])
             except _Refused:
                 await stream.aclose()
@@ -537,7 +574,7 @@ class _Pool(httpcore.AsyncConnectionPool):
             for connection in list(connections):
                 if connection.is_closed():
                     connections.remove(connection)
-                elif (sweep and connection.has_expired()) or (
+                elif connection.has_expired() or (
                     len(connections) > self._max_keepalive_connections and connection.is_idle()
                 ):
                     connections.remove(connection)

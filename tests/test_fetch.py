@@ -611,6 +611,84 @@ def test_network_layer_refuses_resolved_private_addresses(srv):
     assert len(srv.requests) == 0  # the allowed connection sent no request
 
 
+def test_no_file_descriptor_left_fails_the_url_not_the_run(srv):
+    """Out of file descriptors (a run with a low `ulimit -n`): the URL fails with
+    kind `connect`, naming the cause, and the process goes on."""
+    import subprocess
+    import sys
+
+    srv.route("/a", page(HTML))
+    script = (
+        "import asyncio, resource, socket, sys\n"
+        "from newsgrab.config import Settings\n"
+        "from newsgrab.errors import FetchError\n"
+        "from newsgrab.fetch import Fetcher\n"
+        "async def main():\n"
+        "    s = Settings(allow_private_networks=True, host_delay=0.0, retries=0,\n"
+        "                 obey_robots=False, archive_fallback=False)\n"
+        "    async with Fetcher(s) as fetcher:\n"
+        "        await fetcher.fetch(sys.argv[1])  # everything imported, the loop running\n"
+        "        await asyncio.sleep(0.2)  # (and that connection closed by the server)\n"
+        "        hog = []\n"
+        "        try:\n"
+        "            while True:\n"
+        "                hog.append(socket.socket())\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "        try:\n"
+        "            await fetcher.fetch(sys.argv[2])  # a new connection\n"
+        "        except FetchError as err:\n"
+        "            print(err.kind, err.message)\n"
+        "        finally:\n"
+        "            for sock in hog:\n"
+        "                sock.close()\n"
+        "    print('went on')\n"
+        "hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))\n"
+        "asyncio.run(main())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, srv.url("/a"), "http://127.0.0.2:9/"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    kind, _, rest = proc.stdout.partition(" ")
+    assert kind == "connect" and "too many open files" in rest.lower()
+    assert proc.stdout.endswith("went on\n")
+    assert len(srv.requests) == 1  # the first URL's
+
+
+def test_a_connection_gone_before_its_address_is_known_is_a_connect_error():
+    """A stream with no peer address (the server reset it at once) is a failed
+    connection (retried like one), not a refusal."""
+    import httpcore
+
+    class Stream(httpcore.AsyncNetworkStream):
+        closed = False
+
+        def get_extra_info(self, info):
+            return None
+
+        async def aclose(self):
+            Stream.closed = True
+
+    class Gone(httpcore.AsyncNetworkBackend):
+        async def connect_tcp(
+            self, host, port, timeout=None, local_address=None, socket_options=None
+        ):
+            return Stream()
+
+    async def go():
+        backend = GuardedBackend(allow_private=False, inner=Gone())
+        with pytest.raises(httpcore.ConnectError, match="closed at once"):
+            await backend.connect_tcp("93.184.216.34", 80, 1.0)
+
+    asyncio.run(go())
+    assert Stream.closed
+
+
 def test_network_layer_checks_the_peer_address():
     """A connection that ends up at a private peer (here: a backend that connects
     elsewhere than asked, as a rebinding resolver or a redirecting proxy would)."""

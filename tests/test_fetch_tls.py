@@ -5,6 +5,7 @@ handshake that never ends is a `timeout`."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import threading
 import time
@@ -109,3 +110,37 @@ def test_a_tls_handshake_that_never_ends_times_out(local_settings):
         took = time.monotonic() - started
     assert err.kind == "timeout"
     assert took < 3
+
+
+def test_a_server_that_hangs_up_during_the_handshake_is_a_tls_error(local_settings):
+    """It reads the TLS hello and closes: kind `tls`, and no second attempt."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    hellos = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            hellos.append(conn.recv(4096))
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    settings = local_settings.replace(retries=2, backoff=0.0, obey_robots=False)
+
+    async def run():
+        async with Fetcher(settings) as fetcher:
+            with pytest.raises(FetchError) as err:
+                await fetcher.fetch(f"https://127.0.0.1:{listener.getsockname()[1]}/page")
+            return err.value
+
+    try:
+        err = asyncio.run(run())
+    finally:
+        listener.close()
+    assert err.kind == "tls" and err.attempts == 1
+    assert "closed the connection during the TLS handshake" in err.message
+    assert len(hellos) == 1
