@@ -356,7 +356,7 @@ class _Stream(httpcore.AsyncNetworkStream):
             self._transport.abort()
             _tls_failure(exc)
         if transport is None:
-            _tls_failure(ConnectionResetError("closed"))
+            _tls_failure(ConnectionError("the connection was closed"))
         return _Stream(transport, self._receiver, self._peer)
 
     def _readable(self) -> bool:
@@ -419,17 +419,13 @@ async def _open_tcp(
         # reset the connection already has none: a failed connection, not a refusal)
         peer = sock.getpeername()
         transport, receiver = await loop.create_connection(_Receiver, sock=sock)
-    except TimeoutError:
+    except BaseException as exc:
         if sock is not None:
             sock.close()
-        raise httpcore.ConnectTimeout(f"no connection within {timeout:g} s") from None
-    except OSError as exc:
-        if sock is not None:
-            sock.close()
-        raise httpcore.ConnectError(_describe(exc)) from exc
-    except BaseException:
-        if sock is not None:
-            sock.close()
+        if isinstance(exc, TimeoutError):
+            raise httpcore.ConnectTimeout(f"no connection within {timeout:g} s") from None
+        if isinstance(exc, OSError):
+            raise httpcore.ConnectError(_describe(exc)) from exc
         raise
     return _Stream(transport, receiver, peer)
 
