@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from newsgrab import __version__, plain
-from newsgrab.config import Settings, load_settings
+from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
 
 # httpx imports its own command-line client when click and rich are installed
@@ -57,7 +57,10 @@ class Context:
         return _console(stderr=True)
 
     def settings(self, **overrides) -> Settings:
-        return load_settings(self.config, os.environ, overrides)
+        settings = load_settings(self.config, os.environ, overrides)
+        for message in unknown_variables(os.environ):
+            log.warning("%s", message)
+        return settings
 
 
 class SafeFormatter(logging.Formatter):
