@@ -420,7 +420,7 @@ def load_settings(
             try:
                 values[key] = coerce(key, env[name])
             except ConfigError as exc:
-                raise ConfigError(f"${name}: {_without_key(exc, key)}") from None
+                raise ConfigError(f"${name}: {exc}") from None
     for key, value in (overrides or {}).items():
         if value is not None:
             try:
