@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsgrab.config import parse_duration
 from newsgrab.errors import ConfigError, ExitCode, NewsgrabError, StoreError
 from newsgrab.seeds import find_seed_files, normalize_url
 from newsgrab.store import SIDECAR_SUFFIX, parse_time, read_sidecar, sidecar_path
@@ -127,17 +127,43 @@ def parse_date(value: str | None) -> datetime | None:
     return dt.astimezone(UTC)
 
 
+_AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)", re.I | re.A)
+_DATE_LIKE = re.compile(r"[+-]?\d{4,}-", re.A)
+_SINCE_HELP = "expected a date such as 2026-11-01 or an age such as 7d"
+
+
 def parse_since(value: str, now: datetime) -> datetime:
-    """`--since`: a date (2026-11-01), a date and time, or an age (7d, 12h)."""
-    dt = parse_date(value)
-    if dt is not None:
-        return dt
+    """`--since`: a date (2026-11-01), a date and time (2026-11-01T08:00,
+    2026-11-01T08:00+03:00; no offset: UTC), or an age (90, 30m, 12h, 7d, 2w).
+    Anything else, or a moment outside years 1 to 9999, is a ConfigError (exit 2)."""
+    text = value.strip()
+    if _DATE_LIKE.match(text):
+        year = text.lstrip("+-").partition("-")[0]
+        if text[0] in "+-" or len(year) > 4:
+            raise ConfigError(f"--since: {value!r} is outside the calendar (years 1 to 9999)")
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ConfigError(f"--since: {value!r} is not a valid date ({exc})") from None
+        try:
+            return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+05:00
+            raise ConfigError(
+                f"--since: {value!r} is outside the calendar (years 1 to 9999)"
+            ) from None
+    m = _AGE.fullmatch(text)
+    if not m:
+        raise ConfigError(f"--since: {_SINCE_HELP}, got {value!r}")
+    seconds = float(m.group(1)) * _AGE_UNITS[m.group(2).lower()]
     try:
-        return now - timedelta(seconds=parse_duration(value, "--since"))
-    except ConfigError:
+        return now - timedelta(seconds=seconds)
+    except OverflowError:
         raise ConfigError(
-            f"--since: expected a date such as 2026-11-01 or an age such as 7d, got {value!r}"
+            f"--since: {value!r} goes back past the calendar (before year 1)"
         ) from None
+
+
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def _seed_and_sidecar(path: Path) -> tuple[Path, Path]:
