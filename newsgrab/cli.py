@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import json
 import logging
 import os
 import sys
@@ -115,6 +114,13 @@ class NewsgrabGroup(click.Group):
     """Maps newsgrab's exceptions to one line on stderr and an exit code, for every
     command, whether run as a program or through click's test runner."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # --help and --version print while the options are parsed
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            _discard_stdout()
+            raise click.exceptions.Exit(PIPE_CLOSED) from None
+
     def invoke(self, ctx: click.Context):
         debug = os.environ.get("NEWSGRAB_DEBUG") == "1" or "--traceback" in sys.argv
         try:
@@ -127,6 +133,9 @@ class NewsgrabGroup(click.Group):
         except KeyboardInterrupt:
             _console(stderr=True).print("interrupted")
             ctx.exit(int(ExitCode.INTERRUPTED))
+        except BrokenPipeError:  # `newsgrab ... | head`: the reader has gone
+            _discard_stdout()
+            ctx.exit(PIPE_CLOSED)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:  # the one catch-all: a bug in newsgrab
@@ -212,7 +221,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
                 }
             )
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(plain.json_text(rows, indent=2))
         return
     for row in rows:
         label = f"\t{row['label']}" if row["label"] else ""
@@ -331,7 +340,7 @@ def fetch(
     for message in report.seed_errors + report.store_errors:
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(plain.json_text(report.to_dict(), indent=2))
     else:
         # Failures on stderr, one line each; the summary (not with --quiet) on stdout.
         for src in report.failed:
@@ -383,8 +392,7 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
     if fmt == "text":
         click.echo(plain.sanitize(article.text))
     else:
-        data = plain.sanitize_data(article.to_dict())
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(plain.json_text(article.to_dict(), indent=2))
 
 
 def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:
@@ -683,6 +691,31 @@ def schema(ctx, config, verbose, quiet):
 # ---------------------------------------------------------------- entry point
 
 
+# A closed pipe ends newsgrab quietly with 141, the status git and the
+# coreutils have when SIGPIPE ends them (newsgrab ignores the signal itself,
+# as Python does, so a server hanging up a socket cannot kill a run).
+PIPE_CLOSED = 128 + 13
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing what is left at exit does not
+    fail again (and Python does not print "Exception ignored")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> None:
     """The console script and `python -m newsgrab`."""
-    cli.main(args=argv, prog_name="newsgrab")
+    try:
+        try:
+            cli.main(args=argv, prog_name="newsgrab")
+        finally:  # output still buffered fails here when the reader has gone
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        sys.exit(PIPE_CLOSED)

@@ -392,10 +392,6 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _without_key(exc: ConfigError, key: str) -> str:
-    return str(exc).removeprefix(f"{key}: ")
-
-
 def option_name(key: str) -> str:
     """The command-line option that sets `key` (`user_agent` -> `--user-agent`)."""
     return "--" + key.replace("_", "-")
@@ -426,5 +422,5 @@ def load_settings(
             try:
                 values[key] = coerce(key, value)
             except ConfigError as exc:
-                raise ConfigError(f"{option_name(key)}: {_without_key(exc, key)}") from None
+                raise ConfigError(f"{option_name(key)}: {exc}") from None
     return Settings(**values)
