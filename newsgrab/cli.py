@@ -575,6 +575,7 @@ def show(
     settings = obj.settings()
     fmt = _output_format(obj, fmt)
     now = datetime.now(UTC)
+    since_dt = collection.parse_since(since, now) if since else None  # before any reading
     urls = [t for t in targets if _is_url(t)]
     paths = [t for t in targets if not _is_url(t)]
     coll = _read_collection(obj, settings, paths)
@@ -583,7 +584,7 @@ def show(
         statuses=statuses,
         site=site,
         stale_after=settings.refresh_after if stale else None,
-        since=collection.parse_since(since, now) if since else None,
+        since=since_dt,
         now=now,
     )
     if urls:

@@ -10,7 +10,7 @@ as NEWSGRAB_<KEY> (upper case), and some from command-line options.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
+import importlib
 import math
 import os
 import re
@@ -226,8 +226,13 @@ def _proxy(value: str) -> str | None:
         raise ConfigError(
             f"proxy: expected scheme://host:port with nothing after it, got {_shown(value)}"
         )
-    if parts.scheme.lower() == "socks5" and importlib.util.find_spec("socksio") is None:
-        raise ConfigError(f"proxy: a socks5:// proxy needs the socksio package; {SOCKS_HINT}")
+    if parts.scheme.lower() == "socks5":
+        try:
+            importlib.import_module("socksio")  # what httpx needs for SOCKS
+        except ImportError:
+            raise ConfigError(
+                f"proxy: a socks5:// proxy needs the socksio package; {SOCKS_HINT}"
+            ) from None
     return value
 
 
