@@ -695,7 +695,7 @@ def schema(ctx, config, verbose, quiet):
 # A closed pipe ends newsgrab quietly with 141, the status git and the
 # coreutils have when SIGPIPE ends them (newsgrab ignores the signal itself,
 # as Python does, so a server hanging up a socket cannot kill a run).
-PIPE_CLOSED = 128 + 13
+PIPE_CLOSED = int(ExitCode.PIPE_CLOSED)
 
 
 def _discard_stdout() -> None:
