@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -408,9 +409,10 @@ class _Budget:
         return True
 
 
-def _opcodes(a: list[str], b: list[str], budget: _Budget) -> list[Opcode] | None:
-    """difflib-style opcodes turning `a` into `b`, or None when the budget runs out.
-    A common head and tail are matched first, at linear cost."""
+def _opcodes(a: list[str], b: list[str], budget: _Budget) -> list[Opcode]:
+    """difflib-style opcodes turning `a` into `b`. A common head and tail are
+    matched first, at linear cost; when the budget cannot pay for comparing
+    what is between them, that part is one opcode tagged "coarse"."""
     n, m = len(a), len(b)
     head = 0
     while head < n and head < m and a[head] == b[head]:
@@ -418,23 +420,20 @@ def _opcodes(a: list[str], b: list[str], budget: _Budget) -> list[Opcode] | None
     tail = 0
     while tail < n - head and tail < m - head and a[n - 1 - tail] == b[m - 1 - tail]:
         tail += 1
-    if not budget.spend(head + tail + 1):
-        return None
+    budget.spend(head + tail + 1)
     mid_a, mid_b = a[head : n - tail], b[head : m - tail]
     ops: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
-    mid: Sequence[Opcode]
+    mid: Sequence[Opcode] | None
     if mid_a and mid_b:
         cells = len(mid_a) * len(mid_b)
-        if cells <= _DIFFLIB_CELLS:
-            if not budget.spend(cells):
-                return None
-            matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
-            mid = matcher.get_opcodes()
+        if cells > _DIFFLIB_CELLS:
+            mid = _myers(mid_a, mid_b, budget)
+        elif budget.spend(cells):
+            mid = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False).get_opcodes()
         else:
-            found = _myers(mid_a, mid_b, budget)
-            if found is None:
-                return None
-            mid = found
+            mid = None
+        if mid is None:
+            mid = [("coarse", 0, len(mid_a), 0, len(mid_b))]
         ops += [(t, i1 + head, i2 + head, j1 + head, j2 + head) for t, i1, i2, j1, j2 in mid]
     elif mid_a:
         ops.append(("delete", head, n - tail, head, head))
@@ -449,11 +448,14 @@ def _myers(a: list[str], b: list[str], budget: _Budget) -> list[Opcode] | None:
     """A shortest edit script (E. Myers, "An O(ND) difference algorithm", 1986):
     work about (len(a) + len(b)) x edits, every step counted against `budget`."""
     n, m = len(a), len(b)
-    offset = n + m + 1
+    # round d costs at least d steps (and a copy of d numbers): the budget
+    # bounds the number of rounds, and so the size of V
+    rounds = min(n + m, math.isqrt(max(budget.left, 0)) + 1)
+    offset = rounds + 1
     v = [0] * (2 * offset + 1)
     trace: list[list[int]] = []  # V before each round d: k from -d-1 to d+1
     steps = 0
-    for d in range(n + m + 1):
+    for d in range(rounds + 1):
         trace.append(v[offset - d - 1 : offset + d + 2])
         for k in range(-d, d + 1, 2):
             if k == -d or (k != d and v[offset + k - 1] < v[offset + k + 1]):
@@ -472,9 +474,9 @@ def _myers(a: list[str], b: list[str], budget: _Budget) -> list[Opcode] | None:
                     return None
                 return _script(trace, n, m)
         if steps + d * d > budget.left:
-            budget.spend(budget.left + 1)
-            return None
-    return None  # not reached: round n + m always ends
+            break
+    budget.spend(budget.left + 1)  # spent: what is left of this diff goes coarse
+    return None
 
 
 def _script(trace: list[list[int]], n: int, m: int) -> list[Opcode]:
@@ -527,17 +529,17 @@ def word_diff(old: str, new: str) -> list[Fold | Change]:
     the remaining changes are shown as whole paragraphs under COARSE_NOTE."""
     a, b = paragraphs(old), paragraphs(new)
     budget = _Budget(DIFF_BUDGET)
-    ops = _opcodes(a, b, budget)
-    if ops is None:  # paragraphs too many and too changed: one coarse block
-        return [_coarse(_tokens(a), _tokens(b))]
     out: list[Fold | Change] = []
-    for tag, i1, i2, j1, j2 in ops:
+    for tag, i1, i2, j1, j2 in _opcodes(a, b, budget):
         if tag == "equal":
             out.append(Fold(i2 - i1))
             continue
         old_words, new_words = _tokens(a[i1:i2]), _tokens(b[j1:j2])
+        if tag == "coarse":
+            out.append(_coarse(old_words, new_words))
+            continue
         words = _opcodes(old_words, new_words, budget)
-        if words is None:
+        if any(op[0] == "coarse" for op in words):
             out.append(_coarse(old_words, new_words))
             continue
         runs: list[tuple[str, list[str]]] = []

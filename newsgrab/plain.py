@@ -74,8 +74,7 @@ def one_line(text: object) -> str:
 _UNSAFE = re.compile(
     "["
     + "".join(
-        f"\\U{lo:08x}-\\U{hi:08x}"
-        for lo, hi in (*_DROP_RANGES, (0x0D, 0x0D), (0x2028, 0x2029), (0xD800, 0xDFFF))
+        f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in (*_DROP_RANGES, (0x2028, 0x2029), (0xD800, 0xDFFF))
     )
     + "]"
 )

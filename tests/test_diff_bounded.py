@@ -149,3 +149,19 @@ def test_newsgrab_diff_says_when_it_shows_paragraphs(tmp_path):
     assert r.exit_code == 0, r.output
     assert COARSE_NOTE in r.stdout
     assert "+40000 -40000 words since the version before" in r.stdout
+
+
+def test_unchanged_paragraphs_around_a_rewrite_stay_folded():
+    rnd = random.Random(5)
+
+    def para() -> str:
+        return " ".join(rnd.choice(["x", "y", "z"]) for _ in range(40))
+
+    same_head, same_tail = [f"Head {i}." for i in range(10)], [f"Tail {i}." for i in range(10)]
+    old = "\n\n".join(same_head + [para() for _ in range(1500)] + same_tail)
+    new = "\n\n".join(same_head + [para() for _ in range(1500)] + same_tail)
+    blocks = collection.word_diff(old, new)
+    assert blocks[0] == collection.Fold(10) and blocks[-1] == collection.Fold(10)
+    [change] = blocks[1:-1]
+    assert isinstance(change, Change) and " ".join(change.runs[0][1]).startswith(COARSE_NOTE)
+    assert collection.diff_counts(blocks) == (60_000, 60_000)
