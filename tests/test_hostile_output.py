@@ -76,6 +76,17 @@ def test_urls_json_is_terminal_safe_and_exact(tmp_path):
     assert_terminal_safe(r.stdout)
 
 
+def test_urls_json_names_a_file_that_is_not_utf8_exactly(tmp_path):
+    name = b"caf\xe9 \x1b[2J.txt"  # Latin-1 bytes and an escape in a file name
+    (tmp_path / os.fsdecode(name)).write_text("see https://example.org/x\n")
+    r = CliRunner().invoke(cli, ["urls", str(tmp_path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert_terminal_safe(r.stdout)
+    [row] = json.loads(r.stdout)
+    assert os.fsencode(row["file"]).endswith(name)  # it can be opened with it
+    assert Path(row["file"]).read_text().startswith("see")
+
+
 def test_fetch_json_report_is_terminal_safe(tmp_path, web, local_env):
     web.expect_request("/gone").respond_with_data("no", status=404)
     docs = tmp_path / "docs"
