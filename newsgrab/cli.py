@@ -8,6 +8,7 @@ needs neither.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gc
 import logging
@@ -33,10 +34,17 @@ ISSUES_URL = "https://github.com/newsgrab/newsgrab/issues"
 
 
 def _console(stderr: bool):
-    """A rich console that prints text as it is (no markup, emoji or highlighting)."""
+    """A rich console that prints text as it is (no markup, emoji or highlighting).
+    A closed pipe raises BrokenPipeError, which the group turns into the exit
+    status (rich's own default ends the program with status 1)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, emoji=False, markup=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich's documented hook
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return _Console(stderr=stderr, highlight=False, emoji=False, markup=False)
 
 
 class Context:
@@ -118,7 +126,7 @@ class NewsgrabGroup(click.Group):
         try:  # --help and --version print while the options are parsed
             return super().make_context(info_name, args, parent, **extra)
         except BrokenPipeError:
-            _discard_stdout()
+            _discard_output()
             raise click.exceptions.Exit(PIPE_CLOSED) from None
 
     def invoke(self, ctx: click.Context):
@@ -128,26 +136,25 @@ class NewsgrabGroup(click.Group):
         except NewsgrabError as exc:
             if debug:
                 traceback.print_exc()
-            _console(stderr=True).print(plain.sanitize(f"error: {exc}"), soft_wrap=True)
+            _say(plain.sanitize(f"error: {exc}"))
             ctx.exit(int(exc.exit_code))
         except KeyboardInterrupt:
-            _console(stderr=True).print("interrupted")
+            _say("interrupted")
             ctx.exit(int(ExitCode.INTERRUPTED))
         except BrokenPipeError:  # `newsgrab ... | head`: the reader has gone
-            _discard_stdout()
+            _discard_output()
             ctx.exit(PIPE_CLOSED)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:  # the one catch-all: a bug in newsgrab
             if debug:
                 traceback.print_exc()
-            _console(stderr=True).print(
+            _say(
                 plain.sanitize(
                     f"internal error: {type(exc).__name__}: {exc} (a bug in newsgrab "
                     f"{__version__}; please report it at {ISSUES_URL} with the output of "
                     f"NEWSGRAB_DEBUG=1)"
-                ),
-                soft_wrap=True,
+                )
             )
             ctx.exit(int(ExitCode.INTERNAL))
 
@@ -699,16 +706,27 @@ def schema(ctx, config, verbose, quiet):
 PIPE_CLOSED = int(ExitCode.PIPE_CLOSED)
 
 
-def _discard_stdout() -> None:
-    """Point stdout at /dev/null, so that flushing what is left at exit does not
-    fail again (and Python does not print "Exception ignored")."""
+def _discard_output() -> None:
+    """Point stdout and stderr at /dev/null once a reader has gone, so that
+    flushing what is left at exit does not fail again (Python would print
+    "Exception ignored" and exit 120 instead of the status newsgrab chose)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a real file (tests)
+            continue
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+def _say(line: str) -> None:
+    """An error line on stderr; when nobody reads stderr any more, the exit
+    status still tells what happened."""
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (tests)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
+        click.echo(line, err=True)
+    except BrokenPipeError:
+        _discard_output()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -719,5 +737,5 @@ def main(argv: list[str] | None = None) -> None:
         finally:  # output still buffered fails here when the reader has gone
             sys.stdout.flush()
     except BrokenPipeError:
-        _discard_stdout()
+        _discard_output()
         sys.exit(PIPE_CLOSED)

@@ -179,3 +179,25 @@ def test_a_closed_pipe_is_not_an_internal_error_in_process(pipe_dir, monkeypatch
     r = CliRunner().invoke(cli, ["urls", "many.txt"])
     assert r.exit_code == PIPE_CLOSED
     assert "internal error" not in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "status"),
+    [
+        (["urls", "no-such-folder"], {}, 2),
+        (["urls", "none.txt"], {"NEWSGRAB_DEADLINE": "nan"}, 2),
+        (["show", "--since", "2026-13-45"], {}, 2),
+        (["urls", "many.txt"], {}, PIPE_CLOSED),
+    ],
+)
+def test_the_exit_status_tells_when_nobody_reads_stderr_either(pipe_dir, args, env, status):
+    """`newsgrab ... 2>&1 | head -0`: the error line cannot be written; the status
+    is still the error's, not 1 or 120."""
+    r, w = os.pipe()
+    os.close(r)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAB_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsgrab", *args], stdout=w, stderr=w, cwd=pipe_dir, env=clean | env
+    )
+    os.close(w)
+    assert proc.wait(timeout=60) == status
