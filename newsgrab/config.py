@@ -330,9 +330,11 @@ def find_config(explicit: str | None, env: Mapping[str, str]) -> Path | None:
                 path = Path(candidate).expanduser()
             except RuntimeError:  # ~ without a home directory
                 path = Path(candidate)
-            if not path.is_file():
-                what = "is a folder" if path.is_dir() else "config file not found"
-                raise ConfigError(f"{where}: {path}: {what}")
+            # a device or a pipe is read too: /dev/null (no settings), <(...)
+            if path.is_dir():
+                raise ConfigError(f"{where}: {path}: is a folder")
+            if not path.exists():
+                raise ConfigError(f"{where}: {path}: config file not found")
             return path
     for found in (Path("newsgrab.toml"), user_config_path(env)):
         if found is not None and found.is_file():

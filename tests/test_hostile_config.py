@@ -117,6 +117,13 @@ def test_config_that_is_a_folder(tmp_path, monkeypatch):
     one_line_exit_2(r, "$NEWSGRAB_CONFIG", "is a folder")
 
 
+def test_config_from_a_device_or_a_pipe(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSGRAB_CONFIG", "/dev/null")  # no settings at all
+    assert RUNNER.invoke(cli, ["urls", str(seed(tmp_path))]).exit_code == 0
+    monkeypatch.setenv("NEWSGRAB_CONFIG", "/dev/zero")  # endless: read up to a bound
+    one_line_exit_2(RUNNER.invoke(cli, ["urls", str(tmp_path)]), "/dev/zero", "not a config file")
+
+
 def test_a_proxy_password_is_never_printed(tmp_path):
     cfg = write_config(tmp_path, 'proxy = "http://user:s3cret@[::1:8080"\n')
     err = one_line_exit_2(RUNNER.invoke(cli, ["urls", "--config", str(cfg), str(tmp_path)]))
