@@ -20,8 +20,9 @@ from newsgrab.config import FIELDS, Settings, coerce, load_settings
 from newsgrab.errors import ConfigError
 
 RUNNER = CliRunner()
+# The whole hypothesis layer of this file runs in about 10 s.
 HYPOTHESIS = settings(
-    max_examples=40,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -315,7 +316,7 @@ VALID = {  # any value the settings accept, edges included: it must work in a ru
 }
 
 
-@HYPOTHESIS
+@settings(HYPOTHESIS, max_examples=50)  # a fetch each: slower
 @given(values=st.fixed_dictionaries({}, optional=VALID))
 def test_any_config_through_a_fetch(tmp_path, values, monkeypatch):
     """Settings that pass validation must work: a fetch of an unreachable local
