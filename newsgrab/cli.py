@@ -8,9 +8,9 @@ needs neither.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gc
-import json
 import logging
 import os
 import sys
@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from newsgrab import __version__, plain
-from newsgrab.config import Settings, load_settings
+from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
 
 # httpx imports its own command-line client when click and rich are installed
@@ -34,10 +34,17 @@ ISSUES_URL = "https://github.com/newsgrab/newsgrab/issues"
 
 
 def _console(stderr: bool):
-    """A rich console that prints text as it is (no markup, emoji or highlighting)."""
+    """A rich console that prints text as it is (no markup, emoji or highlighting).
+    A closed pipe raises BrokenPipeError, which the group turns into the exit
+    status (rich's own default ends the program with status 1)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, emoji=False, markup=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich's documented hook
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return _Console(stderr=stderr, highlight=False, emoji=False, markup=False)
 
 
 class Context:
@@ -57,7 +64,10 @@ class Context:
         return _console(stderr=True)
 
     def settings(self, **overrides) -> Settings:
-        return load_settings(self.config, os.environ, overrides)
+        settings = load_settings(self.config, os.environ, overrides)
+        for message in unknown_variables(os.environ):
+            log.warning("%s", message)
+        return settings
 
 
 class SafeFormatter(logging.Formatter):
@@ -112,6 +122,13 @@ class NewsgrabGroup(click.Group):
     """Maps newsgrab's exceptions to one line on stderr and an exit code, for every
     command, whether run as a program or through click's test runner."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # --help and --version print while the options are parsed
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            _discard_output()
+            raise click.exceptions.Exit(PIPE_CLOSED) from None
+
     def invoke(self, ctx: click.Context):
         debug = os.environ.get("NEWSGRAB_DEBUG") == "1" or "--traceback" in sys.argv
         try:
@@ -119,23 +136,25 @@ class NewsgrabGroup(click.Group):
         except NewsgrabError as exc:
             if debug:
                 traceback.print_exc()
-            _console(stderr=True).print(plain.sanitize(f"error: {exc}"), soft_wrap=True)
+            _say(plain.sanitize(f"error: {exc}"))
             ctx.exit(int(exc.exit_code))
         except KeyboardInterrupt:
-            _console(stderr=True).print("interrupted")
+            _say("interrupted")
             ctx.exit(int(ExitCode.INTERRUPTED))
+        except BrokenPipeError:  # `newsgrab ... | head`: the reader has gone
+            _discard_output()
+            ctx.exit(PIPE_CLOSED)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:  # the one catch-all: a bug in newsgrab
             if debug:
                 traceback.print_exc()
-            _console(stderr=True).print(
+            _say(
                 plain.sanitize(
                     f"internal error: {type(exc).__name__}: {exc} (a bug in newsgrab "
                     f"{__version__}; please report it at {ISSUES_URL} with the output of "
                     f"NEWSGRAB_DEBUG=1)"
-                ),
-                soft_wrap=True,
+                )
             )
             ctx.exit(int(ExitCode.INTERNAL))
 
@@ -209,7 +228,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
                 }
             )
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(plain.json_text(rows, indent=2))
         return
     for row in rows:
         label = f"\t{row['label']}" if row["label"] else ""
@@ -328,7 +347,7 @@ def fetch(
     for message in report.seed_errors + report.store_errors:
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(plain.json_text(report.to_dict(), indent=2))
     else:
         # Failures on stderr, one line each; the summary (not with --quiet) on stdout.
         for src in report.failed:
@@ -380,8 +399,8 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
     if fmt == "text":
         click.echo(plain.sanitize(article.text))
     else:
-        data = plain.sanitize_data(article.to_dict())
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        # the article as read (sanitized strings), as `show --format json` prints it
+        click.echo(plain.json_text(plain.sanitize_data(article.to_dict()), indent=2))
 
 
 def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:
@@ -564,6 +583,7 @@ def show(
     settings = obj.settings()
     fmt = _output_format(obj, fmt)
     now = datetime.now(UTC)
+    since_dt = collection.parse_since(since, now) if since else None  # before any reading
     urls = [t for t in targets if _is_url(t)]
     paths = [t for t in targets if not _is_url(t)]
     coll = _read_collection(obj, settings, paths)
@@ -572,7 +592,7 @@ def show(
         statuses=statuses,
         site=site,
         stale_after=settings.refresh_after if stale else None,
-        since=collection.parse_since(since, now) if since else None,
+        since=since_dt,
         now=now,
     )
     if urls:
@@ -680,6 +700,42 @@ def schema(ctx, config, verbose, quiet):
 # ---------------------------------------------------------------- entry point
 
 
+# A closed pipe ends newsgrab quietly with 141, the status git and the
+# coreutils have when SIGPIPE ends them (newsgrab ignores the signal itself,
+# as Python does, so a server hanging up a socket cannot kill a run).
+PIPE_CLOSED = int(ExitCode.PIPE_CLOSED)
+
+
+def _discard_output() -> None:
+    """Point stdout and stderr at /dev/null once a reader has gone, so that
+    flushing what is left at exit does not fail again (Python would print
+    "Exception ignored" and exit 120 instead of the status newsgrab chose)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a real file (tests)
+            continue
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+def _say(line: str) -> None:
+    """An error line on stderr; when nobody reads stderr any more, the exit
+    status still tells what happened."""
+    try:
+        click.echo(line, err=True)
+    except BrokenPipeError:
+        _discard_output()
+
+
 def main(argv: list[str] | None = None) -> None:
     """The console script and `python -m newsgrab`."""
-    cli.main(args=argv, prog_name="newsgrab")
+    try:
+        try:
+            cli.main(args=argv, prog_name="newsgrab")
+        finally:  # output still buffered fails here when the reader has gone
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_output()
+        sys.exit(PIPE_CLOSED)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsgrab.config import parse_duration
 from newsgrab.errors import ConfigError, ExitCode, NewsgrabError, StoreError
 from newsgrab.seeds import find_seed_files, normalize_url
 from newsgrab.store import SIDECAR_SUFFIX, parse_time, read_sidecar, sidecar_path
@@ -127,17 +128,43 @@ def parse_date(value: str | None) -> datetime | None:
     return dt.astimezone(UTC)
 
 
+_AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)", re.I | re.A)
+_DATE_LIKE = re.compile(r"[+-]?\d{4,}-", re.A)
+_SINCE_HELP = "expected a date such as 2026-11-01 or an age such as 7d"
+
+
 def parse_since(value: str, now: datetime) -> datetime:
-    """`--since`: a date (2026-11-01), a date and time, or an age (7d, 12h)."""
-    dt = parse_date(value)
-    if dt is not None:
-        return dt
+    """`--since`: a date (2026-11-01), a date and time (2026-11-01T08:00,
+    2026-11-01T08:00+03:00; no offset: UTC), or an age (90, 30m, 12h, 7d, 2w).
+    Anything else, or a moment outside years 1 to 9999, is a ConfigError (exit 2)."""
+    text = value.strip()
+    if _DATE_LIKE.match(text):
+        year = text.lstrip("+-").partition("-")[0]
+        if text[0] in "+-" or len(year) > 4:
+            raise ConfigError(f"--since: {value!r} is outside the calendar (years 1 to 9999)")
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ConfigError(f"--since: {value!r} is not a valid date ({exc})") from None
+        try:
+            return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+05:00
+            raise ConfigError(
+                f"--since: {value!r} is outside the calendar (years 1 to 9999)"
+            ) from None
+    m = _AGE.fullmatch(text)
+    if not m:
+        raise ConfigError(f"--since: {_SINCE_HELP}, got {value!r}")
+    seconds = float(m.group(1)) * _AGE_UNITS[m.group(2).lower()]
     try:
-        return now - timedelta(seconds=parse_duration(value, "--since"))
-    except ConfigError:
+        return now - timedelta(seconds=seconds)
+    except OverflowError:
         raise ConfigError(
-            f"--since: expected a date such as 2026-11-01 or an age such as 7d, got {value!r}"
+            f"--since: {value!r} goes back past the calendar (before year 1)"
         ) from None
+
+
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def _seed_and_sidecar(path: Path) -> tuple[Path, Path]:
@@ -356,20 +383,167 @@ def _tokens(paras: list[str]) -> list[str]:
     return out
 
 
+# The work one word diff (two versions) may do, in comparisons: a few tenths of
+# a second of CPU at most, whatever the texts. Past it, what is left is shown
+# paragraph by paragraph (old paragraphs removed, new ones added) under NOTE.
+DIFF_BUDGET = 2_000_000
+# Up to this many cells (old words x new words), difflib's matcher (which reads
+# best: longest runs first) is used; its worst case grows faster than the cells,
+# so larger blocks go to the Myers algorithm, whose work is bounded by the size
+# of the texts times the number of changed words, and counted as it goes.
+_DIFFLIB_CELLS = 250_000
+COARSE_NOTE = "[… too many changes here for a word diff: paragraphs shown whole …]"
+
+Opcode = tuple[str, int, int, int, int]
+
+
+class _Budget:
+    def __init__(self, units: int):
+        self.left = units
+
+    def spend(self, units: int) -> bool:
+        if units > self.left:
+            self.left = 0
+            return False
+        self.left -= units
+        return True
+
+
+def _opcodes(a: list[str], b: list[str], budget: _Budget) -> list[Opcode]:
+    """difflib-style opcodes turning `a` into `b`. A common head and tail are
+    matched first, at linear cost; when the budget cannot pay for comparing
+    what is between them, that part is one opcode tagged "coarse"."""
+    n, m = len(a), len(b)
+    head = 0
+    while head < n and head < m and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < n - head and tail < m - head and a[n - 1 - tail] == b[m - 1 - tail]:
+        tail += 1
+    budget.spend(head + tail + 1)
+    mid_a, mid_b = a[head : n - tail], b[head : m - tail]
+    ops: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
+    mid: Sequence[Opcode] | None
+    if mid_a and mid_b:
+        cells = len(mid_a) * len(mid_b)
+        if cells > _DIFFLIB_CELLS:
+            mid = _myers(mid_a, mid_b, budget)
+        elif budget.spend(cells):
+            mid = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False).get_opcodes()
+        else:
+            mid = None
+        if mid is None:
+            mid = [("coarse", 0, len(mid_a), 0, len(mid_b))]
+        ops += [(t, i1 + head, i2 + head, j1 + head, j2 + head) for t, i1, i2, j1, j2 in mid]
+    elif mid_a:
+        ops.append(("delete", head, n - tail, head, head))
+    elif mid_b:
+        ops.append(("insert", head, head, head, m - tail))
+    if tail:
+        ops.append(("equal", n - tail, n, m - tail, m))
+    return ops
+
+
+def _myers(a: list[str], b: list[str], budget: _Budget) -> list[Opcode] | None:
+    """A shortest edit script (E. Myers, "An O(ND) difference algorithm", 1986):
+    work about (len(a) + len(b)) x edits, every step counted against `budget`."""
+    n, m = len(a), len(b)
+    # round d costs at least d steps (and a copy of d numbers): the budget
+    # bounds the number of rounds, and so the size of V
+    rounds = min(n + m, math.isqrt(max(budget.left, 0)) + 1)
+    offset = rounds + 1
+    v = [0] * (2 * offset + 1)
+    trace: list[list[int]] = []  # V before each round d: k from -d-1 to d+1
+    steps = 0
+    for d in range(rounds + 1):
+        trace.append(v[offset - d - 1 : offset + d + 2])
+        for k in range(-d, d + 1, 2):
+            if k == -d or (k != d and v[offset + k - 1] < v[offset + k + 1]):
+                x = v[offset + k + 1]
+            else:
+                x = v[offset + k - 1] + 1
+            y = x - k
+            start = x
+            while x < n and y < m and a[x] == b[y]:
+                x += 1
+                y += 1
+            v[offset + k] = x
+            steps += 1 + x - start
+            if x >= n and y >= m:
+                if not budget.spend(steps + d * d):
+                    return None
+                return _script(trace, n, m)
+        if steps + d * d > budget.left:
+            break
+    budget.spend(budget.left + 1)  # spent: what is left of this diff goes coarse
+    return None
+
+
+def _script(trace: list[list[int]], n: int, m: int) -> list[Opcode]:
+    """Walk the Myers trace back from (n, m) into difflib-style opcodes."""
+    moves: list[tuple[str, int, int]] = []  # (tag, x, y) of each unit step, backwards
+    x, y = n, m
+    for d in range(len(trace) - 1, -1, -1):
+        row, base = trace[d], d + 1  # row[k + base] is V[k]
+        k = x - y
+        down = k == -d or (k != d and row[k - 1 + base] < row[k + 1 + base])
+        prev_k = k + 1 if down else k - 1
+        prev_x = row[prev_k + base]
+        prev_y = prev_x - prev_k
+        while x > prev_x and y > prev_y:
+            x, y = x - 1, y - 1
+            moves.append(("equal", x, y))
+        if d:
+            moves.append(("insert" if x == prev_x else "delete", prev_x, prev_y))
+        x, y = prev_x, prev_y
+    ops: list[Opcode] = []
+    for tag, i, j in reversed(moves):
+        di, dj = (0, 1) if tag == "insert" else (1, 0) if tag == "delete" else (1, 1)
+        if ops:
+            last = ops[-1]
+            same = last[0] == tag or (last[0] != "equal" and tag != "equal")
+            if same and last[2] == i and last[4] == j:
+                merged = tag if last[0] == tag else "replace"
+                ops[-1] = (merged, last[1], i + di, last[3], j + dj)
+                continue
+        ops.append((tag, i, i + di, j, j + dj))
+    return ops
+
+
+def _coarse(old_words: list[str], new_words: list[str]) -> Change:
+    """A block shown paragraph by paragraph, under COARSE_NOTE."""
+    runs: list[tuple[str, list[str]]] = [("=", [*COARSE_NOTE.split(), PARAGRAPH])]
+    if old_words:
+        runs.append(("-", old_words))
+    if new_words:
+        runs.append(("+", [PARAGRAPH, *new_words] if old_words else new_words))
+    return Change(runs)
+
+
 def word_diff(old: str, new: str) -> list[Fold | Change]:
     """What changed from `old` to `new`: unchanged paragraphs folded, changed ones
-    diffed word by word."""
+    diffed word by word.
+
+    Bounded: paragraphs are compared first (as whole strings), then words only
+    within changed paragraphs, all within DIFF_BUDGET comparisons; past it,
+    the remaining changes are shown as whole paragraphs under COARSE_NOTE."""
     a, b = paragraphs(old), paragraphs(new)
+    budget = _Budget(DIFF_BUDGET)
     out: list[Fold | Change] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(a, b, budget):
         if tag == "equal":
             out.append(Fold(i2 - i1))
             continue
         old_words, new_words = _tokens(a[i1:i2]), _tokens(b[j1:j2])
+        if tag == "coarse":
+            out.append(_coarse(old_words, new_words))
+            continue
+        words = _opcodes(old_words, new_words, budget)
+        if any(op[0] == "coarse" for op in words):
+            out.append(_coarse(old_words, new_words))
+            continue
         runs: list[tuple[str, list[str]]] = []
-        words = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
-        for wtag, k1, k2, m1, m2 in words.get_opcodes():
+        for wtag, k1, k2, m1, m2 in words:
             if wtag == "equal":
                 runs.append(("=", old_words[k1:k2]))
                 continue

@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     INTERNAL = 70
     LOCKED = 75
     INTERRUPTED = 130
+    PIPE_CLOSED = 141  # 128 + SIGPIPE: the reader of stdout went away (| head)
     TERMINATED = 143
 
 

@@ -17,6 +17,7 @@ cron imports nothing it does not print with).
 
 from __future__ import annotations
 
+import json
 import re
 
 FORMATS = ("rich", "text", "markdown", "json", "jsonl")
@@ -65,6 +66,34 @@ def sanitize(text: object) -> str:
 def one_line(text: object) -> str:
     """`sanitize`, then all whitespace runs (newlines, tabs) as one space."""
     return " ".join(sanitize(text).split())
+
+
+# What `sanitize` would change, as a character class: every C0 control but tab
+# and newline, DEL, C1, the line-breaking and invisible characters it drops or
+# replaces, and surrogates.
+_UNSAFE = re.compile(
+    "["
+    + "".join(
+        f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in (*_DROP_RANGES, (0x2028, 0x2029), (0xD800, 0xDFFF))
+    )
+    + "]"
+)
+
+
+def _u_escape(m: re.Match[str]) -> str:
+    cp = ord(m.group())
+    if cp > 0xFFFF:  # a surrogate pair, as JSON spells characters beyond the BMP
+        cp -= 0x10000
+        return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
+    return f"\\u{cp:04x}"
+
+
+def json_text(value: object, *, indent: int | None = None) -> str:
+    """`value` as JSON that is safe on any terminal and exact: UTF-8 text stays
+    readable, and every character `sanitize` would remove (controls, ESC, C1,
+    bidi overrides, zero-width characters, U+2028/U+2029, lone surrogates) is
+    written as a `\\uXXXX` escape, so a JSON reader gets the very same string."""
+    return _UNSAFE.sub(_u_escape, json.dumps(value, ensure_ascii=False, indent=indent))
 
 
 def sanitize_data(value: object) -> object:
