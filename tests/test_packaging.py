@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
+from test_api import readme_examples
 
 ROOT = Path(__file__).parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -127,20 +128,25 @@ newsgrab.fetch_articles(["https://example.org/"], settings={"retries": 1})
 """
 
 
-def test_mypy_checks_a_user_script_against_the_installed_package(wheel, tmp_path):
+def test_mypy_checks_user_code_against_the_installed_package(wheel, tmp_path):
+    """A script using the API, the README's examples, and a script with two
+    type errors that mypy must find (it finds none without py.typed)."""
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     user = tmp_path / "user"
     user.mkdir()
     (user / "good.py").write_text(USER_SCRIPT, encoding="utf-8")
     (user / "wrong.py").write_text(WRONG_SCRIPT, encoding="utf-8")
-    (user / "mypy.ini").write_text("[mypy]\n", encoding="utf-8")
+    readme = [f"readme_{i}.py" for i in range(len(readme_examples()))]
+    for name, code in zip(readme, readme_examples(), strict=True):
+        (user / name).write_text(code, encoding="utf-8")
+    (user / "mypy.ini").write_text("[mypy]\nstrict_optional = True\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYPY")}
     env["PYTHONPATH"] = str(site)  # like site-packages: found only with py.typed
 
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--no-incremental", "--config-file", "mypy.ini"]
-        + [f"--python-executable={sys.executable}", "good.py", "wrong.py"],
+        + [f"--python-executable={sys.executable}", "good.py", "wrong.py", *readme],
         cwd=user,
         env=env,
         capture_output=True,
@@ -149,6 +155,6 @@ def test_mypy_checks_a_user_script_against_the_installed_package(wheel, tmp_path
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
-    assert len(errors) == 2, proc.stdout  # none in good.py
+    assert len(errors) == 2, proc.stdout  # none in good.py and the README's examples
     assert errors[0].startswith("wrong.py:3:") and "[assignment]" in errors[0]
     assert errors[1].startswith("wrong.py:4:") and "[arg-type]" in errors[1]
