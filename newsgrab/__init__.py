@@ -92,7 +92,8 @@ class _Package(types.ModuleType):
     (`setattr(newsgrab, "extract", <module>)`), which would shadow the function
     for `newsgrab.extract(...)` and `from newsgrab import extract`. The function
     is kept instead; `from newsgrab.extract import ...` and `sys.modules` are
-    unaffected."""
+    unaffected, but `import newsgrab.extract.body as body` (which walks the
+    attributes) reaches the function: write `from newsgrab.extract import body`."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "extract" and isinstance(value, types.ModuleType):
