@@ -72,7 +72,7 @@ def _extract(resp: Response) -> Article:
             url=resp.url,
             http_status=resp.status_code,
             attempts=resp.attempts,
-        ) from exc
+        ) from None  # a kept Result holds no traceback (nor the page it points to)
 
 
 async def _archived(fetcher: Fetcher, url: str, settings: Settings) -> Result | None:

@@ -5,6 +5,7 @@ README's "Python API" examples run as written."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import re
 import subprocess
@@ -197,6 +198,24 @@ def test_a_dead_link_falls_back_to_the_archive(web, local_settings):
     assert result.ok and result.article.title == "Storm closes harbour"
     assert result.archived_from == {"url": snapshot, "timestamp": "2026-01-01T12:00:00Z"}
     assert result.error is not None and result.error.status == "gone"  # why the live page failed
+
+
+def test_a_page_that_breaks_the_extractor_fails_alone(web, local_settings, monkeypatch):
+    module = importlib.import_module("newsgrab.extract")  # the subpackage
+    real = module.extract
+
+    def extract(html, url=None, content_type=None):
+        if url and url.endswith("/bad"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(html, url=url, content_type=content_type)
+
+    monkeypatch.setattr(module, "extract", extract)
+    good, bad = served(web, "/good", STORM), served(web, "/bad", LIBRARY)
+    results = newsgrab.fetch_articles([bad, good], local_settings)
+    assert [r.ok for r in results] == [False, True]
+    error = results[0].error
+    assert error is not None and (error.kind, error.status) == ("extract", "error")
+    assert "RecursionError" in error.message and results[0].http_status == 200
 
 
 def test_a_bad_url_is_an_error_result_not_an_exception(local_settings):
