@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import html
 import logging
 import os
 import re
 import stat
 import unicodedata
 from collections.abc import Iterable
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -303,7 +303,9 @@ _START = re.compile(
     re.I,
 )
 _RUN = re.compile(r"[^\s<>\"`|\x00-\x1f\x7f]*")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Non-ASCII characters _cut must look at: all but letters and digits inside a run
+# of them (a letter right after an ASCII character may be CJK glued to a word).
+_NON_ASCII = re.compile(r"[^\x00-\x7f\w]|(?<=[\x00-\x7f])[^\x00-\x7f]")
 _AUTHORITY_END = re.compile(r"[/?#\\]")
 _TRAILING = set(".,;:!?'")
 _WRAPPERS = set("*_~")
@@ -359,10 +361,12 @@ def _cut(text: str, start: int, end: int) -> int:
 
 
 def _trim(url: str, before: str) -> str:
-    counts = {ch: url.count(ch) for ch in "()[]{}"}
+    counts: dict[str, int] = {}
     end = len(url)
     while end:
         last = url[end - 1]
+        if last in _CLOSERS and not counts:  # counted once, only when needed
+            counts = {ch: url.count(ch) for ch in "()[]{}"}
         unbalanced = last in _CLOSERS and counts[_CLOSERS[last]] < counts[last]
         if (
             last in _TRAILING
@@ -491,16 +495,24 @@ class _Found:
     def __init__(self) -> None:
         self.hits: list[_Hit] = []
         self.rejected: list[tuple[int, int, str, str]] = []
+        self._checked: dict[str, str | BadURL] = {}
 
     def check(self, line: int, col: int, raw: str) -> str | None:
         """The normalized URL of `raw`, or None; a `raw` that looks like a web URL
         but is not a valid one is recorded as rejected."""
-        try:
-            return str(canonical_url(raw))
-        except BadURL as exc:
-            if _WEB_LIKE.match(raw) and not _BARE_SCHEME.fullmatch(raw.strip()):
-                self.reject(line, col, raw, exc.reason)
-            return None
+        result = self._checked.get(raw)  # a seed often cites one URL many times
+        if result is None:
+            try:
+                result = str(canonical_url(raw))
+            except BadURL as exc:
+                result = exc
+            if len(self._checked) < 100_000:
+                self._checked[raw] = result
+        if isinstance(result, str):
+            return result
+        if _WEB_LIKE.match(raw) and not _BARE_SCHEME.fullmatch(raw.strip()):
+            self.reject(line, col, raw, result.reason)
+        return None
 
     def reject(self, line: int, col: int, raw: str, reason: str) -> None:
         text = raw.strip()
@@ -629,67 +641,191 @@ def _label_lines(lines: list[str], hits: list[_Hit]) -> None:
         claimed.add(id(chosen))
 
 
-class _HrefParser(HTMLParser):
-    """Collect <a>/<area> hrefs (with line and anchor text), <base href>, and bare URLs
-    in the text outside links, scripts and styles."""
+_TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
+_ATTR_NAME = re.compile(r"[^\s/>][^\s/=>]*")
+_SPACE_SLASH = re.compile(r"[\s/]*")
+_EQUALS = re.compile(r"\s*=\s*")
+_UNQUOTED = re.compile(r"[^\s>]*")
+_RAW_TEXT = ("script", "style")  # their content is not markup (nor text to read)
+_SKIPPED = ("script", "style", "template")
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+
+class _Lines:
+    """(line, column) of offsets asked in increasing order, in linear total time."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 1
+        self.line_start = 0
+
+    def at(self, offset: int) -> tuple[int, int]:
+        if offset > self.offset:
+            newlines = self.text.count("\n", self.offset, offset)
+            if newlines:
+                self.line += newlines
+                self.line_start = self.text.rindex("\n", self.offset, offset) + 1
+            self.offset = offset
+        return self.line, offset - self.line_start
+
+
+class _HrefScanner:
+    """Collect <a>/<area> hrefs (with line and anchor text), <base href>, and bare URLs
+    in the text outside links, scripts and styles.
+
+    A small HTML tokenizer of its own (tags, attributes, comments, declarations,
+    raw-text script/style, character references): every character is looked at a
+    bounded number of times, whatever the markup, so a hostile or broken page costs
+    time linear in its size (the standard library's html.parser is quadratic on
+    unclosed tags and raises on some declarations). Unfinished markup at the end
+    is dropped, as HTML5 parsers do."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _Lines(text)
         self.base: str | None = None
         self.base_pos = (1, 0)
         self.links: list[list] = []  # [line, col, href, text parts, title]
         self.text_urls: list[tuple[int, int, str]] = []
         self._open: list | None = None
         self._skip = 0
+        self._data: list[str] = []
+        self._data_at = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v for k, v in attrs if v is not None}
-        if tag == "base" and self.base is None and a.get("href"):
-            self.base = a["href"].strip()
-            self.base_pos = self.getpos()
-        elif tag in ("script", "style", "template"):
-            self._skip += 1
-        elif tag == "img" and self._open is not None and a.get("alt"):
-            self._open[3].append(a["alt"])
-        elif tag in ("a", "area") and "href" in a:
-            line, col = self.getpos()
-            raw = self.get_starttag_text() or ""
-            m = re.search(r"\bhref\s*=", raw, re.I)
-            if m:
-                line += raw.count("\n", 0, m.start())
-            parts: list[str] = [a.get("alt") or ""] if tag == "area" else []
-            link = [line, col, a["href"], parts, a.get("title")]
-            self.links.append(link)
-            if tag == "a":
-                self._open = link
+    # ---- events
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self._skip:
-            self._skip -= 1
-        elif tag == "a":
-            self._open = None
-
-    def handle_data(self, data: str) -> None:
+    def _flush(self) -> None:
+        if not self._data:
+            return
+        data = html.unescape("".join(self._data))
+        self._data = []
         if self._skip:
             return
         if self._open is not None:
             self._open[3].append(data)
             return
-        line, col = self.getpos()
+        line, col = self.lines.at(self._data_at)
         counted = 0  # newlines before `counted` are in `line` already
         for offset, raw in _prose_urls(data, markdown=False):
             line += data.count("\n", counted, offset)
             counted = offset
             self.text_urls.append((line, col + offset, raw))
 
+    def _text(self, start: int, end: int) -> None:
+        if start < end:
+            if not self._data:
+                self._data_at = start
+            self._data.append(self.text[start:end])
+
+    def _start(self, tag: str, attrs: dict[str, str], at: int, href_at: int) -> None:
+        if tag == "base" and self.base is None and attrs.get("href"):
+            self.base = attrs["href"].strip()
+            self.base_pos = self.lines.at(at)
+        elif tag in _SKIPPED:
+            self._skip += 1
+        elif tag == "img" and self._open is not None and attrs.get("alt"):
+            self._open[3].append(attrs["alt"])
+        elif tag in ("a", "area") and "href" in attrs:
+            line, col = self.lines.at(at)
+            line = self.lines.at(href_at)[0]
+            parts: list[str] = [attrs.get("alt") or ""] if tag == "area" else []
+            link = [line, col, attrs["href"], parts, attrs.get("title")]
+            self.links.append(link)
+            if tag == "a":
+                self._open = link
+
+    def _end(self, tag: str) -> None:
+        if tag in _SKIPPED and self._skip:
+            self._skip -= 1
+        elif tag == "a":
+            self._open = None
+
+    # ---- tokenizer
+
+    def _attributes(self, pos: int) -> tuple[dict[str, str], int, int]:
+        """The attributes from `pos`, the offset after the tag's ">" (-1 if the tag
+        never ends) and the offset of its href attribute."""
+        text, end = self.text, len(self.text)
+        attrs: dict[str, str] = {}
+        href_at = pos
+        while True:
+            pos = _SPACE_SLASH.match(text, pos).end()  # type: ignore[union-attr]
+            if pos >= end:
+                return attrs, -1, href_at
+            if text[pos] == ">":
+                return attrs, pos + 1, href_at
+            m = _ATTR_NAME.match(text, pos)
+            if not m:  # cannot happen: any other character starts a name
+                return attrs, -1, href_at
+            name, name_at = m.group(0).lower(), pos
+            pos = m.end()
+            value = ""
+            eq = _EQUALS.match(text, pos)
+            if eq:
+                pos = eq.end()
+                quote = text[pos : pos + 1]
+                if quote in ("'", '"'):
+                    close = text.find(quote, pos + 1)
+                    if close < 0:  # an unclosed quote runs to the end: drop the tag
+                        return attrs, -1, href_at
+                    value, pos = text[pos + 1 : close], close + 1
+                else:
+                    m = _UNQUOTED.match(text, pos)
+                    value, pos = m.group(0), m.end()  # type: ignore[union-attr]
+            if name not in attrs:
+                attrs[name] = html.unescape(value)
+                if name == "href":
+                    href_at = name_at
+
+    def run(self) -> None:
+        text, end = self.text, len(self.text)
+        i = 0
+        while 0 <= i < end:
+            j = text.find("<", i)
+            if j < 0:
+                self._text(i, end)
+                break
+            self._text(i, j)
+            nxt = text[j + 1 : j + 2]
+            if text.startswith("<!--", j):
+                k = text.find("-->", j + 4)
+                i = end if k < 0 else k + 3
+                self._flush()
+            elif nxt in ("!", "?"):  # a declaration, processing instruction, bogus comment
+                k = text.find(">", j + 2)
+                i = end if k < 0 else k + 1
+                self._flush()
+            elif nxt == "/":
+                m = _TAG_NAME.match(text, j + 2)
+                k = text.find(">", j + 2)
+                i = end if k < 0 else k + 1
+                self._flush()
+                if m and k >= 0:
+                    self._end(m.group(0).lower())
+            elif nxt.isascii() and nxt.isalpha():
+                m = _TAG_NAME.match(text, j + 1)
+                assert m is not None
+                tag = m.group(0).lower()
+                attrs, i, href_at = self._attributes(m.end())
+                self._flush()
+                if i < 0:
+                    break  # an unfinished tag at the end
+                self._start(tag, attrs, j, href_at)
+                if tag in _RAW_TEXT:
+                    close = re.compile(rf"</{tag}(?=[\s/>]|\Z)", re.I).search(text, i)
+                    i = end if close is None else close.start()
+            else:  # a "<" that starts no markup is text
+                self._text(j, j + 1)
+                i = j + 1
+        self._flush()
+
 
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 def _html_hits(text: str, found: _Found) -> None:
-    parser = _HrefParser()
-    parser.feed(text)
-    parser.close()
+    parser = _HrefScanner(text)
+    parser.run()
     base = found.check(*parser.base_pos, parser.base) if parser.base else None
     for line, col, href, parts, title in parser.links:
         href = href.strip()

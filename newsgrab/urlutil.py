@@ -30,6 +30,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Characters kept as they are in a path, query or userinfo; anything else is %-encoded.
 _URL_SAFE = "!$&'()*+,;=:@/?%-._~[]"
 _USERINFO_SAFE = "!$&'()*+,;=:%-._~"  # no brackets: they would look like an IPv6 host
+_PLAIN = re.compile(r"[A-Za-z0-9!$&'()*+,;=:@/?\-._~\[\]]*")  # _URL_SAFE without "%"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?")
 _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
@@ -63,12 +64,15 @@ class WebURL:
         netloc = self.host if self.port is None else f"{self.host}:{self.port}"
         if self.userinfo:
             netloc = f"{self.userinfo}@{netloc}"
-        return urlunsplit((self.scheme, netloc, self.path, self.query, ""))
+        query = f"?{self.query}" if self.query else ""
+        return f"{self.scheme}://{netloc}{self.path}{query}"
 
 
 def _encode(part: str, safe: str = _URL_SAFE) -> str:
     """%-encode what a URL cannot hold (non-ASCII as UTF-8); keep valid escapes,
     encode a "%" that does not start one."""
+    if safe is _URL_SAFE and _PLAIN.fullmatch(part):  # the common case: nothing to do
+        return part
     return quote(_BAD_PERCENT.sub("%25", part), safe=safe)
 
 
@@ -93,10 +97,10 @@ def _ipv6_host(inner: str) -> str:
 
 
 def _dns_host(host: str) -> str:
-    mark = _invisible(host)
-    if mark:
-        raise BadURL(f"invisible character {mark} in the host")
     if not host.isascii():
+        mark = _invisible(host)
+        if mark:
+            raise BadURL(f"invisible character {mark} in the host")
         try:
             host = idna.encode(host, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError, ValueError) as exc:
@@ -213,7 +217,8 @@ def parse_url(text: str) -> WebURL:
         _encode(path) or "/",
         _encode(query) if qmark else "",
     )
-    if len(str(value)) > MAX_URL_LENGTH:
+    parts_length = len(value.path) + len(value.query) + len(value.userinfo)
+    if parts_length > MAX_URL_LENGTH - 300 and len(str(value)) > MAX_URL_LENGTH:
         raise BadURL(f"longer than {MAX_URL_LENGTH} characters")
     return value
 
