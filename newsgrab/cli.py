@@ -190,7 +190,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         newsgrab urls notes/
         newsgrab urls report.md --format json
     """
-    from newsgrab.seeds import display_path, find_seed_files, read_seed, scan_citations
+    from newsgrab.seeds import display_path, find_seed_files, read_seed, scan_citations, visible
     from newsgrab.urlutil import redact_url
 
     obj = _ctx(ctx, config, verbose, quiet)
@@ -213,7 +213,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         citations, rejected = scan_citations(text, html=seed.suffix.lower() in (".html", ".htm"))
         for bad in rejected:
             click.echo(
-                plain.one_line(f"{name}:{bad.line}: not a URL ({bad.reason}): {bad.text}"),
+                plain.one_line(f"{name}:{bad.line}: not a URL ({bad.reason}): {visible(bad.text)}"),
                 err=True,
             )
         for c in citations:

@@ -8,7 +8,8 @@
                                                    but cannot be one (line, text, reason)
     normalize_url(url) -> str | None               canonical form, None if not a valid http(s) URL
     display_path(path) -> str                      a file name safe to print (undecodable
-                                                   bytes and controls escaped)
+                                                   bytes and controls escaped); visible(text)
+                                                   the same for any text
 
 Rules (the README section "Seed files" says the same for users):
 
@@ -110,11 +111,16 @@ def _escape_char(m: re.Match[str]) -> str:
     return f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
 
 
+def visible(text: str) -> str:
+    """`text` with what a terminal would hide or obey escaped: bytes that are not
+    UTF-8 (surrogate-escaped, as in Linux file names) as `\\xff`, controls, bidi
+    and invisible characters as `\\x1b` or `\\u202e`; everything else as it is."""
+    return _UNSAFE_IN_NAME.sub(_escape_char, text)
+
+
 def display_path(path: str | os.PathLike[str]) -> str:
-    """A file name as it can be printed anywhere: bytes that are not UTF-8 (Linux
-    names are bytes) as `\\xff`, controls, bidi and invisible characters as
-    `\\x1b` or `\\u202e`, everything else as it is."""
-    return _UNSAFE_IN_NAME.sub(_escape_char, os.fspath(path))
+    """A file name as it can be printed anywhere (see `visible`)."""
+    return visible(os.fspath(path))
 
 
 # ---------------------------------------------------------------- seed files
@@ -141,6 +147,13 @@ def _matches(rel: str, globs: tuple[str, ...]) -> bool:
         if fnmatch.fnmatch(target.lower(), g.lower()):
             return True
     return False
+
+
+def _is_symlink(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(path.lstat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _is_file(path: Path) -> bool:
@@ -172,7 +185,7 @@ def find_seed_files(paths: Iterable[str | Path], globs: Iterable[str]) -> list[P
         except ValueError:  # a NUL in the name (from a config file, say)
             raise SeedError(f"{shown}: not a valid file name") from None
         except OSError as exc:
-            if path.is_symlink():
+            if isinstance(exc, FileNotFoundError) and _is_symlink(path):
                 raise SeedError(f"{shown}: broken symlink") from None
             if isinstance(exc, FileNotFoundError | NotADirectoryError):
                 raise SeedError(f"{shown}: no such file or folder") from None
@@ -329,8 +342,9 @@ def _is_cjk(ch: str) -> bool:
 def _cut(text: str, start: int, end: int) -> int:
     """Where the URL that starts at `start` ends within the run text[start:end]:
     at the first non-ASCII punctuation, symbol, space or control, or CJK glued to
-    an ASCII word. An invisible format character (U+200B, U+00AD...) inside the
-    host does not end it: the URL is then rejected, not cut to a different host.
+    an ASCII word. An invisible format character (U+200B, U+00AD...) or a lone
+    surrogate inside the host does not end it: the URL is then rejected, not cut
+    to a different host.
     Skips over ASCII at C speed, so the cost is linear in the URL's length."""
     authority = text.find("//", start, min(start + 8, end))
     searched = start if authority < 0 else authority + 2  # the host starts here
@@ -343,7 +357,7 @@ def _cut(text: str, start: int, end: int) -> int:
         i = m.start()
         ch = text[i]
         cat = unicodedata.category(ch)
-        if cat == "Cf" and authority_end < 0:
+        if cat in ("Cf", "Cs") and authority_end < 0:
             found = _AUTHORITY_END.search(text, searched, i)
             if found:
                 authority_end = found.start()
