@@ -183,7 +183,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
 
     Text that looks like a web URL but cannot be one (a bad host, port or IPv6
     address, an over-long URL) is reported on stderr with its line and reason.
-    Exit code 0, or 1 when a seed file could not be read.
+    Exit code 0, or 2 when a seed file could not be read (the others are listed).
 
     \b
     Example:
@@ -233,7 +233,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
             label = f"\t{row['label']}" if row["label"] else ""
             click.echo(plain.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
     if unreadable:
-        ctx.exit(int(ExitCode.SOURCES_FAILED))
+        ctx.exit(int(ExitCode.USAGE))  # as `fetch` does for an unreadable seed
 
 
 # ---------------------------------------------------------------- fetch

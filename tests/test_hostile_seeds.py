@@ -52,7 +52,7 @@ def run_urls(*args: str):
 
 
 def assert_no_crash(result) -> None:
-    assert result.exit_code in (0, 1), (result.exit_code, result.output, result.exception)
+    assert result.exit_code in (0, 2), (result.exit_code, result.output, result.exception)
     assert "Traceback" not in result.output
     assert "internal error" not in result.stderr
 
@@ -219,7 +219,7 @@ def test_unreadable_seed_is_reported_and_the_others_are_listed(tmp_path):
     (tmp_path / "a.txt").write_bytes(os.urandom(4096) + b"\x00\x00\xff\xfe")
     (tmp_path / "b.txt").write_text(f"{GOOD}\n", encoding="utf-8")
     result = run_urls(str(tmp_path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stdout == f"{tmp_path / 'b.txt'}:1\t{GOOD}\n"
     assert result.stderr.startswith(f"error: {tmp_path / 'a.txt'}: ")
 
