@@ -90,7 +90,7 @@ class Rejected:
     """Text of a seed that looks like a web URL but cannot be fetched as one."""
 
     line: int  # 1-based line number in the seed
-    text: str  # the candidate as written (cut to MAX_REJECTED_TEXT characters)
+    text: str  # as written, without `user:pass@`, cut to MAX_REJECTED_TEXT characters
     reason: str  # e.g. "invalid port '99999'", "invalid IPv6 address"
 
 
@@ -500,6 +500,7 @@ class _Hit:
     label: str | None
 
 
+_CREDENTIALS = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#\s]*@")  # never printed
 _WEB_LIKE = re.compile(r"\s*(?:https?:|www\.)", re.I)
 
 
@@ -529,7 +530,7 @@ class _Found:
         return None
 
     def reject(self, line: int, col: int, raw: str, reason: str) -> None:
-        text = raw.strip()
+        text = _CREDENTIALS.sub(r"\1", raw.strip(), count=1)
         if len(text) > MAX_REJECTED_TEXT:
             text = text[: MAX_REJECTED_TEXT - 1] + "\u2026"
         self.rejected.append((line, col, text, reason))
@@ -802,8 +803,11 @@ class _HrefScanner:
             self._text(i, j)
             nxt = text[j + 1 : j + 2]
             if text.startswith("<!--", j):
-                k = text.find("-->", j + 4)
-                i = end if k < 0 else k + 3
+                if text.startswith(("<!-->", "<!--->"), j):  # empty comments (HTML5)
+                    i = text.index(">", j) + 1
+                else:
+                    k = text.find("-->", j + 4)
+                    i = end if k < 0 else k + 3
                 self._flush()
             elif nxt in ("!", "?"):  # a declaration, processing instruction, bogus comment
                 k = text.find(">", j + 2)

@@ -202,6 +202,8 @@ def parse_url(text: str) -> WebURL:
             cut = i
     authority, rest = rest[:cut], rest[cut:]
     path, qmark, query = rest.partition("?")
+    if "\\" in authority:  # browsers read it as "/": the host would not be the one shown
+        raise BadURL("backslash in the host part")
     userinfo, at, hostport = authority.rpartition("@")
     host_text, port_text = _split_hostport(hostport)
     if not host_text:

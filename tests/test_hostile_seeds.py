@@ -166,6 +166,34 @@ def test_rejected_text_is_bounded():
     assert len(r.text) <= seeds_module.MAX_REJECTED_TEXT
 
 
+def test_rejected_text_never_shows_credentials(tmp_path):
+    (r,) = scan_citations("see http://bob:hunter2@[::1/x now")[1]
+    assert r.text == "http://[::1/x"
+    seed = tmp_path / "a.txt"
+    seed.write_text("https://bob:hunter2@example.org:99999/\n", encoding="utf-8")
+    result = run_urls(str(seed))
+    assert result.exit_code == 0 and "hunter2" not in result.output
+
+
+def test_backslash_in_the_host_part_is_rejected():
+    # browsers read "\\" as "/" (host example.org); urllib as part of the userinfo
+    bad = "http://example.org\\@evil.example/"
+    with pytest.raises(BadURL, match="backslash"):
+        parse_url(bad)
+    citations, (r,) = scan_citations(f'<a href="{bad}">x</a>', html=True)
+    assert citations == [] and "backslash" in r.reason
+    # in Markdown, "\\@" is an escaped "@": the link's host is evil.example, as shown
+    assert [c.url for c in find_citations(f"[x]({bad})")] == ["http://example.org@evil.example/"]
+
+
+def test_empty_html_comments_do_not_hide_the_page():
+    page = '<!--><a href="https://example.org/a">a</a><!---><a href="https://example.org/b">b'
+    assert [c.url for c in find_citations(page, html=True)] == [
+        "https://example.org/a",
+        "https://example.org/b",
+    ]
+
+
 def test_broken_relative_href_against_a_base_is_rejected():
     page = '<base href="https://example.org/d/">\n<a href="//[::1/x">a</a><a href="p">b</a>'
     citations, rejected = scan_citations(page, html=True)
