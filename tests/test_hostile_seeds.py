@@ -483,3 +483,28 @@ def test_hosts_and_ports_are_fetchable_or_rejected(host, port):
     else:
         assert_fetchable(str(value))
         assert value.port is None or 1 <= value.port <= 65535
+
+
+# ------------------------------------------------------------- fetch (for the merger)
+
+
+def test_fetch_skips_citations_that_cannot_be_urls(tmp_path, local_env):
+    """Each of these ended `fetch` with exit 70 before (httpx.URL or the socket
+    layer raised); now they are not fetched and the run goes on."""
+    seed = tmp_path / "a.txt"
+    bad = [b for b, _ in BAD_URLS]
+    seed.write_text("\n".join(bad) + "\nhttp://127.0.0.1:9/x\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["fetch", "--no-robots", "--json", str(tmp_path)])
+    assert result.exit_code == 1, result.output  # the one valid URL: connection refused
+    assert [s["url"] for s in json.loads(result.stdout)["sources"]] == ["http://127.0.0.1:9/x"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="store.py writes the seed's name into the sidecar as it is: a name that is "
+    "not UTF-8 raises UnicodeEncodeError (exit 70). Remove this mark once fixed.",
+)
+def test_fetch_with_a_non_utf8_seed_name(tmp_path, local_env):
+    _write(tmp_path, b"\xff.txt", "http://127.0.0.1:9/x\n")
+    result = CliRunner().invoke(cli, ["fetch", "--no-robots", str(tmp_path)])
+    assert result.exit_code == 1, result.output
