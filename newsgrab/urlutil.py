@@ -137,6 +137,11 @@ def _dns_host(host: str) -> str:
                 raise BadURL(f"invalid punycode label {label!r}") from None
             if again != label:
                 raise BadURL(f"non-canonical punycode label {label!r}")
+    if "xn--" in host:  # shown (and decoded by httpx) as Unicode: all of it must be IDNA
+        try:
+            idna.decode(host)
+        except (idna.IDNAError, UnicodeError, ValueError) as exc:
+            raise BadURL(f"invalid international domain name ({exc})") from None
     return host
 
 

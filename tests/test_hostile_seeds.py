@@ -63,6 +63,7 @@ BAD_URLS = [
     # invalid IDNA / DNS names
     ("http://xn--a.com/", "punycode"),
     ("http://xn--ls8h.la/", "punycode"),  # an emoji label: not IDNA 2008
+    ("http://xn--bcher-kva.a_b.example/", "international domain name"),  # httpx raised
     ("http://a..b/", "empty label"),
     ("http://.example.org/", "empty label"),
     ("http://-a.example.org/", "hyphen"),
