@@ -216,6 +216,8 @@ def test_non_utf8_file_name_is_found_read_and_printed_escaped(tmp_path):
     seed = _write(tmp_path, b"caf\xe9 \xff.txt", f"see {GOOD}\n")
     assert find_seed_files([tmp_path], GLOBS) == [seed]
     assert read_seed(seed) == f"see {GOOD}\n"
+    result = run_urls(str(seed))  # named on the command line (argv is bytes too)
+    assert result.exit_code == 0 and result.stdout.endswith(f"\\xff.txt:1\t{GOOD}\n")
     result = run_urls(str(tmp_path))
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{tmp_path}/caf\\xe9 \\xff.txt:1\t{GOOD}\n"
@@ -464,11 +466,33 @@ def test_urls_command_survives_any_seed_and_file_name(files, fmt):
             assert_fetchable(line.split("\t")[1])
 
 
-@settings(max_examples=200, deadline=None)
+HOST_PIECES = st.one_of(
+    st.text(
+        st.sampled_from(string.ascii_letters + string.digits + ".-_[]:%\u00e9\u200b"), max_size=8
+    ),
+    st.sampled_from(
+        [
+            "xn--",
+            "xn--a",
+            "xn--bcher-kva",
+            "XN--ZCA",
+            "a_b",
+            "ab--c",
+            "-",
+            "ß",
+            "Ⅷ",
+            "例え",
+            "\u00ad",
+        ]
+        + ["[", "]", "::1", "::ffff:1.2.3.4", "%25eth0", "v1.x", "0x7f", "0177", "256", "a" * 63]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
 @given(
-    host=st.text(
-        st.sampled_from(string.ascii_letters + string.digits + ".-_[]:%\u00e9\u200b"),
-        max_size=20,
+    host=st.lists(HOST_PIECES, max_size=5).flatmap(
+        lambda parts: st.sampled_from([".".join(parts), "".join(parts)])
     ),
     port=st.one_of(st.just(""), st.text(string.digits + "-+", max_size=7).map(":{}".format)),
 )
