@@ -533,3 +533,12 @@ def test_fetch_with_a_non_utf8_seed_name(tmp_path, local_env):
     _write(tmp_path, b"\xff.txt", "http://127.0.0.1:9/x\n")
     result = CliRunner().invoke(cli, ["fetch", "--no-robots", str(tmp_path)])
     assert result.exit_code == 1, result.output
+
+
+def test_urls_json_is_sanitized(tmp_path):
+    seed = tmp_path / "a.md"
+    seed.write_text(f"[evil\u202e\x85\x9b2Jlabel]({GOOD})\n", encoding="utf-8")
+    result = run_urls(str(seed), "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["label"] == "evil label" and row["url"] == GOOD  # NEL is a space
