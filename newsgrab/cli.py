@@ -200,27 +200,45 @@ def cli(ctx, show_traceback, config, verbose, quiet):
 def urls(ctx, paths, fmt, config, verbose, quiet):
     """List the URLs cited by the seed files in PATHS; nothing is fetched.
 
+    Text that looks like a web URL but cannot be one (a bad host, port or IPv6
+    address, an over-long URL) is reported on stderr with its line and reason.
+    Exit code 0, or 2 when a seed file could not be read (the others are listed).
+
     \b
     Example:
         newsgrab urls notes/
         newsgrab urls report.md --format json
     """
-    from newsgrab.seeds import find_citations, find_seed_files, read_seed
+    from newsgrab.seeds import display_path, find_seed_files, read_seed, scan_citations, visible
     from newsgrab.urlutil import redact_url
 
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
     seeds = find_seed_files(paths, settings.seed_globs)
     if not seeds:
-        obj.err.print(f"no seed files under {', '.join(plain.sanitize(p) for p in paths)}")
+        shown = ", ".join(display_path(p) for p in paths)
+        obj.err.print(plain.sanitize(f"no seed files under {shown}"), soft_wrap=True)
         return
     rows = []
+    unreadable = 0
     for seed in seeds:
-        text = read_seed(seed)
-        for c in find_citations(text, html=seed.suffix.lower() in (".html", ".htm")):
+        name = display_path(seed)
+        try:
+            text = read_seed(seed)
+        except SeedError as exc:  # one unreadable seed does not hide the others
+            unreadable += 1
+            click.echo(plain.sanitize(f"error: {exc}"), err=True)
+            continue
+        citations, rejected = scan_citations(text, html=seed.suffix.lower() in (".html", ".htm"))
+        for bad in rejected:
+            click.echo(
+                plain.one_line(f"{name}:{bad.line}: not a URL ({bad.reason}): {visible(bad.text)}"),
+                err=True,
+            )
+        for c in citations:
             rows.append(
                 {
-                    "file": str(seed),
+                    "file": name,
                     "line": c.line,
                     "label": c.label,
                     "url": redact_url(c.url),
@@ -229,10 +247,12 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
             )
     if fmt == "json":
         click.echo(plain.json_text(rows, indent=2))
-        return
-    for row in rows:
-        label = f"\t{row['label']}" if row["label"] else ""
-        click.echo(plain.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
+    else:
+        for row in rows:
+            label = f"\t{row['label']}" if row["label"] else ""
+            click.echo(plain.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
+    if unreadable:
+        ctx.exit(int(ExitCode.USAGE))  # as `fetch` does for an unreadable seed
 
 
 # ---------------------------------------------------------------- fetch

@@ -3,7 +3,13 @@
     find_seed_files(paths, globs) -> [Path]        seed files, deterministic order, recursive
     read_seed(path) -> str                         text of a seed (UTF-8, BOMs, other charsets)
     find_citations(text, html=False) -> [Citation] each URL once, in order of first citation
-    normalize_url(url) -> str | None               canonical form, None if not http(s)
+    scan_citations(text, html=False) -> ([Citation], [Rejected])
+                                                   the same, plus what looked like a URL
+                                                   but cannot be one (line, text, reason)
+    normalize_url(url) -> str | None               canonical form, None if not a valid http(s) URL
+    display_path(path) -> str                      a file name safe to print (undecodable
+                                                   bytes and controls escaped); visible(text)
+                                                   the same for any text
 
 Rules (the README section "Seed files" says the same for users):
 
@@ -22,24 +28,30 @@ Rules (the README section "Seed files" says the same for users):
   dropped at the end only when the same character opens the URL (Markdown emphasis).
 * Normalized URLs are ASCII: IDN hosts in punycode, non-ASCII and other characters not
   allowed in a URL percent-encoded as UTF-8; existing %-escapes are kept as written.
+  Every URL is validated by urlutil.parse_url (host, port, length); a candidate that
+  starts like a web URL (`http://`, `https://`, `www.`, an http(s) link or href) but
+  fails is a `Rejected` with its line and reason, and the rest of the seed goes on.
+* Time is linear in the size of the text: prose candidates never overlap, the
+  regular expressions have no nested ambiguous repetition, labels are cut before
+  they are cleaned.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import html
 import logging
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
-
-import idna  # the IDNA 2008 encoder httpx uses to fetch
+from urllib.parse import unquote, urljoin, urlsplit
 
 from newsgrab.errors import SeedError
+from newsgrab.urlutil import BadURL, WebURL, parse_url
 
 log = logging.getLogger("newsgrab.seeds")
 
@@ -70,6 +82,47 @@ class Citation:
         return next((p.label for p in self.places if p.label), None)
 
 
+MAX_REJECTED_TEXT = 200  # characters of a rejected candidate kept for the report
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rejected:
+    """Text of a seed that looks like a web URL but cannot be fetched as one."""
+
+    line: int  # 1-based line number in the seed
+    text: str  # as written, without `user:pass@`, cut to MAX_REJECTED_TEXT characters
+    reason: str  # e.g. "invalid port '99999'", "invalid IPv6 address"
+
+
+# ---------------------------------------------------------------- printing names
+
+_UNSAFE_IN_NAME = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
+)
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    cp = ord(m.group(0))
+    if 0xDC80 <= cp <= 0xDCFF:  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
+        return f"\\x{cp - 0xDC00:02x}"
+    if cp < 0x100:
+        return f"\\x{cp:02x}"
+    return f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
+
+
+def visible(text: str) -> str:
+    """`text` with what a terminal would hide or obey escaped: bytes that are not
+    UTF-8 (surrogate-escaped, as in Linux file names) as `\\xff`, controls, bidi
+    and invisible characters as `\\x1b` or `\\u202e`; everything else as it is."""
+    return _UNSAFE_IN_NAME.sub(_escape_char, text)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A file name as it can be printed anywhere (see `visible`)."""
+    return visible(os.fspath(path))
+
+
 # ---------------------------------------------------------------- seed files
 
 
@@ -96,6 +149,20 @@ def _matches(rel: str, globs: tuple[str, ...]) -> bool:
     return False
 
 
+def _is_symlink(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(path.lstat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):  # gone, a symlink loop, a name too long
+        return False
+
+
 def find_seed_files(paths: Iterable[str | Path], globs: Iterable[str]) -> list[Path]:
     """Seed files in `paths`, in the order given; folders are searched recursively
     (sorted, hidden folders skipped). A file named explicitly is a seed whatever its
@@ -106,29 +173,37 @@ def find_seed_files(paths: Iterable[str | Path], globs: Iterable[str]) -> list[P
     def add(path: Path) -> None:
         try:
             key = path.resolve()
-        except OSError:
+        except (OSError, RuntimeError):  # a symlink loop, an unreadable folder
             key = path.absolute()
         found.setdefault(key, path)
 
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
-            kind = "broken symlink" if path.is_symlink() else "no such file or folder"
-            raise SeedError(f"{path}: {kind}")
-        if path.is_file():
+        shown = display_path(path)
+        try:
+            mode = path.stat().st_mode
+        except ValueError:  # a NUL in the name (from a config file, say)
+            raise SeedError(f"{shown}: not a valid file name") from None
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError) and _is_symlink(path):
+                raise SeedError(f"{shown}: broken symlink") from None
+            if isinstance(exc, FileNotFoundError | NotADirectoryError):
+                raise SeedError(f"{shown}: no such file or folder") from None
+            raise SeedError(f"{shown}: {exc.strerror or exc}") from None
+        if stat.S_ISREG(mode):
             if _excluded_name(path.name):
-                log.info("%s: hidden file or sidecar, not a seed", path)
+                log.info("%s: hidden file or sidecar, not a seed", shown)
             else:
                 add(path)
             continue
-        if not path.is_dir():
-            raise SeedError(f"{path}: not a file or folder")
+        if not stat.S_ISDIR(mode):
+            raise SeedError(f"{shown}: not a file or folder")
         if not os.access(path, os.R_OK | os.X_OK):
-            raise SeedError(f"{path}: cannot read folder")
+            raise SeedError(f"{shown}: cannot read folder")
         hits: list[tuple[tuple[str, ...], Path]] = []
 
         def skipped(exc: OSError) -> None:
-            log.warning("%s: cannot read folder, skipped", exc.filename)
+            log.warning("%s: cannot read folder, skipped", display_path(exc.filename or "?"))
 
         for folder, dirs, files in os.walk(path, onerror=skipped):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -137,21 +212,31 @@ def find_seed_files(paths: Iterable[str | Path], globs: Iterable[str]) -> list[P
             for name in files:
                 rel = "/".join((*rel_parts, name))
                 child = base / name
-                if _matches(rel, globs) and child.is_file():
+                if _matches(rel, globs) and _is_file(child):
                     hits.append(((*rel_parts, name), child))
         for _, child in sorted(hits, key=lambda hit: hit[0]):
             add(child)
     return list(found.values())
 
 
+MAX_SEED_BYTES = 64 * 1024 * 1024  # a larger "seed" is a log or a dump, not a document
+
+
 def read_seed(path: str | Path) -> str:
     """The text of a seed file: UTF-8 (with or without BOM), UTF-16/32 with BOM,
-    else the charset charset-normalizer detects. SeedError if unreadable."""
+    else the charset charset-normalizer detects. SeedError if unreadable, not text
+    or larger than MAX_SEED_BYTES."""
     path = Path(path)
+    shown = display_path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_SEED_BYTES + 1)
     except OSError as exc:
-        raise SeedError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise SeedError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    except ValueError:
+        raise SeedError(f"{shown}: not a valid file name") from None
+    if len(data) > MAX_SEED_BYTES:
+        raise SeedError(f"{shown}: larger than {MAX_SEED_BYTES // (1024 * 1024)} MiB, not read")
     for bom, codec in (
         (b"\xef\xbb\xbf", "utf-8-sig"),
         (b"\xff\xfe\x00\x00", "utf-32"),
@@ -163,7 +248,7 @@ def read_seed(path: str | Path) -> str:
             try:
                 return data.decode(codec)
             except UnicodeDecodeError:
-                raise SeedError(f"{path}: not valid {codec.upper()} text") from None
+                raise SeedError(f"{shown}: not valid {codec.upper()} text") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -172,8 +257,8 @@ def read_seed(path: str | Path) -> str:
 
     best = from_bytes(data).best()
     if best is None:
-        raise SeedError(f"{path}: not a text file (unknown encoding)")
-    log.info("%s: not UTF-8, read as %s", path, best.encoding)
+        raise SeedError(f"{shown}: not a text file (unknown encoding)")
+    log.info("%s: not UTF-8, read as %s", shown, best.encoding)
     return str(best)
 
 
@@ -187,78 +272,37 @@ TRACKING = re.compile(
     re.I,
 )
 
-# Characters kept as they are in a path, query or userinfo; anything else is %-encoded.
-_URL_SAFE = "!$&'()*+,;=:@/?%-._~[]"
-_HOST_OK = re.compile(
-    r"^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*"
-    r"[a-z0-9_])?)*$"
-)
-_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
-
-
-def _encode(part: str) -> str:
-    return quote(part, safe=_URL_SAFE)
-
-
-def _ascii_host(host: str) -> str | None:
-    host = host.rstrip(".").lower()
-    if not host:
-        return None
-    if not host.isascii():
-        try:
-            host = idna.encode(host, uts46=True).decode("ascii")
-        except (UnicodeError, ValueError):
-            return None
-    if _IPV4.match(host):
-        return host if all(int(n) < 256 for n in host.split(".")) else None
-    return host if _HOST_OK.match(host) else None
-
 
 def _is_tracking(piece: str) -> bool:
     key = unquote(piece.partition("=")[0])
     return bool(TRACKING.match(key))
 
 
-def normalize_url(url: str) -> str | None:
-    """The canonical form of an http(s) URL, or None if it is not one.
+def canonical_url(url: str) -> WebURL:
+    """The validated canonical form of an http(s) URL (urlutil.parse_url) without
+    tracking parameters; BadURL (with a reason) if it cannot be fetched."""
+    value = parse_url(url)
+    if value.query:
+        query = "&".join(p for p in value.query.split("&") if not _is_tracking(p))
+        if query != value.query:
+            value = dataclasses.replace(value, query=query)
+    return value
 
-    Lowercases scheme and host (IDN hosts become punycode), drops a default port,
-    the fragment and tracking parameters (other parameters keep their order and
-    spelling), %-encodes characters not allowed in a URL (non-ASCII as UTF-8) and
-    keeps the path otherwise as written (an empty path becomes "/").
-    Credentials (`user:pass@`) are kept: they are needed to fetch.
+
+def normalize_url(url: str) -> str | None:
+    """The canonical form of an http(s) URL, or None if it is not a valid one.
+
+    Lowercases scheme and host (IDN hosts become punycode, IPv4 dotted-quad), drops
+    a default port, the fragment and tracking parameters (other parameters keep
+    their order and spelling), %-encodes characters not allowed in a URL (non-ASCII
+    as UTF-8) and keeps the path otherwise as written (an empty path becomes "/").
+    Credentials (`user:pass@`) are kept: they are needed to fetch. A bad host, port
+    or IPv6 literal, or a URL over urlutil.MAX_URL_LENGTH, gives None.
     """
-    if not isinstance(url, str):
-        return None
-    url = re.sub(r"[\t\n\r]", "", url.strip())
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+        return str(canonical_url(url))
+    except BadURL:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return None
-    netloc = parts.netloc
-    userinfo, at, hostport = netloc.rpartition("@")
-    hostname = parts.hostname
-    if not hostname:
-        return None
-    if hostport.startswith("["):  # IPv6 literal
-        host = "[" + hostname.lower() + "]"
-    else:
-        ascii_host = _ascii_host(hostname)
-        if ascii_host is None:
-            return None
-        host = ascii_host
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        host += f":{port}"
-    if at:
-        host = _encode(userinfo) + "@" + host
-    query = parts.query
-    if query:
-        query = "&".join(p for p in query.split("&") if not _is_tracking(p))
-    return urlunsplit((scheme, host, _encode(parts.path) or "/", _encode(query), ""))
 
 
 # ---------------------------------------------------------------- finding URLs
@@ -272,10 +316,16 @@ _START = re.compile(
     re.I,
 )
 _RUN = re.compile(r"[^\s<>\"`|\x00-\x1f\x7f]*")
+# Non-ASCII characters _cut must look at: all but letters and digits inside a run
+# of them (a letter right after an ASCII character may be CJK glued to a word).
+_NON_ASCII = re.compile(r"[^\x00-\x7f\w]|(?<=[\x00-\x7f])[^\x00-\x7f]")
+_AUTHORITY_END = re.compile(r"[/?#\\]")
 _TRAILING = set(".,;:!?'")
 _WRAPPERS = set("*_~")
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _DELIMS = set("/=?&#-_+%~:,")
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_BARE_SCHEME = re.compile(r"(?i)https?:/*")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -289,28 +339,55 @@ def _is_cjk(ch: str) -> bool:
     )
 
 
-def _cut(candidate: str) -> str:
-    """The URL part of a run of non-space characters that starts with a URL."""
-    for i, ch in enumerate(candidate):
-        if ch.isascii():
-            continue
+def _cut(text: str, start: int, end: int) -> int:
+    """Where the URL that starts at `start` ends within the run text[start:end]:
+    at the first non-ASCII punctuation, symbol, space or control, or CJK glued to
+    an ASCII word. An invisible format character (U+200B, U+00AD...) or a lone
+    surrogate inside the host does not end it: the URL is then rejected, not cut
+    to a different host.
+    Skips over ASCII at C speed, so the cost is linear in the URL's length."""
+    authority = text.find("//", start, min(start + 8, end))
+    searched = start if authority < 0 else authority + 2  # the host starts here
+    authority_end = -1  # not known yet: searched lazily, each character once
+    pos = start
+    while True:
+        m = _NON_ASCII.search(text, pos, end)
+        if not m:
+            return end
+        i = m.start()
+        ch = text[i]
         cat = unicodedata.category(ch)
+        if cat in ("Cf", "Cs") and authority_end < 0:
+            found = _AUTHORITY_END.search(text, searched, i)
+            if found:
+                authority_end = found.start()
+            else:
+                searched = i
+                pos = i + 1
+                continue
         if cat[0] in "PSZC":
-            return candidate[:i]
+            return i
         if _is_cjk(ch):
-            prev = candidate[i - 1]
+            prev = text[i - 1]
             if prev.isascii() and prev not in _DELIMS:
-                return candidate[:i]
-    return candidate
+                return i
+        pos = i + 1
 
 
 def _trim(url: str, before: str) -> str:
-    counts = {ch: url.count(ch) for ch in "()[]{}"}
+    counts: dict[str, int] = {}
     end = len(url)
     while end:
         last = url[end - 1]
+        if last in _CLOSERS and not counts:  # counted once, only when needed
+            counts = {ch: url.count(ch) for ch in "()[]{}"}
         unbalanced = last in _CLOSERS and counts[_CLOSERS[last]] < counts[last]
-        if last in _TRAILING or (last in _WRAPPERS and last == before) or unbalanced:
+        if (
+            last in _TRAILING
+            or (last in _WRAPPERS and last == before)
+            or unbalanced
+            or (not last.isascii() and unicodedata.category(last) == "Cf")
+        ):
             end -= 1
             if last in counts:
                 counts[last] -= 1
@@ -320,25 +397,30 @@ def _trim(url: str, before: str) -> str:
 
 
 def _prose_urls(text: str, markdown: bool = True) -> list[tuple[int, str]]:
-    """(offset, raw URL) of the URLs written out in `text`."""
+    """(offset, raw URL) of the URLs written out in `text`, in order. Candidates
+    never overlap: each is scanned once, so the time is linear in len(text)."""
     hits: list[tuple[int, str]] = []
     pos = 0
+    run_end = -1  # end of the current maximal run of URL characters
     while True:
         m = _START.search(text, pos)
         if not m:
             return hits
         start = m.start()
-        run_match = _RUN.match(text, start)
-        run = run_match.group(0) if run_match else ""
+        if start >= run_end:
+            run = _RUN.match(text, start)
+            run_end = run.end() if run else start
+        cut = _cut(text, start, run_end)
+        url = text[start:cut]
         if markdown:  # Markdown escapes (https://x.org/a\_b), &amp; copied from HTML
-            run = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", run).replace("&amp;", "&")
+            url = _MD_ESCAPE.sub(r"\1", url).replace("&amp;", "&")
         before = text[start - 1] if start else ""
-        url = _trim(_cut(run), before)
+        url = _trim(url, before)
         if url.lower().startswith("www."):
             url = "https://" + url
         if url:
             hits.append((start, url))
-        pos = start + max(len(url), 1)
+        pos = max(cut, start + 1)
 
 
 _LINK = re.compile(
@@ -355,7 +437,7 @@ _IMAGE = re.compile(r"!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\([^)\n]*\)")
 _LABEL_LINE = re.compile(
     r"^\s*(?:[-*+•>]\s*)*[*_]{0,2}(?:related(?:\s+(?:article|articles|story|stories|link|"
     r"reading|coverage|content|news))?|see\s+also|read\s+(?:more|also)|more\s+on\s+this|"
-    r"further\s+reading)[*_]{0,2}\s*[:：][*_]{0,2}\s*(?P<title>.*?)\s*$",
+    r"further\s+reading)[*_]{0,2}\s*[:：][*_]{0,2}\s*(?P<title>.*)$",
     re.I,
 )
 _WORD = re.compile(r"[^\W_]+")
@@ -374,6 +456,7 @@ MAX_LABEL = 300  # characters; longer labels are cut with an ellipsis
 def _clean_label(text: str | None) -> str | None:
     if not text:
         return None
+    text = text[: 4 * MAX_LABEL]  # bounds the work; the label is cut shorter below
     text = _IMAGE.sub(lambda m: m.group(1), text)
     text = re.sub(r"\*\*|`", "", text)
     text = re.sub(r"\s+", " ", text).strip()
@@ -417,18 +500,60 @@ class _Hit:
     label: str | None
 
 
-def _markdown_hits(lines: list[str]) -> list[_Hit]:
+_CREDENTIALS = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#\s]*@")  # never printed
+_WEB_LIKE = re.compile(r"\s*(?:https?:|www\.)", re.I)
+
+
+class _Found:
+    """The hits of one seed and what was rejected, each with line and column."""
+
+    def __init__(self) -> None:
+        self.hits: list[_Hit] = []
+        self.rejected: list[tuple[int, int, str, str]] = []
+        self._checked: dict[str, str | BadURL] = {}
+
+    def check(self, line: int, col: int, raw: str) -> str | None:
+        """The normalized URL of `raw`, or None; a `raw` that looks like a web URL
+        but is not a valid one is recorded as rejected."""
+        result = self._checked.get(raw)  # a seed often cites one URL many times
+        if result is None:
+            try:
+                result = str(canonical_url(raw))
+            except BadURL as exc:
+                result = exc
+            if len(self._checked) < 100_000:
+                self._checked[raw] = result
+        if isinstance(result, str):
+            return result
+        if _WEB_LIKE.match(raw) and not _BARE_SCHEME.fullmatch(raw.strip()):
+            self.reject(line, col, raw, result.reason)
+        return None
+
+    def reject(self, line: int, col: int, raw: str, reason: str) -> None:
+        text = _CREDENTIALS.sub(r"\1", raw.strip(), count=1)
+        if len(text) > MAX_REJECTED_TEXT:
+            text = text[: MAX_REJECTED_TEXT - 1] + "\u2026"
+        self.rejected.append((line, col, text, reason))
+
+    def add(self, line: int, col: int, raw: str, label: str | None = None) -> bool:
+        url = self.check(line, col, raw)
+        if url is None:
+            return False
+        self.hits.append(_Hit(line, col, url, label))
+        return True
+
+
+def _markdown_hits(lines: list[str], found: _Found) -> None:
     text = "\n".join(lines)
     usage: dict[str, str] = {}
     for m in _REFUSE.finditer(text):
         key = (m.group(2) or m.group(1)).strip().lower()
         usage.setdefault(key, m.group(1))
-    hits: list[_Hit] = []
     for number, line in enumerate(lines, 1):
-        masked = line
         d = _REFDEF.match(line)
         if d:
-            url = normalize_url(d.group(2) if d.group(2) is not None else d.group(3))
+            group = 2 if d.group(2) is not None else 3
+            url = found.check(number, d.start(group), d.group(group))
             if url:
                 ref = d.group(1).strip()
                 label = (
@@ -436,32 +561,24 @@ def _markdown_hits(lines: list[str]) -> list[_Hit]:
                     or _clean_label(usage.get(ref.lower()))
                     or (ref if re.search(r"[^\W\d_]{2}", ref) else None)
                 )
-                hits.append(
-                    _Hit(
-                        number,
-                        d.start(2) if d.group(2) is not None else d.start(3),
-                        url,
-                        _clean_label(label),
-                    )
-                )
+                found.hits.append(_Hit(number, d.start(group), url, _clean_label(label)))
                 continue
-        for m in _LINK.finditer(line):
-            masked = masked[: m.start()] + " " * (m.end() - m.start()) + masked[m.end() :]
-            if m.group(1):  # an image
+            if _WEB_LIKE.match(d.group(group)):  # rejected: not a prose URL either
                 continue
-            dest = m.group(3) if m.group(3) is not None else m.group(4)
-            dest = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", dest).replace("&amp;", "&")
-            url = normalize_url(dest)
-            if url:
+
+        def link(m: re.Match[str], number: int = number) -> str:
+            if not m.group(1):  # not an image
+                dest = m.group(3) if m.group(3) is not None else m.group(4)
+                dest = _MD_ESCAPE.sub(r"\1", dest).replace("&amp;", "&")
                 label = _clean_label(m.group(2)) or _clean_label(_unquote_title(m.group(5)))
-                hits.append(_Hit(number, m.start(), url, label))
+                found.add(number, m.start(), dest, label)
+            return " " * (m.end() - m.start())
+
+        masked = _LINK.sub(link, line)
         for col, raw in _prose_urls(masked):
-            url = normalize_url(raw)
-            if url:
-                hits.append(_Hit(number, col, url, None))
-    hits.sort(key=lambda h: (h.line, h.col))
-    _label_lines(lines, hits)
-    return hits
+            found.add(number, col, raw)
+    found.hits.sort(key=lambda h: (h.line, h.col))
+    _label_lines(lines, found.hits)
 
 
 def _words(text: str) -> set[str]:
@@ -539,89 +656,228 @@ def _label_lines(lines: list[str], hits: list[_Hit]) -> None:
         claimed.add(id(chosen))
 
 
-class _HrefParser(HTMLParser):
-    """Collect <a>/<area> hrefs (with line and anchor text), <base href>, and bare URLs
-    in the text outside links, scripts and styles."""
+_TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
+_ATTR_NAME = re.compile(r"[^\s/>][^\s/=>]*")
+_SPACE_SLASH = re.compile(r"[\s/]*")
+_EQUALS = re.compile(r"\s*=\s*")
+_UNQUOTED = re.compile(r"[^\s>]*")
+_RAW_TEXT = ("script", "style")  # their content is not markup (nor text to read)
+_SKIPPED = ("script", "style", "template")
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+
+class _Lines:
+    """(line, column) of offsets asked in increasing order, in linear total time."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 1
+        self.line_start = 0
+
+    def at(self, offset: int) -> tuple[int, int]:
+        if offset > self.offset:
+            newlines = self.text.count("\n", self.offset, offset)
+            if newlines:
+                self.line += newlines
+                self.line_start = self.text.rindex("\n", self.offset, offset) + 1
+            self.offset = offset
+        return self.line, offset - self.line_start
+
+
+class _HrefScanner:
+    """Collect <a>/<area> hrefs (with line and anchor text), <base href>, and bare URLs
+    in the text outside links, scripts and styles.
+
+    A small HTML tokenizer of its own (tags, attributes, comments, declarations,
+    raw-text script/style, character references): every character is looked at a
+    bounded number of times, whatever the markup, so a hostile or broken page costs
+    time linear in its size (the standard library's html.parser is quadratic on
+    unclosed tags and raises on some declarations). Unfinished markup at the end
+    is dropped, as HTML5 parsers do."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _Lines(text)
         self.base: str | None = None
+        self.base_pos = (1, 0)
         self.links: list[list] = []  # [line, col, href, text parts, title]
         self.text_urls: list[tuple[int, int, str]] = []
         self._open: list | None = None
         self._skip = 0
+        self._data: list[str] = []
+        self._data_at = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v for k, v in attrs if v is not None}
-        if tag == "base" and self.base is None and a.get("href"):
-            self.base = a["href"].strip()
-        elif tag in ("script", "style", "template"):
-            self._skip += 1
-        elif tag == "img" and self._open is not None and a.get("alt"):
-            self._open[3].append(a["alt"])
-        elif tag in ("a", "area") and "href" in a:
-            line, col = self.getpos()
-            raw = self.get_starttag_text() or ""
-            m = re.search(r"\bhref\s*=", raw, re.I)
-            if m:
-                line += raw.count("\n", 0, m.start())
-            parts: list[str] = [a.get("alt") or ""] if tag == "area" else []
-            link = [line, col, a["href"], parts, a.get("title")]
-            self.links.append(link)
-            if tag == "a":
-                self._open = link
+    # ---- events
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self._skip:
-            self._skip -= 1
-        elif tag == "a":
-            self._open = None
-
-    def handle_data(self, data: str) -> None:
+    def _flush(self) -> None:
+        if not self._data:
+            return
+        data = html.unescape("".join(self._data))
+        self._data = []
         if self._skip:
             return
         if self._open is not None:
             self._open[3].append(data)
             return
-        line, col = self.getpos()
+        line, col = self.lines.at(self._data_at)
+        counted = 0  # newlines before `counted` are in `line` already
         for offset, raw in _prose_urls(data, markdown=False):
-            self.text_urls.append((line + data.count("\n", 0, offset), col + offset, raw))
+            line += data.count("\n", counted, offset)
+            counted = offset
+            self.text_urls.append((line, col + offset, raw))
+
+    def _text(self, start: int, end: int) -> None:
+        if start < end:
+            if not self._data:
+                self._data_at = start
+            self._data.append(self.text[start:end])
+
+    def _start(self, tag: str, attrs: dict[str, str], at: int, href_at: int) -> None:
+        if tag == "base" and self.base is None and attrs.get("href"):
+            self.base = attrs["href"].strip()
+            self.base_pos = self.lines.at(at)
+        elif tag in _SKIPPED:
+            self._skip += 1
+        elif tag == "img" and self._open is not None and attrs.get("alt"):
+            self._open[3].append(attrs["alt"])
+        elif tag in ("a", "area") and "href" in attrs:
+            line, col = self.lines.at(at)
+            line = self.lines.at(href_at)[0]
+            parts: list[str] = [attrs.get("alt") or ""] if tag == "area" else []
+            link = [line, col, attrs["href"], parts, attrs.get("title")]
+            self.links.append(link)
+            if tag == "a":
+                self._open = link
+
+    def _end(self, tag: str) -> None:
+        if tag in _SKIPPED and self._skip:
+            self._skip -= 1
+        elif tag == "a":
+            self._open = None
+
+    # ---- tokenizer
+
+    def _attributes(self, pos: int) -> tuple[dict[str, str], int, int]:
+        """The attributes from `pos`, the offset after the tag's ">" (-1 if the tag
+        never ends) and the offset of its href attribute."""
+        text, end = self.text, len(self.text)
+        attrs: dict[str, str] = {}
+        href_at = pos
+        while True:
+            pos = _SPACE_SLASH.match(text, pos).end()  # type: ignore[union-attr]
+            if pos >= end:
+                return attrs, -1, href_at
+            if text[pos] == ">":
+                return attrs, pos + 1, href_at
+            m = _ATTR_NAME.match(text, pos)
+            if not m:  # cannot happen: any other character starts a name
+                return attrs, -1, href_at
+            name, name_at = m.group(0).lower(), pos
+            pos = m.end()
+            value = ""
+            eq = _EQUALS.match(text, pos)
+            if eq:
+                pos = eq.end()
+                quote = text[pos : pos + 1]
+                if quote in ("'", '"'):
+                    close = text.find(quote, pos + 1)
+                    if close < 0:  # an unclosed quote runs to the end: drop the tag
+                        return attrs, -1, href_at
+                    value, pos = text[pos + 1 : close], close + 1
+                else:
+                    m = _UNQUOTED.match(text, pos)
+                    value, pos = m.group(0), m.end()  # type: ignore[union-attr]
+            if name not in attrs:
+                attrs[name] = html.unescape(value)
+                if name == "href":
+                    href_at = name_at
+
+    def run(self) -> None:
+        text, end = self.text, len(self.text)
+        i = 0
+        while 0 <= i < end:
+            j = text.find("<", i)
+            if j < 0:
+                self._text(i, end)
+                break
+            self._text(i, j)
+            nxt = text[j + 1 : j + 2]
+            if text.startswith("<!--", j):
+                if text.startswith(("<!-->", "<!--->"), j):  # empty comments (HTML5)
+                    i = text.index(">", j) + 1
+                else:
+                    k = text.find("-->", j + 4)
+                    i = end if k < 0 else k + 3
+                self._flush()
+            elif nxt in ("!", "?"):  # a declaration, processing instruction, bogus comment
+                k = text.find(">", j + 2)
+                i = end if k < 0 else k + 1
+                self._flush()
+            elif nxt == "/":
+                m = _TAG_NAME.match(text, j + 2)
+                k = text.find(">", j + 2)
+                i = end if k < 0 else k + 1
+                self._flush()
+                if m and k >= 0:
+                    self._end(m.group(0).lower())
+            elif nxt.isascii() and nxt.isalpha():
+                m = _TAG_NAME.match(text, j + 1)
+                assert m is not None
+                tag = m.group(0).lower()
+                attrs, i, href_at = self._attributes(m.end())
+                self._flush()
+                if i < 0:
+                    break  # an unfinished tag at the end
+                self._start(tag, attrs, j, href_at)
+                if tag in _RAW_TEXT:
+                    close = re.compile(rf"</{tag}(?=[\s/>]|\Z)", re.I).search(text, i)
+                    i = end if close is None else close.start()
+            else:  # a "<" that starts no markup is text
+                self._text(j, j + 1)
+                i = j + 1
+        self._flush()
 
 
-def _html_hits(text: str) -> list[_Hit]:
-    parser = _HrefParser()
-    parser.feed(text)
-    parser.close()
-    base = normalize_url(parser.base) if parser.base else None
-    hits: list[_Hit] = []
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _html_hits(text: str, found: _Found) -> None:
+    parser = _HrefScanner(text)
+    parser.run()
+    base = found.check(*parser.base_pos, parser.base) if parser.base else None
     for line, col, href, parts, title in parser.links:
         href = href.strip()
         if not href or href.startswith("#"):
             continue
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", href):  # relative
+        if not _HAS_SCHEME.match(href):  # relative
             if not base:
                 continue
-            href = urljoin(base, href)
-        url = normalize_url(href)
-        if url:
-            label = _clean_label("".join(parts)) or _clean_label(title)
-            hits.append(_Hit(line, col, url, label))
+            try:
+                href = urljoin(base, href)
+            except ValueError:  # e.g. "//[::1/": a broken host
+                found.reject(line, col, href, "invalid relative link")
+                continue
+        label = _clean_label("".join(parts)) or _clean_label(title)
+        found.add(line, col, href, label)
     for line, col, raw in parser.text_urls:
-        url = normalize_url(raw)
-        if url:
-            hits.append(_Hit(line, col, url, None))
-    hits.sort(key=lambda h: (h.line, h.col))
-    return hits
+        found.add(line, col, raw)
+    found.hits.sort(key=lambda h: (h.line, h.col))
 
 
-def find_citations(text: str, html: bool = False) -> list[Citation]:
-    """Each distinct normalized URL cited in `text` once, in order of first citation,
-    with every place (1-based line, label) that cites it."""
+def scan_citations(text: str, html: bool = False) -> tuple[list[Citation], list[Rejected]]:
+    """The citations of `text` (as find_citations) and, in order, each text that
+    looks like a web URL (`http://`, `https://`, `www.`, an http(s) link or href)
+    but is not a valid one, with its line and the reason. Never raises for any
+    text; time and memory are linear in its length."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    hits = _html_hits(text) if html else _markdown_hits(text.split("\n"))
+    found = _Found()
+    if html:
+        _html_hits(text, found)
+    else:
+        _markdown_hits(text.split("\n"), found)
     seen: dict[str, Citation] = {}
     places: dict[tuple[str, int], Place] = {}
-    for h in hits:
+    for h in found.hits:
         same = places.get((h.url, h.line))
         if same is not None:  # cited twice on one line: one place
             same.label = same.label or h.label
@@ -631,4 +887,13 @@ def find_citations(text: str, html: bool = False) -> list[Citation]:
             seen[h.url].places.append(place)
         else:
             seen[h.url] = Citation(h.url, [place])
-    return list(seen.values())
+    rejected: dict[tuple[int, str], Rejected] = {}
+    for line, _col, raw, reason in sorted(found.rejected, key=lambda r: (r[0], r[1])):
+        rejected.setdefault((line, raw), Rejected(line, raw, reason))
+    return list(seen.values()), list(rejected.values())
+
+
+def find_citations(text: str, html: bool = False) -> list[Citation]:
+    """Each distinct normalized URL cited in `text` once, in order of first citation,
+    with every place (1-based line, label) that cites it."""
+    return scan_citations(text, html)[0]
