@@ -19,7 +19,12 @@ Rules every request follows (see /README "Fetching" for the user's view):
 - addresses checked by netguard.py: the URL host when it is an IP literal, every
   address a name resolves to (newsgrab resolves names itself and connects only to
   a checked address), and the peer address of every new connection;
+- bytes a server sends after the end of an answer are dropped, never read as
+  the answer to the next request on the connection (FramedStream);
 - no cookie jar, no proxy from the environment, credentials never shown.
+
+The network layer is built on httpx's and httpcore's extension points only
+(see "network layer" below); no underscore name of a dependency is used.
 """
 
 from __future__ import annotations
@@ -503,12 +508,22 @@ def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
         raise
 
 
+class _OriginPool:
+    """httpcore's connection pool for one origin, and the answers it has open."""
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool):
+        self.pool = pool
+        self.active = 0  # requests sent whose answers are not closed yet
+        self.idle_since = 0.0
+
+
 class _PoolBody(httpx.AsyncByteStream):
     """The body of an httpcore answer as an httpx response stream."""
 
-    def __init__(self, answer: httpcore.Response, request: httpx.Request):
+    def __init__(self, answer: httpcore.Response, request: httpx.Request, origin: _OriginPool):
         self._answer = answer
         self._request = request
+        self._origin: _OriginPool | None = origin
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _as_httpx_errors(self._request):
@@ -516,20 +531,34 @@ class _PoolBody(httpx.AsyncByteStream):
                 yield part
 
     async def aclose(self) -> None:
-        with _as_httpx_errors(self._request):
-            await self._answer.aclose()
+        origin, self._origin = self._origin, None
+        try:
+            with _as_httpx_errors(self._request):
+                await self._answer.aclose()
+        finally:
+            if origin is not None:
+                origin.active -= 1
+                origin.idle_since = time.monotonic()
 
 
 class GuardedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport on httpcore's connection pool, whose connections are
-    made by GuardedBackend. Answers are streamed."""
+    """An httpx transport on httpcore's connection pools, whose connections are
+    made by GuardedBackend. Answers are streamed.
+
+    One httpcore.AsyncConnectionPool per origin (scheme, host, port), of at most
+    `connections_per_origin` connections: httpcore's pool looks at every one of
+    its connections (a system call each) whenever a request starts or ends, so a
+    single pool for a run's dozens of connections cost more than the rest of a
+    request. The pools of origins with nothing in flight are closed, least
+    recently used first, beyond `idle_origins` of them or after `keepalive_expiry`
+    (checked when a request starts)."""
 
     def __init__(
         self,
         allow_private: bool,
         *,
-        max_connections: int = 24,
-        max_keepalive_connections: int = 16,
+        connections_per_origin: int = 2,
+        idle_origins: int = 16,
         keepalive_expiry: float = 5.0,
         ssl_context: ssl.SSLContext | None = None,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
@@ -538,26 +567,60 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         # httpx's default, certifi's CA bundle, no SSL settings from the environment
         if ssl_context is None:
             ssl_context = httpx.create_ssl_context(trust_env=False)
-        self.pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=max_connections,
-            max_keepalive_connections=max_keepalive_connections,
-            keepalive_expiry=keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=network_backend or GuardedBackend(allow_private),
-        )
+        self._ssl_context = ssl_context
+        self._backend = network_backend or GuardedBackend(allow_private)
+        self._per_origin = connections_per_origin
+        self._idle_origins = idle_origins
+        self._keepalive_expiry = keepalive_expiry
+        # least recently used first
+        self._origins: dict[tuple[bytes, bytes, int | None], _OriginPool] = {}
 
     @classmethod
     def for_settings(cls, settings: Settings) -> GuardedTransport:
         return cls(
             settings.allow_private_networks,
-            max_connections=settings.concurrency + 8,
-            max_keepalive_connections=settings.concurrency,
+            connections_per_origin=settings.per_host_concurrency,
+            idle_origins=settings.concurrency,
         )
+
+    def _pool_for(self, key: tuple[bytes, bytes, int | None]) -> _OriginPool:
+        """The origin's pool (made the most recently used), counted as in use."""
+        origin = self._origins.pop(key, None)
+        if origin is None:
+            origin = _OriginPool(
+                httpcore.AsyncConnectionPool(
+                    ssl_context=self._ssl_context,
+                    max_connections=self._per_origin,
+                    max_keepalive_connections=self._per_origin,
+                    keepalive_expiry=self._keepalive_expiry,
+                    http1=True,
+                    http2=False,
+                    network_backend=self._backend,
+                )
+            )
+        self._origins[key] = origin
+        origin.active += 1
+        return origin
+
+    async def _close_idle(self) -> None:
+        """Close the pools of idle origins: expired ones, and the least recently
+        used beyond `idle_origins`."""
+        origins = self._origins
+        idle = sum(1 for o in origins.values() if not o.active)
+        if not idle:
+            return
+        expired_before = time.monotonic() - self._keepalive_expiry
+        for key, origin in list(origins.items()):
+            if origin.active or origins.get(key) is not origin:
+                continue
+            if idle > self._idle_origins or origin.idle_since < expired_before:
+                del origins[key]
+                idle -= 1
+                await origin.pool.aclose()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
+        key = (url.raw_scheme, url.raw_host, url.port)
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
@@ -567,17 +630,26 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             content=request.stream,  # type: ignore[arg-type]
             extensions=request.extensions,
         )
-        with _as_httpx_errors(request):
-            answer = await self.pool.handle_async_request(core_request)
+        origin = self._pool_for(key)
+        try:
+            await self._close_idle()
+            with _as_httpx_errors(request):
+                answer = await origin.pool.handle_async_request(core_request)
+        except BaseException:
+            origin.active -= 1
+            origin.idle_since = time.monotonic()
+            raise
         return httpx.Response(
             status_code=answer.status,
             headers=answer.headers,
-            stream=_PoolBody(answer, request),
+            stream=_PoolBody(answer, request, origin),
             extensions=answer.extensions,
         )
 
     async def aclose(self) -> None:
-        await self.pool.aclose()
+        origins, self._origins = self._origins, {}
+        for origin in origins.values():
+            await origin.pool.aclose()
 
 
 # ------------------------------------------------------------------- helpers

@@ -172,21 +172,19 @@ def test_many_hosts_at_once_reuse_their_connections(three_hosts, local_settings)
 
 
 def test_a_full_pool_replaces_an_idle_connection(three_hosts, local_settings):
-    """With room for two connections, a third origin closes an idle one; every
-    answer is right."""
+    """With room for one idle origin, a request to a third origin closes the
+    connection of the least recently used idle one; every answer is right."""
     bases, connections, _ = three_hosts
     settings = local_settings.replace(obey_robots=False)
 
     async def run():
-        transport = GuardedTransport(
-            allow_private=True, max_connections=2, max_keepalive_connections=2
-        )
+        transport = GuardedTransport(allow_private=True, idle_origins=1)
         async with Fetcher(settings, transport=transport) as fetcher:
             return [await fetcher.fetch(base + "/page") for base in bases + bases[:1]]
 
     answers = asyncio.run(run())
     assert [a.body for a in answers] == [PAGE] * 4
-    # the first host's connection made room for the third's, then came back
+    # the first host's connection was closed for the third's, then came back
     assert [i for i, _ in connections] == [0, 1, 2, 0]
 
 
