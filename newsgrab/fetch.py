@@ -199,7 +199,7 @@ def looks_like_html(body: bytes) -> bool:
 # Built on the extension points httpx and httpcore document, nothing else:
 #
 #   Fetcher ─► GuardedTransport (an httpx.AsyncBaseTransport)
-#                 └► httpcore.AsyncConnectionPool(network_backend=GuardedBackend)
+#                 └► one httpcore.AsyncConnectionPool(network_backend=...) per origin
 #                       └► GuardedBackend (an httpcore.AsyncNetworkBackend): resolves,
 #                          checks every address, connects through httpcore's own
 #                          AnyIOBackend, checks the peer, and wraps the stream in
