@@ -23,12 +23,6 @@ from newsgrab import __version__, plain
 from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
 
-# httpx imports its own command-line client when click and rich are installed
-# (they are: newsgrab's own), which would cost every newsgrab command some 50 ms
-# of imports (rich's syntax highlighting, pygments' lexers). newsgrab never calls
-# it: marked absent, httpx falls back to its stub.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-
 log = logging.getLogger("newsgrab")
 ISSUES_URL = "https://github.com/newsgrab/newsgrab/issues"
 

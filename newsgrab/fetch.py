@@ -19,7 +19,12 @@ Rules every request follows (see /README "Fetching" for the user's view):
 - addresses checked by netguard.py: the URL host when it is an IP literal, every
   address a name resolves to (newsgrab resolves names itself and connects only to
   a checked address), and the peer address of every new connection;
+- bytes a server sends after the end of an answer are dropped, never read as
+  the answer to the next request on the connection (FramedStream);
 - no cookie jar, no proxy from the environment, credentials never shown.
+
+The network layer is built on httpx's and httpcore's extension points only
+(see "network layer" below); no underscore name of a dependency is used.
 """
 
 from __future__ import annotations
@@ -32,15 +37,15 @@ import email.utils
 import logging
 import os
 import random
-import select
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator
+import typing
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import NoReturn
 from urllib.parse import unquote, urljoin, urlsplit
 
+import h11
 import httpcore
 import httpx
 
@@ -59,6 +64,8 @@ from newsgrab.robots import RobotsCache, Rules, origin_of
 from newsgrab.urlutil import redact_url
 
 log = logging.getLogger(__name__)
+
+E = typing.TypeVar("E", bound=BaseException)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Statuses worth another attempt, and failure kinds worth another attempt.
@@ -188,10 +195,44 @@ def looks_like_html(body: bytes) -> bool:
 
 
 # ------------------------------------------------------------ network layer
+#
+# Built on the extension points httpx and httpcore document, nothing else:
+#
+#   Fetcher ─► GuardedTransport (an httpx.AsyncBaseTransport)
+#                 └► one httpcore.AsyncConnectionPool(network_backend=...) per origin
+#                       └► GuardedBackend (an httpcore.AsyncNetworkBackend): resolves,
+#                          checks every address, connects through httpcore's own
+#                          AnyIOBackend, checks the peer, and wraps the stream in
+#                          FramedStream (an httpcore.AsyncNetworkStream), which
+#                          hands httpcore only the bytes of the answer it waits for.
+
+
+class Refused(httpcore.ConnectError):
+    """The guard refused an address (a private network)."""
+
+
+class Unresolvable(httpcore.ConnectError):
+    """A host name did not resolve."""
+
+
+class TLSFailed(httpcore.ConnectError):
+    """The TLS handshake failed, or the server hung up during it."""
+
+
+class ConnectionLost(httpcore.ReadError):
+    """The server closed the connection before the answer's headers were complete."""
+
+
+class BodyCutShort(httpcore.ReadError):
+    """The server closed the connection before the end of the body it announced."""
+
+
+class BadAnswer(httpcore.RemoteProtocolError):
+    """What the server sent is not a valid HTTP/1.1 answer."""
 
 
 def _os_error(exc: BaseException) -> OSError | None:
-    """The OSError behind `exc` (wrapped by httpcore and httpx, maybe in a group)."""
+    """The OSError behind `exc` (wrapped by httpcore and anyio, maybe in a group)."""
     todo: list[BaseException] = [exc]
     for _ in range(20):
         if not todo:
@@ -204,240 +245,146 @@ def _os_error(exc: BaseException) -> OSError | None:
     return None
 
 
-class _Refused(Exception):
-    """The network layer refused an address (private network)."""
+# Largest answer head (status line and headers) the framing parser accepts: the
+# same as httpcore's HTTP/1.1 connection, so that both judge an answer alike.
+MAX_HEAD = 100 * 1024
+_REQUESTS = {"GET": h11.Request(method="GET", target="/", headers=[("Host", "-")])}
 
 
-class _Unresolvable(Exception):
-    """A host name did not resolve."""
+class FramedStream(httpcore.AsyncNetworkStream):
+    """A connection that hands httpcore only the bytes of the answer it waits for.
 
+    A server may send bytes after the end of an answer: a Content-Length counted
+    in characters on a UTF-8 page, or a whole second answer. On a kept-alive
+    connection httpcore would read them as the answer to the next request. This
+    stream follows the framing of every answer with its own h11 connection (h11's
+    public API: the request is a GET or HEAD with no body, and newsgrab never
+    pipelines), returns the bytes up to the end of the answer, and drops the rest:
+    bytes received before a request was sent can never be its answer. What is
+    still in the socket when a connection is reused makes httpcore drop it.
 
-# Bytes received and not yet read beyond which a connection stops reading its socket.
-READ_BUFFER = 256 * 1024
+    Its own failures are exception types the fetcher can tell apart without
+    reading messages: ConnectionLost (closed before the answer's head),
+    BodyCutShort (closed before the end of the body), BadAnswer (not HTTP) and
+    TLSFailed."""
 
+    def __init__(self, inner: httpcore.AsyncNetworkStream):
+        self._inner = inner
+        self._framing: h11.Connection | None = self._new_framing()
+        self.discarded = 0  # bytes dropped after the end of an answer
 
-class _Receiver(asyncio.Protocol):
-    """The receiving side of one connection: the bytes that arrived and not yet
-    read, whether the peer is done, and whether the socket takes more writes."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.eof = False
-        self.error: Exception | None = None
-        self.paused = False  # reading paused: READ_BUFFER bytes wait to be read
-        self.waiter: asyncio.Future[None] | None = None  # a read waiting for bytes
-        self.drained: asyncio.Future[None] | None = None  # a write waiting for room
-
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > READ_BUFFER and not self.paused and self.transport is not None:
-            self.transport.pause_reading()
-            self.paused = True
-        self._wake()
-
-    def eof_received(self) -> None:
-        self.eof = True  # (returns None: the transport closes, nothing is sent after it)
-        self._wake()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.eof = True
-        self.error = exc
-        self._wake()
-        self.resume_writing()
-
-    def pause_writing(self) -> None:
-        if self.drained is None:
-            self.drained = asyncio.get_running_loop().create_future()
-
-    def resume_writing(self) -> None:
-        drained, self.drained = self.drained, None
-        if drained is not None and not drained.done():
-            drained.set_result(None)
-
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    """One connection as httpcore's network stream, on asyncio's own transports.
-
-    (httpcore's anyio backend costs more per request than the rest of a 304
-    revalidation: a cancel scope around every read and write, and two epoll
-    changes per read, as it pauses the socket while nothing is being read.) The
-    socket is read as bytes arrive, up to READ_BUFFER bytes ahead; the poll
-    object that tells whether an idle connection was hung up on is built once."""
-
-    def __init__(self, transport: asyncio.Transport, receiver: _Receiver, peer):
-        self._transport = transport
-        self._receiver = receiver
-        self._peer = peer
-        # after start_tls, reading is paused and resumed on the TLS transport (and
-        # a pause made on the plain one during the handshake moves over to it)
-        if (
-            receiver.paused
-            and receiver.transport is not None
-            and receiver.transport is not transport
-        ):
-            receiver.transport.resume_reading()
-            transport.pause_reading()
-        receiver.transport = transport
-        self._poller = select.poll()
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            self._poller.register(sock.fileno(), select.POLLIN)
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        r = self._receiver
-        if not r.buffer and not r.eof:
-            r.waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await r.waiter
-            except TimeoutError:
-                raise httpcore.ReadTimeout(f"no data for {timeout:g} s") from None
-            finally:
-                r.waiter = None
-        if r.buffer:
-            if len(r.buffer) <= max_bytes:
-                data = bytes(r.buffer)
-                r.buffer.clear()
-            else:
-                data = bytes(r.buffer[:max_bytes])
-                del r.buffer[:max_bytes]
-            if r.paused and len(r.buffer) <= READ_BUFFER // 2 and not r.eof:
-                r.paused = False
-                self._transport.resume_reading()
-            return data
-        if r.error is not None:
-            raise httpcore.ReadError(_describe(r.error)) from r.error
-        return b""
+    @staticmethod
+    def _new_framing() -> h11.Connection:
+        return h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
-        r = self._receiver
-        if self._transport.is_closing():
-            why = _describe(r.error) if r.error is not None else "the connection is closed"
-            raise httpcore.WriteError(why)
-        self._transport.write(buffer)
-        if r.drained is not None:
-            try:
-                async with asyncio.timeout(timeout):
-                    await asyncio.shield(r.drained)
-            except TimeoutError:
-                raise httpcore.WriteTimeout(f"could not send for {timeout:g} s") from None
-            if r.error is not None:
-                raise httpcore.WriteError(_describe(r.error)) from r.error
+        framing = self._framing
+        if buffer and framing is not None and framing.our_state is not h11.SEND_BODY:
+            self._expect_answer(framing, buffer)
+        await self._inner.write(buffer, timeout)
+
+    def _expect_answer(self, framing: h11.Connection, request: bytes) -> None:
+        """A new request starts with `request`: frame the answer it will get."""
+        try:
+            if framing.our_state is h11.DONE and framing.their_state is h11.DONE:
+                if framing.trailing_data[0]:  # bytes after the last answer: dropped
+                    framing = self._framing = self._new_framing()
+                else:
+                    framing.start_next_cycle()
+            if framing.our_state is not h11.IDLE:
+                self._framing = None  # not a request/answer exchange this follows
+                return
+            method = request[: request.find(b" ")].decode("ascii", "replace")
+            event = _REQUESTS.get(method)
+            if event is None:
+                event = h11.Request(method=method, target="/", headers=[("Host", "-")])
+            framing.send(event)
+            framing.send(h11.EndOfMessage())
+        except h11.ProtocolError:
+            self._framing = None  # (a request h11 cannot model: passed on unframed)
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data = await self._inner.read(max_bytes, timeout)
+        framing = self._framing
+        if framing is None or framing.their_state not in (h11.SEND_RESPONSE, h11.SEND_BODY):
+            return data
+        head = framing.their_state is h11.SEND_RESPONSE
+        if not data and head:
+            raise ConnectionLost("the server closed the connection without answering")
+        try:
+            framing.receive_data(data)
+            while True:
+                event = framing.next_event()
+                if event is h11.NEED_DATA or event is h11.PAUSED:
+                    break
+                if type(event) is h11.Response:
+                    head = False
+                elif type(event) is h11.EndOfMessage:
+                    surplus = len(framing.trailing_data[0])
+                    if surplus:
+                        self.discarded += surplus
+                        log.debug("dropped %d bytes sent after the end of an answer", surplus)
+                        return data[: len(data) - surplus]
+                    break
+                elif type(event) is h11.ConnectionClosed:
+                    break
+        except h11.RemoteProtocolError as exc:
+            self._framing = None
+            if not data and not head:
+                raise BodyCutShort(
+                    "the server closed the connection before the end of the body"
+                ) from None
+            if not data:
+                raise ConnectionLost("the server closed the connection without answering") from None
+            raise BadAnswer(_describe(exc)) from None
+        return data
 
     async def aclose(self) -> None:
-        # at once: a TLS close would wait (up to half a minute) for the server's
-        # close_notify, and the connection may be closed because the server stalls
-        self._transport.abort()
+        await self._inner.aclose()
 
     async def start_tls(
-        self, ssl_context, server_hostname: str | None = None, timeout: float | None = None
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(timeout):
-                transport = await loop.start_tls(
-                    self._transport, self._receiver, ssl_context, server_hostname=server_hostname
-                )
-        except TimeoutError:
-            self._transport.abort()
-            raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout:g} s") from None
-        except OSError as exc:
-            self._transport.abort()
-            _tls_failure(exc)
-        if transport is None:
-            _tls_failure(ConnectionError("the connection was closed"))
-        return _Stream(transport, self._receiver, self._peer)
+            inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        except (httpcore.NetworkError, OSError) as exc:
+            # whatever failed during the handshake is a TLS failure (not retried):
+            # a certificate or protocol error, or a server that hung up
+            with contextlib.suppress(httpcore.NetworkError, OSError):
+                await self._inner.aclose()
+            raise TLSFailed(_tls_reason(exc)) from exc
+        return FramedStream(inner)
 
-    def _readable(self) -> bool:
-        """Whether the idle connection has something to read (the peer closed it,
-        or sent what it should not have): such a connection is not reused. (The
-        buffer and end are looked at first: once the end was read, the socket
-        is closed and its descriptor may belong to another connection.)"""
-        r = self._receiver
-        if r.buffer or r.eof or self._transport.is_closing():
-            return True
-        return bool(self._poller.poll(0))
-
-    def get_extra_info(self, info: str):
-        if info == "is_readable":
-            return self._readable()
-        if info == "server_addr":
-            return self._peer
-        if info == "client_addr":
-            return self._transport.get_extra_info("sockname")
-        if info in ("socket", "ssl_object"):
-            return self._transport.get_extra_info(info)
-        return None
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
 
 
-def _tls_failure(exc: OSError) -> NoReturn:
-    """Raise a failed TLS handshake as httpcore's ConnectError, with an SSLError as
-    its context (the pool re-raises it `from None`; the context is what is left to
-    tell a TLS failure by). A server that hung up or reset counts as one too."""
-    tls_error = (
-        exc
-        if isinstance(exc, ssl.SSLError)
-        else ssl.SSLEOFError(
-            f"the server closed the connection during the TLS handshake ({_describe(exc)})"
-        )
-    )
-    try:
-        raise tls_error
-    except ssl.SSLError as error:
-        raise httpcore.ConnectError(_describe(error)) from error
-
-
-async def _open_tcp(
-    ip: str, port: int, timeout: float | None, local_address: str | None, socket_options
-) -> _Stream:
-    """A TCP connection to `ip` (an address, never a name) as a _Stream."""
-    loop = asyncio.get_running_loop()
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    sock: socket.socket | None = None
-    try:
-        # (inside the try: no descriptor left, or no IPv6 here, fails this URL only)
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        for option in socket_options or ():
-            sock.setsockopt(*option)
-        if local_address:
-            sock.bind((local_address, 0))
-        async with asyncio.timeout(timeout):
-            await loop.sock_connect(sock, (ip, port))
-        # the address connected to, for the private-network check (a peer that
-        # reset the connection already has none: a failed connection, not a refusal)
-        peer = sock.getpeername()
-        transport, receiver = await loop.create_connection(_Receiver, sock=sock)
-    except BaseException as exc:
-        if sock is not None:
-            sock.close()
-        if isinstance(exc, TimeoutError):
-            raise httpcore.ConnectTimeout(f"no connection within {timeout:g} s") from None
-        if isinstance(exc, OSError):
-            raise httpcore.ConnectError(_describe(exc)) from exc
-        raise
-    return _Stream(transport, receiver, peer)
+def _tls_reason(exc: BaseException) -> str:
+    """Why a TLS handshake failed, from the SSLError behind `exc` (if any)."""
+    cur: BaseException | None = exc
+    for _ in range(10):
+        if cur is None:
+            break
+        if isinstance(cur, ssl.SSLError) and not isinstance(
+            cur, ssl.SSLEOFError | ssl.SSLZeroReturnError
+        ):
+            return _describe(cur)
+        cur = cur.__cause__ or cur.__context__
+    return f"the server closed the connection during the TLS handshake ({_describe(exc)})"
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """httpcore network backend that resolves names itself, refuses private
-    addresses (unless allowed), connects only to a checked address, and checks
-    the peer address of the connection it got."""
+    addresses (unless allowed), connects only to a checked address (through
+    `inner`, by default httpcore's own AnyIOBackend), checks the peer address of
+    the connection it got, and returns it as a FramedStream."""
 
     def __init__(self, allow_private: bool, inner: httpcore.AsyncNetworkBackend | None = None):
         self._allow_private = allow_private
-        self._inner = inner  # connects instead of asyncio (tests)
+        self._inner = inner if inner is not None else httpcore.AnyIOBackend()
 
     def _check(self, host: str, ip: str) -> None:
         if self._allow_private:
@@ -445,7 +392,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         reason = netguard.refusal(ip)
         if reason is not None:
             shown = ip if host == ip else f"{host} ({ip})"
-            raise _Refused(f"refused to connect to {shown}: {reason}")
+            raise Refused(f"refused to connect to {shown}: {reason}")
 
     async def _resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
         literal = netguard.parse_ip(host)
@@ -459,7 +406,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
         except socket.gaierror as exc:
-            raise _Unresolvable(f"cannot resolve {host}: {exc.strerror or exc}") from None
+            raise Unresolvable(f"cannot resolve {host}: {exc.strerror or exc}") from None
         seen: list[str] = []
         for info in infos:
             ip = str(info[4][0]).split("%", 1)[0]
@@ -473,7 +420,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options=None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         started = time.monotonic()
         addresses = await self._resolve(host, port, timeout)
@@ -482,18 +429,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for ip in addresses:
             left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-            stream: httpcore.AsyncNetworkStream
             try:
-                if self._inner is None:
-                    stream = await _open_tcp(ip, port, left, local_address, socket_options)
-                else:
-                    stream = await self._inner.connect_tcp(
-                        ip,
-                        port,
-                        timeout=left,
-                        local_address=local_address,
-                        socket_options=socket_options,
-                    )
+                stream = await self._inner.connect_tcp(
+                    ip,
+                    port,
+                    timeout=left,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
             except httpcore.ConnectTimeout as exc:
                 last = exc
                 continue
@@ -506,121 +449,207 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 )
                 last = httpcore.ConnectError(f"{ip} port {port}: {why.lower()}")
                 continue
+            # the address connected to, for the private-network check (a peer that
+            # reset the connection already has none: a failed connection, not a refusal)
             peer = stream.get_extra_info("server_addr")
             if not peer:
                 await stream.aclose()
                 raise httpcore.ConnectError(f"{ip} port {port}: the connection closed at once")
             try:
                 self._check(host, str(peer[0]).split("%", 1)[0])
-            except _Refused:
+            except Refused:
                 await stream.aclose()
                 raise
-            return stream
+            return FramedStream(stream)
         assert last is not None
         raise last
 
-    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        raise _Refused("unix sockets are not used")
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise Refused("unix sockets are not used")
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self._inner.sleep(seconds)
 
 
-class _Pool(httpcore.AsyncConnectionPool):
-    """httpcore's connection pool with its bookkeeping in linear time.
+# httpcore's exceptions and the httpx ones a transport raises in their place
+# (most specific first)
+_HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
 
-    The pool re-plans every time a request starts or a response is closed. For
-    each idle connection httpcore counts the whole pool again (a list built only
-    for its length), so with a few dozen connections a request cost thousands of
-    calls. Same decisions, in the same order, counted once; only the check of
-    every idle connection's socket is spread out (see SWEEP).
 
-    This reads httpcore 1.0's private pool state; a release that lays it out
-    differently gets httpcore's own method."""
+@contextlib.contextmanager
+def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
+    """httpcore's exceptions raised as httpx's (the original kept as the cause)."""
+    try:
+        yield
+    except Exception as exc:
+        for core, ours in _HTTPX_ERRORS:
+            if isinstance(exc, core):
+                raise ours(_describe(exc), request=request) from exc
+        raise
 
-    _STATE = ("_connections", "_requests", "_max_connections", "_max_keepalive_connections")
 
-    SWEEP = 1.0
+class _OriginPool:
+    """httpcore's connection pool for one origin, and the answers it has open."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._linear = all(hasattr(self, name) for name in self._STATE)
-        self._next_sweep = 0.0
+    def __init__(self, pool: httpcore.AsyncConnectionPool):
+        self.pool = pool
+        self.active = 0  # requests sent whose answers are not closed yet
+        self.idle_since = 0.0
 
-    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
-        if not self._linear:
-            return super()._assign_requests_to_connections()
-        closing = []
-        connections = self._connections
-        # Closed and surplus idle connections leave the pool, and so do expired
-        # ones (keep-alive time over, or the server hung up while the connection
-        # was idle). The pool is swept every SWEEP seconds, and whenever it holds
-        # more connections than it keeps alive or is full; in between, a closed or
-        # expired connection is never handed a request (one about to be reused is
-        # always checked) and only takes a place in the list.
-        now = time.monotonic()
-        sweep = now >= self._next_sweep
-        if sweep:
-            self._next_sweep = now + self.SWEEP
-        if (
-            sweep
-            or len(connections) > self._max_keepalive_connections
-            or len(connections) >= self._max_connections
-        ):
-            for connection in list(connections):
-                if connection.is_closed():
-                    connections.remove(connection)
-                elif connection.has_expired() or (
-                    len(connections) > self._max_keepalive_connections and connection.is_idle()
-                ):
-                    connections.remove(connection)
-                    closing.append(connection)
-        # Queued requests get an available connection to their origin, a new
-        # one, or a new one in place of an idle one.
-        for pool_request in self._requests:
-            if not pool_request.is_queued():
+
+class _PoolBody(httpx.AsyncByteStream):
+    """The body of an httpcore answer as an httpx response stream."""
+
+    def __init__(self, answer: httpcore.Response, request: httpx.Request, origin: _OriginPool):
+        self._answer = answer
+        self._request = request
+        self._origin: _OriginPool | None = origin
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _as_httpx_errors(self._request):
+            async for part in self._answer.aiter_stream():
+                yield part
+
+    async def aclose(self) -> None:
+        origin, self._origin = self._origin, None
+        try:
+            with _as_httpx_errors(self._request):
+                await self._answer.aclose()
+        finally:
+            if origin is not None:
+                origin.active -= 1
+                origin.idle_since = time.monotonic()
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport on httpcore's connection pools, whose connections are
+    made by GuardedBackend. Answers are streamed.
+
+    One httpcore.AsyncConnectionPool per origin (scheme, host, port), of at most
+    `connections_per_origin` connections: httpcore's pool looks at every one of
+    its connections (a system call each) whenever a request starts or ends, so a
+    single pool for a run's dozens of connections cost more than the rest of a
+    request. The pools of origins with nothing in flight are closed, least
+    recently used first, beyond `idle_origins` of them or after `keepalive_expiry`
+    (checked when a request starts)."""
+
+    def __init__(
+        self,
+        allow_private: bool,
+        *,
+        connections_per_origin: int = 2,
+        idle_origins: int = 16,
+        keepalive_expiry: float = 5.0,
+        ssl_context: ssl.SSLContext | None = None,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
+    ):
+        # one SSL context (loading the CA bundle costs tens of milliseconds):
+        # httpx's default, certifi's CA bundle, no SSL settings from the environment
+        if ssl_context is None:
+            ssl_context = httpx.create_ssl_context(trust_env=False)
+        self._ssl_context = ssl_context
+        self._backend = network_backend or GuardedBackend(allow_private)
+        self._per_origin = connections_per_origin
+        self._idle_origins = idle_origins
+        self._keepalive_expiry = keepalive_expiry
+        # least recently used first
+        self._origins: dict[tuple[bytes, bytes, int | None], _OriginPool] = {}
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> GuardedTransport:
+        return cls(
+            settings.allow_private_networks,
+            connections_per_origin=settings.per_host_concurrency,
+            idle_origins=settings.concurrency,
+        )
+
+    def _pool_for(self, key: tuple[bytes, bytes, int | None]) -> _OriginPool:
+        """The origin's pool (made the most recently used), counted as in use."""
+        origin = self._origins.pop(key, None)
+        if origin is None:
+            origin = _OriginPool(
+                httpcore.AsyncConnectionPool(
+                    ssl_context=self._ssl_context,
+                    max_connections=self._per_origin,
+                    max_keepalive_connections=self._per_origin,
+                    keepalive_expiry=self._keepalive_expiry,
+                    http1=True,
+                    http2=False,
+                    network_backend=self._backend,
+                )
+            )
+        self._origins[key] = origin
+        origin.active += 1
+        return origin
+
+    async def _close_idle(self) -> None:
+        """Close the pools of idle origins: expired ones, and the least recently
+        used beyond `idle_origins`."""
+        origins = self._origins
+        idle = sum(1 for o in origins.values() if not o.active)
+        if not idle:
+            return
+        expired_before = time.monotonic() - self._keepalive_expiry
+        for key, origin in list(origins.items()):
+            if origin.active or origins.get(key) is not origin:
                 continue
-            origin = pool_request.request.url.origin
-            chosen = None
-            for connection in list(connections):
-                if connection.can_handle_request(origin) and connection.is_available():
-                    if not sweep and connection.has_expired():
-                        connections.remove(connection)
-                        closing.append(connection)
-                        continue
-                    chosen = connection
-                    break
-            if chosen is None:
-                if len(connections) >= self._max_connections:
-                    idle = next((c for c in connections if c.is_idle()), None)
-                    if idle is None:
-                        continue  # waits until a connection is released
-                    connections.remove(idle)
-                    closing.append(idle)
-                chosen = self.create_connection(origin)
-                connections.append(chosen)
-            pool_request.assign_to_connection(chosen)
-        return closing
+            if idle > self._idle_origins or origin.idle_since < expired_before:
+                del origins[key]
+                idle -= 1
+                await origin.pool.aclose()
 
-
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with its connection pool built on GuardedBackend."""
-
-    def __init__(self, settings: Settings):
-        limits = httpx.Limits(
-            max_connections=settings.concurrency + 8, max_keepalive_connections=settings.concurrency
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.raw_scheme, url.raw_host, url.port)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,  # type: ignore[arg-type]
+            extensions=request.extensions,
         )
-        # one SSL context (loading the CA bundle costs tens of milliseconds),
-        # handed to httpx so that it does not build a second one
-        ssl_context = httpx.create_ssl_context(trust_env=False)
-        super().__init__(verify=ssl_context, limits=limits, trust_env=False, retries=0)
-        self._pool = _Pool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(settings.allow_private_networks),
+        origin = self._pool_for(key)
+        try:
+            await self._close_idle()
+            with _as_httpx_errors(request):
+                answer = await origin.pool.handle_async_request(core_request)
+        except BaseException:
+            origin.active -= 1
+            origin.idle_since = time.monotonic()
+            raise
+        return httpx.Response(
+            status_code=answer.status,
+            headers=answer.headers,
+            stream=_PoolBody(answer, request, origin),
+            extensions=answer.extensions,
         )
+
+    async def aclose(self) -> None:
+        origins, self._origins = self._origins, {}
+        for origin in origins.values():
+            await origin.pool.aclose()
 
 
 # ------------------------------------------------------------------- helpers
@@ -631,33 +660,44 @@ def _one_line(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
-def _has_cause(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen = 0
-    cur: BaseException | None = exc
-    while cur is not None and seen < 10:
-        if isinstance(cur, kind):
-            return True
-        cur = cur.__cause__ or cur.__context__
-        seen += 1
-    return False
-
-
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return _one_line(text) if text else type(exc).__name__
 
 
-def _as_fetch_error(exc: Exception, shown: str, settings: Settings) -> FetchError:
-    """One httpx (or network layer) failure as a FetchError with a stable kind."""
-    if isinstance(exc, _Refused):
+def _in_chain(exc: BaseException, kind: type[E]) -> E | None:
+    """The first exception of type `kind` in the cause/context chain of `exc`."""
+    cur: BaseException | None = exc
+    for _ in range(10):
+        if cur is None:
+            return None
+        if isinstance(cur, kind):
+            return cur
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def _as_fetch_error(exc: Exception, shown: str, settings: Settings, *, body: bool) -> FetchError:
+    """One transport failure as a FetchError with a stable kind, from the types of
+    the exceptions (the guard's own first) and, where they do not tell, from the
+    phase: `body` is true once the answer's headers were received."""
+    if _in_chain(exc, Refused) is not None:
         return FetchError(
             "blocked",
             _describe(exc) + " (allow_private_networks is off)",
             url=shown,
             status=BLOCKED,
         )
-    if isinstance(exc, _Unresolvable):
+    if _in_chain(exc, Unresolvable) is not None:
         return FetchError("dns", _describe(exc), url=shown)
+    if _in_chain(exc, TLSFailed) is not None:
+        return FetchError("tls", f"TLS failed: {_describe(exc)}", url=shown)
+    if _in_chain(exc, ConnectionLost) is not None:
+        return FetchError("network", f"connection lost: {_describe(exc)}", url=shown)
+    if _in_chain(exc, BodyCutShort) is not None:
+        return FetchError("truncated", f"body cut short: {_describe(exc)}", url=shown)
+    if _in_chain(exc, BadAnswer) is not None:
+        return FetchError("protocol", f"invalid HTTP answer: {_describe(exc)}", url=shown)
     if isinstance(exc, httpx.ConnectTimeout):
         return FetchError(
             "timeout", f"no connection within {settings.connect_timeout:g} s", url=shown
@@ -669,18 +709,16 @@ def _as_fetch_error(exc: Exception, shown: str, settings: Settings) -> FetchErro
     if isinstance(exc, httpx.ProxyError):
         return FetchError("proxy", f"proxy failed: {_describe(exc)}", url=shown)
     if isinstance(exc, httpx.ConnectError):
-        if _has_cause(exc, ssl.SSLError):
+        if _in_chain(exc, ssl.SSLError) is not None:
             return FetchError("tls", f"TLS failed: {_describe(exc)}", url=shown)
         return FetchError("connect", f"cannot connect: {_describe(exc)}", url=shown)
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
         return FetchError("network", f"connection lost: {_describe(exc)}", url=shown)
     if isinstance(exc, httpx.RemoteProtocolError):
-        text = _describe(exc)
-        if "without sending a response" in text or "disconnected" in text.lower():
-            return FetchError("network", f"connection lost: {text}", url=shown)
-        if "complete message body" in text or "incomplete chunked read" in text:
-            return FetchError("truncated", f"body cut short: {text}", url=shown)
-        return FetchError("protocol", f"invalid HTTP answer: {text}", url=shown)
+        # (through a transport other than GuardedTransport, e.g. a proxy's)
+        if body:
+            return FetchError("truncated", f"body cut short: {_describe(exc)}", url=shown)
+        return FetchError("network", f"connection lost: {_describe(exc)}", url=shown)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return FetchError("bad_url", f"invalid URL: {_describe(exc)}", url=shown)
     return FetchError("protocol", _describe(exc), url=shown)
@@ -768,7 +806,7 @@ class Fetcher:
             if s.proxy:
                 transport = httpx.AsyncHTTPTransport(proxy=s.proxy, trust_env=False)
             else:
-                transport = _GuardedTransport(s)
+                transport = GuardedTransport.for_settings(s)
         self._sender = transport
         return self
 
@@ -1036,6 +1074,7 @@ class Fetcher:
         plain, auth = _split_credentials(url)
         if auth is not None:  # httpx (and its logs) never see the credentials
             headers = headers | {"Authorization": auth}
+        body = False  # whether the answer's headers were received
         try:
             # straight to the transport: redirects, cookies and authentication are
             # newsgrab's own business (none of httpx.AsyncClient's layers is wanted)
@@ -1046,6 +1085,7 @@ class Fetcher:
                 extensions={"timeout": self._timeouts},
             )
             r = await self._sender.handle_async_request(request)
+            body = True
             try:
                 answer = await self._answer(r, url, shown, headers, accept, max_bytes, retry_after)
             finally:
@@ -1053,8 +1093,8 @@ class Fetcher:
         except FetchError as err:
             log.info("GET %s: %s (%s)", shown, err.message, err.kind)
             raise
-        except (httpx.HTTPError, _Refused, _Unresolvable) as exc:
-            failure = _as_fetch_error(exc, shown, self.settings)
+        except httpx.HTTPError as exc:
+            failure = _as_fetch_error(exc, shown, self.settings, body=body)
             log.info("GET %s: %s (%s)", shown, failure.message, failure.kind)
             raise failure from None
         took = time.monotonic() - started

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from newsgrab.errors import FetchError
-from newsgrab.fetch import Fetcher
+from newsgrab.fetch import Fetcher, GuardedTransport
 
 PAGE = b"<html><body><article><p>Hello from a kept-alive connection.</p></article></body></html>"
 
@@ -100,9 +100,11 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(local_settings)
 
 
 def _counting_servers(hosts):
-    """One keep-alive server per host; yields their base URLs and a list of
-    (server index, client address) per connection each accepted."""
+    """One keep-alive server per host; returns them, a list of (server index,
+    client address) per connection each accepted, and the list of the server
+    indexes of the connections that ended."""
     connections: list[tuple[int, tuple]] = []
+    closed: list[int] = []
     servers = []
     for i, host in enumerate(hosts):
 
@@ -113,6 +115,10 @@ def _counting_servers(hosts):
             def setup(self):
                 connections.append((self.index, self.client_address))
                 super().setup()
+
+            def finish(self):
+                super().finish()
+                closed.append(self.index)
 
             def do_GET(self):
                 body = b"not here" if self.path == "/robots.txt" else PAGE
@@ -129,13 +135,18 @@ def _counting_servers(hosts):
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-    return servers, connections
+    return servers, connections, closed
 
 
 @pytest.fixture
 def three_hosts():
-    servers, connections = _counting_servers(["127.0.0.1", "127.0.0.2", "127.0.0.3"])
-    yield [f"http://{s.server_address[0]}:{s.server_address[1]}" for s in servers], connections
+    """(base URLs, connections accepted, server indexes of connections ended)"""
+    servers, connections, closed = _counting_servers(["127.0.0.1", "127.0.0.2", "127.0.0.3"])
+    yield (
+        [f"http://{s.server_address[0]}:{s.server_address[1]}" for s in servers],
+        connections,
+        closed,
+    )
     for server in servers:
         server.shutdown()
         server.server_close()
@@ -144,7 +155,7 @@ def three_hosts():
 def test_many_hosts_at_once_reuse_their_connections(three_hosts, local_settings):
     """Concurrent requests to several hosts: each host's connections are reused,
     never more of them than its per-host limit."""
-    bases, connections = three_hosts
+    bases, connections, _ = three_hosts
     settings = local_settings.replace(concurrency=6, per_host_concurrency=2)
 
     async def run():
@@ -160,54 +171,36 @@ def test_many_hosts_at_once_reuse_their_connections(three_hosts, local_settings)
         assert 1 <= sum(1 for i, _ in connections if i == index) <= 2
 
 
-@pytest.mark.parametrize("linear", [True, False], ids=["linear", "httpcore's own"])
-def test_a_full_pool_replaces_an_idle_connection(three_hosts, linear):
-    """With room for two connections, a third origin closes an idle one; what is
-    left in the pool stays within the limits. The same with httpcore's own
-    bookkeeping (what a pool falls back to if httpcore's internals change)."""
-    from newsgrab.fetch import GuardedBackend, _Pool
-
-    bases, connections = three_hosts
+def test_a_full_pool_replaces_an_idle_connection(three_hosts, local_settings):
+    """With room for one idle origin, a request to a third origin closes the
+    connection of the least recently used idle one; every answer is right."""
+    bases, connections, _ = three_hosts
+    settings = local_settings.replace(obey_robots=False)
 
     async def run():
-        async with _Pool(
-            max_connections=2,
-            max_keepalive_connections=2,
-            network_backend=GuardedBackend(allow_private=True),
-        ) as pool:
-            assert pool._linear
-            pool._linear = linear
-            for base in bases + bases[:1]:
-                answer = await pool.request("GET", base + "/page")
-                assert answer.status == 200 and answer.content == PAGE
-                assert len(pool.connections) <= 2
-            return [c.is_idle() for c in pool.connections]
+        transport = GuardedTransport(allow_private=True, idle_origins=1)
+        async with Fetcher(settings, transport=transport) as fetcher:
+            return [await fetcher.fetch(base + "/page") for base in bases + bases[:1]]
 
-    idle = asyncio.run(run())
-    assert idle and all(idle) and len(idle) <= 2
-    # the first host's connection made room for the third's, then came back
+    answers = asyncio.run(run())
+    assert [a.body for a in answers] == [PAGE] * 4
+    # the first host's connection was closed for the third's, then came back
     assert [i for i, _ in connections] == [0, 1, 2, 0]
 
 
-def test_expired_idle_connections_leave_the_pool(three_hosts):
-    """An idle connection past its keep-alive time is closed by the next sweep of
-    the pool even when no request wants its origin again."""
-    from newsgrab.fetch import GuardedBackend, _Pool
-
-    bases, _ = three_hosts
+def test_expired_idle_connections_are_closed(three_hosts, local_settings):
+    """An idle connection past its keep-alive time is closed by newsgrab when the
+    next request is made, even when that request goes to another host."""
+    bases, _, closed = three_hosts
+    settings = local_settings.replace(obey_robots=False)
 
     async def run():
-        async with _Pool(
-            keepalive_expiry=0.05,
-            network_backend=GuardedBackend(allow_private=True),
-        ) as pool:
-            pool.SWEEP = 0.1
-            await pool.request("GET", bases[0] + "/page")
-            kept = len(pool.connections)
+        transport = GuardedTransport(allow_private=True, keepalive_expiry=0.05)
+        async with Fetcher(settings, transport=transport) as fetcher:
+            await fetcher.fetch(bases[0] + "/page")
             await asyncio.sleep(0.2)
-            await pool.request("GET", bases[1] + "/page")
-            return kept, [str(c._origin) for c in pool.connections]
+            await fetcher.fetch(bases[1] + "/page")
+            await asyncio.sleep(0.2)  # the server sees the end of the closed one
+            return list(closed)
 
-    kept, left = asyncio.run(run())
-    assert kept == 1
-    assert left == [bases[1]]
+    assert asyncio.run(run()) == [0]

@@ -16,10 +16,10 @@ import trustme
 from servers import RawServer
 
 from newsgrab.errors import FetchError
-from newsgrab.fetch import READ_BUFFER, Fetcher, GuardedBackend, _Pool
+from newsgrab.fetch import Fetcher, GuardedTransport
 
-# more than the stream buffers ahead, so that reading pauses and resumes under TLS
-BIG = b"<html><body><article><p>" + b"tide " * (READ_BUFFER // 2) + b"</p></article></body></html>"
+# many TLS records, and more than one read of the connection
+BIG = b"<html><body><article><p>" + b"tide " * 100_000 + b"</p></article></body></html>"
 
 
 @pytest.fixture(scope="module")
@@ -60,23 +60,24 @@ def tls_server(ca):
     server.server_close()
 
 
-def test_https_through_a_trusted_certificate(ca, tls_server):
+def test_https_through_a_trusted_certificate(ca, tls_server, local_settings):
+    """A page over TLS (the test CA trusted), twice on one kept-alive connection."""
     client = ssl.create_default_context()
     ca.configure_trust(client)
+    settings = local_settings.replace(obey_robots=False, max_bytes=10_000_000)
 
     async def run():
-        async with _Pool(
-            ssl_context=client, network_backend=GuardedBackend(allow_private=True)
-        ) as pool:
-            first = await pool.request("GET", base + "/big")
+        transport = GuardedTransport(allow_private=True, ssl_context=client)
+        async with Fetcher(settings, transport=transport) as fetcher:
+            first = await fetcher.fetch(base + "/big")
             await asyncio.sleep(0.1)  # whatever the server sends after the answer arrives
-            again = await pool.request("GET", base + "/big")
+            again = await fetcher.fetch(base + "/big")
             return first, again
 
     base, served = tls_server
     first, again = asyncio.run(run())
-    assert first.status == again.status == 200
-    assert first.content == again.content == BIG
+    assert first.status_code == again.status_code == 200
+    assert first.body == again.body == BIG
     assert len(served) == 2 and served[0][0] == served[1][0]  # one connection, kept
 
 

@@ -81,6 +81,25 @@ def test_signal_mid_run_stops_cleanly(signum, code, site, tmp_path, local_env, m
     assert not list(folder.glob(TMP_PREFIX + "*"))
 
 
+def _wait_for_lock_loop(proc, lock_file: Path, timeout: float = 30.0) -> None:
+    """Until the child has opened `lock_file`: it is in its lock loop, with its
+    signal handlers in place (a fixed sleep was too short on a loaded machine).
+    Where /proc is missing, a fixed wait."""
+    fds = Path(f"/proc/{proc.pid}/fd")
+    if not fds.is_dir():
+        time.sleep(1.0)
+        return
+    target = os.path.realpath(lock_file)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if any(os.path.realpath(fd) == target for fd in fds.iterdir()):
+                return
+        except OSError:
+            pass
+        time.sleep(0.02)
+
+
 def test_sigterm_while_waiting_for_the_lock(site, tmp_path, local_env):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -90,7 +109,7 @@ def test_sigterm_while_waiting_for_the_lock(site, tmp_path, local_env):
     with open(folder / ".newsgrab.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         proc = start("--wait", folder)
-        time.sleep(1.0)  # the child is up and sleeping in the lock loop
+        _wait_for_lock_loop(proc, folder / ".newsgrab.lock")
         assert proc.poll() is None
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=15)
