@@ -232,7 +232,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         for c in citations:
             rows.append(
                 {
-                    "file": name,
+                    "file": str(seed),  # exact (JSON escapes what a terminal must not see)
                     "line": c.line,
                     "label": c.label,
                     "url": redact_url(c.url),
@@ -244,7 +244,8 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     else:
         for row in rows:
             label = f"\t{row['label']}" if row["label"] else ""
-            click.echo(plain.sanitize(f"{row['file']}:{row['line']}\t{row['url']}{label}"))
+            shown = display_path(Path(row["file"]))
+            click.echo(plain.sanitize(f"{shown}:{row['line']}\t{row['url']}{label}"))
     if unreadable:
         ctx.exit(int(ExitCode.USAGE))  # as `fetch` does for an unreadable seed
 
