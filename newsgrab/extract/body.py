@@ -137,7 +137,6 @@ def _class_id(el) -> str:
 # compiled once (el.xpath would compile its expression on every call)
 _STRING = etree.XPath("string(.)")
 _STRING_LENGTH = etree.XPath("string-length(.)")
-_LINK_BOXES = etree.XPath("//p//*[not(self::a)][count(.//a) > 1]")
 
 
 def _text_len(el) -> int:
@@ -174,8 +173,32 @@ def _holds_lead(header, near: set) -> bool:
 def _drop_link_cards(root) -> None:
     """A box of links nested inside a paragraph of prose (a hover card on a name,
     an inline list of related links) goes: it would make the paragraph look like
-    a link list. Deepest first, so the link the card hangs on stays."""
-    for el in reversed(_LINK_BOXES(root)):
+    a link list. Deepest first, so the link the card hangs on stays.
+
+    Linear in the page: the boxes (elements other than links holding two links or
+    more) are found by counting each link once per ancestor within its paragraph
+    (libxml2's XPath merges node sets in quadratic time), and each paragraph's
+    length is measured once, then lowered as boxes are dropped from it."""
+    boxes: list = []
+    seen: set = set()
+    for p in root.iter("p"):
+        if p in seen:
+            continue  # a paragraph inside a paragraph: done with its outer one
+        counts: dict = {}
+        for a in p.iter("a"):
+            for anc in a.iterancestors():
+                if anc is p:
+                    break
+                counts[anc] = counts.get(anc, 0) + 1
+        if not any(n > 1 for n in counts.values()):
+            continue
+        for el in p.iterdescendants():
+            if el.tag == "p":
+                seen.add(el)
+            if el.tag != "a" and counts.get(el, 0) > 1:
+                boxes.append(el)
+    para_len: dict = {}
+    for el in reversed(boxes):
         parent = el.getparent()
         if parent is None:
             continue
@@ -186,8 +209,19 @@ def _drop_link_cards(root) -> None:
         if links < 0.8 * n:
             continue
         para = next(el.iterancestors("p"), None)
-        if para is not None and _text_len(para) - n >= 50:
+        if para is None:
+            continue
+        if para not in para_len:
+            para_len[para] = _text_len(para)
+        if para_len[para] - n >= 50:
+            tail = el.tail
             _drop(el)
+            gone = n + (len(tail) if tail and not tail.strip() else 0)
+            node = parent
+            while node is not None:
+                if node in para_len:
+                    para_len[node] -= gone
+                node = node.getparent()
 
 
 def _swallowed(header) -> bool:
@@ -201,6 +235,10 @@ def _swallowed(header) -> bool:
 
 
 _STRONG = "strong"
+_FLAG_ATTRS = frozenset(["hidden", "aria-hidden", "style", "role"])
+_BOILER_ROLES = frozenset(
+    ["navigation", "banner", "contentinfo", "complementary", "dialog", "menu"]
+)
 _NAMED = "named"
 
 
@@ -270,21 +308,23 @@ def prune(root) -> None:
             ):
                 doomed.append(el)
             continue
-        if not el.attrib:
+        keys = el.keys()
+        if not keys:
             continue  # (most elements: every test below is about attributes)
-        if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-            if el not in protected:
+        if not _FLAG_ATTRS.isdisjoint(keys):
+            if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+                if el not in protected:
+                    doomed.append(el)
+                continue
+            style = el.get("style")
+            if style and _HIDDEN_STYLE.search(style) and el not in protected:
                 doomed.append(el)
-            continue
-        style = el.get("style")
-        if style and _HIDDEN_STYLE.search(style) and el not in protected:
-            doomed.append(el)
-            continue
-        role = el.get("role")
-        if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
-            if el not in protected:
-                doomed.append(el)
-            continue
+                continue
+            role = el.get("role")
+            if role in _BOILER_ROLES:
+                if el not in protected:
+                    doomed.append(el)
+                continue
         names = _class_id(el)
         if not names:
             continue
