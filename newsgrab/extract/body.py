@@ -754,6 +754,7 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         kids = [k for k in parent.children if isinstance(k, Tag)]
         picked = [k is node for k in kids]
         small = [False] * len(kids)
+        first = picked.index(True)  # the first picked sibling, kept up to date
         for i, sib in enumerate(kids):
             info = stats.get(id(sib))
             if sib is node or info is None or not info.text:
@@ -776,10 +777,11 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                     and info.good >= max(300, 0.5 * base)
                     and info.good > 0.6 * info.text
                 )
-            if (
+            if picked[i]:
+                first = min(first, i)
+            elif (
                 level < 3
-                and not picked[i]
-                and i < picked.index(True)
+                and i < first
                 and density < 0.2
                 and 80 <= info.good < 800
                 and st.good >= 0.5 * st.text
@@ -788,7 +790,7 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
             ):
                 picked[i] = True  # a standfirst or lead in the article's header
                 leads.add(id(sib))
-        first = picked.index(True)
+                first = i
         last = len(picked) - 1 - picked[::-1].index(True)
         for i, sib in enumerate(kids):
             if sib is not node and (picked[i] or (small[i] and first < i < last)):
@@ -951,12 +953,14 @@ def _emit(
             continue  # the headline, as a heading or as a paragraph above the story
         out.append(block.text)
     # leading datelines, bylines and scraps before the first real paragraph
-    while len(out) > 1 and len(out[0]) < 150:
-        first = out[0]
+    skip = 0
+    while skip < len(out) - 1 and len(out[skip]) < 150:
+        first = out[skip]
         if (len(first) < 30 and not _SENTENCE_END.search(first)) or _dated(first):
-            out.pop(0)
+            skip += 1
         else:
             break
+    del out[:skip]
     # a byline or a date line right after a standfirst
     out[:4] = [
         b
