@@ -32,7 +32,8 @@ def _drop_code(raw: str) -> str:
     """Each <script>/<style> element, up to its end tag, becomes a line break.
     One pass (a regular expression would search on to the end of the text again
     from every start tag that has no end tag)."""
-    parts, start, pos = [], 0, 0
+    parts: list[str] = []
+    start = pos = 0
     unclosed: set[str] = set()
     while (m := _CODE_OPEN.search(raw, pos)) is not None:
         name = m.group(1).lower()
