@@ -234,11 +234,12 @@ def _swallowed(header) -> bool:
     return links < 0.1 * n
 
 
-_STRONG = "strong"
+# attributes that can hide an element or name it boilerplate, other than class/id
 _FLAG_ATTRS = frozenset(["hidden", "aria-hidden", "style", "role"])
 _BOILER_ROLES = frozenset(
     ["navigation", "banner", "contentinfo", "complementary", "dialog", "menu"]
 )
+_STRONG = "strong"
 _NAMED = "named"
 
 
