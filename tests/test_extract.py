@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import math
+import time
 from pathlib import Path
 
 import pytest
@@ -553,3 +556,74 @@ def test_post_that_is_a_list_of_links_in_the_pages_one_article_is_kept():
     # two articles (a list of teasers) are no marked article: nothing is taken
     teasers = html.replace("</article>", "</article><article><a href='/x'>Another</a></article>")
     assert extract_text(teasers) == ""
+
+
+# ------------------------------------------------------------------ time and depth
+
+
+def _long_page(n: int) -> str:
+    """A page that grows with n in each way a real one can: boxes of links before the
+    article, paragraphs holding links, keywords, title parts, JSON-LD authors and an
+    articleBody full of markup (start tags without end tags)."""
+    boxes = "".join(f"<div><a href='/m{i}'>Menu {i}</a></div>" for i in range(n))
+    paras = "".join(
+        f"<p>Paragraph {i} of the story, with a <a href='/p{i}'>link</a>, a comma, "
+        f"and enough words to count as running text.</p>"
+        for i in range(n)
+    )
+    keywords = ",".join(f"topic {i}" for i in range(4 * n))
+    title = " | ".join(f"part {i}" for i in range(n))
+    ld = json.dumps(
+        {
+            "@type": "NewsArticle",
+            "author": [{"name": f"Author {i}"} for i in range(n)],
+            "articleBody": "<script> code, " * n,
+        }
+    ).replace("</", "<\\/")
+    return (
+        f"<html><head><title>{title}</title><meta name='keywords' content='{keywords}'>"
+        f"<script type='application/ld+json'>{ld}</script></head>"
+        f"<body><div class='page'>{boxes}<div class='story'>{paras}</div></div></body></html>"
+    )
+
+
+def test_extraction_time_grows_linearly_with_the_page():
+    small, large = _long_page(250), _long_page(1000)
+    assert extract(small).text.startswith("Paragraph 0 of the story")
+    times: dict[str, float] = {"small": math.inf, "large": math.inf}
+    for _ in range(5):  # the best of five, small and large in turn (a busy machine)
+        for name, html in (("small", small), ("large", large)):
+            gc.collect()
+            start = time.process_time()
+            extract(html)
+            times[name] = min(times[name], time.process_time() - start)
+    # four times the page: about four times the time (the quadratic steps there were
+    # gave 8-10x)
+    assert times["large"] < 6 * times["small"], times
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div>" * DEEP + "<p>The one paragraph, deep down in the page, long enough.</p>",
+        "<p>" + "<span>" * DEEP + "The one paragraph, deep down in the page, long enough.",
+        "<table><tr><td>" * DEEP + "The one paragraph, deep down in the page, long enough.",
+        "<ul><li>" * DEEP + "The one paragraph, deep down in the page, long enough.",
+        "<blockquote>" * DEEP + "The one paragraph, deep down in the page, long enough.",
+        "<script type='application/ld+json'>" + "[" * DEEP + "]" * DEEP + "</script>"
+        "<p>The one paragraph, deep down in the page, long enough.</p>",
+        "<script type='application/ld+json'>"
+        + '{"@type": "NewsArticle", "a": ' * DEEP
+        + "1"
+        + "}" * DEEP
+        + "</script><p>The one paragraph, deep down in the page, long enough.</p>",
+    ],
+    ids=["unclosed-divs", "spans", "tables", "lists", "quotes", "ld-list", "ld-object"],
+)
+def test_page_nested_100000_deep_gives_its_text_or_nothing(html):
+    # (closed <div>s: test_100k_deep_nesting_does_not_recurse)
+    text = extract(f"<html><body>{html}</body></html>").text  # no RecursionError
+    assert text in ("", "The one paragraph, deep down in the page, long enough.")

@@ -21,7 +21,33 @@ from newsgrab.extract.decode import charset_from_content_type, decode
 __all__ = ["Article", "extract", "extract_text"]
 
 _TAGS = re.compile(r"<[^>]{0,500}>")
-_CODE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_CODE_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_CODE_CLOSE = {
+    "script": re.compile(r"</script\s*>", re.IGNORECASE),
+    "style": re.compile(r"</style\s*>", re.IGNORECASE),
+}
+
+
+def _drop_code(raw: str) -> str:
+    """Each <script>/<style> element, up to its end tag, becomes a line break.
+    One pass (a regular expression would search on to the end of the text again
+    from every start tag that has no end tag)."""
+    parts: list[str] = []
+    start = pos = 0
+    unclosed: set[str] = set()
+    while (m := _CODE_OPEN.search(raw, pos)) is not None:
+        name = m.group(1).lower()
+        pos = m.end()
+        if name in unclosed:
+            continue
+        end = _CODE_CLOSE[name].search(raw, pos)
+        if end is None:
+            unclosed.add(name)  # none later either
+            continue
+        parts += (raw[start : m.start()], "\n")
+        start = pos = end.end()
+    parts.append(raw[start:])
+    return "".join(parts)
 
 
 def _ld_body_text(raw: str) -> str:
@@ -29,7 +55,7 @@ def _ld_body_text(raw: str) -> str:
     if "<" not in raw and "&lt;" in raw:
         raw = unescape(raw)  # markup escaped once more
     if "<" in raw and ">" in raw:
-        raw = _TAGS.sub("\n", _CODE.sub("\n", raw))
+        raw = _TAGS.sub("\n", _drop_code(raw))
     if "&" in raw:
         raw = unescape(raw)
     lines = (" ".join(line.split()) for line in re.split(r"\n\s*\n|\r\n|\n", raw))

@@ -6,10 +6,11 @@ Two stages, each walking the tree once:
    forms, figures, hidden nodes) and subtrees whose class/id names boilerplate
    (share bars, related lists, comments, newsletters, ...), unless they hold the
    page's main run of paragraphs.
-2. beautifulsoup4 (lxml builder) on what is left: one iterative walk cuts the
-   tree into text blocks, scores containers by the paragraphs they hold (length,
-   punctuation, link density, class hints), picks the best container plus the
-   siblings that belong to it, and emits its blocks in order.
+2. beautifulsoup4 (lxml builder, public API only) on what is left, serialized
+   by lxml and parsed again: one iterative walk cuts the tree into text blocks,
+   scores containers by the paragraphs they hold (length, punctuation, link
+   density, class hints), picks the best container plus the siblings that belong
+   to it, and emits its blocks in order.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ import re
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-
-# bs4.builder re-exports its registered tree builders at import time
-from bs4.builder import LXMLTreeBuilder  # type: ignore[attr-defined]
 from lxml import etree
 
 from newsgrab.extract.dates import parse_date
@@ -49,7 +47,12 @@ _KILL_TAGS = (
     "figcaption",
     "link",
     "meta",
+    # raw text to the parser (never shown by a browser that runs the page)
+    "noframes",
+    "noembed",
 )
+# raw text to the parser but shown as preformatted text: read as a <pre>
+_RAW_TEXT_SHOWN = ("xmp", "plaintext", "listing")
 _NEGATIVE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|navigation|menus?|footer|header|masthead|breadcrumbs?|"
     r"share|sharing|sharebar|social|socials|related|relateds|recommend\w*|more-?stories|"
@@ -134,7 +137,6 @@ def _class_id(el) -> str:
 # compiled once (el.xpath would compile its expression on every call)
 _STRING = etree.XPath("string(.)")
 _STRING_LENGTH = etree.XPath("string-length(.)")
-_LINK_BOXES = etree.XPath("//p//*[not(self::a)][count(.//a) > 1]")
 
 
 def _text_len(el) -> int:
@@ -171,8 +173,32 @@ def _holds_lead(header, near: set) -> bool:
 def _drop_link_cards(root) -> None:
     """A box of links nested inside a paragraph of prose (a hover card on a name,
     an inline list of related links) goes: it would make the paragraph look like
-    a link list. Deepest first, so the link the card hangs on stays."""
-    for el in reversed(_LINK_BOXES(root)):
+    a link list. Deepest first, so the link the card hangs on stays.
+
+    Linear in the page: the boxes (elements other than links holding two links or
+    more) are found by counting each link once per ancestor within its paragraph
+    (libxml2's XPath merges node sets in quadratic time), and each paragraph's
+    length is measured once, then lowered as boxes are dropped from it."""
+    boxes: list = []
+    seen: set = set()
+    for p in root.iter("p"):
+        if p in seen:
+            continue  # a paragraph inside a paragraph: done with its outer one
+        counts: dict = {}
+        for a in p.iter("a"):
+            for anc in a.iterancestors():
+                if anc is p:
+                    break
+                counts[anc] = counts.get(anc, 0) + 1
+        if not any(n > 1 for n in counts.values()):
+            continue
+        for el in p.iterdescendants():
+            if el.tag == "p":
+                seen.add(el)
+            if el.tag != "a" and counts.get(el, 0) > 1:
+                boxes.append(el)
+    para_len: dict = {}
+    for el in reversed(boxes):
         parent = el.getparent()
         if parent is None:
             continue
@@ -183,8 +209,19 @@ def _drop_link_cards(root) -> None:
         if links < 0.8 * n:
             continue
         para = next(el.iterancestors("p"), None)
-        if para is not None and _text_len(para) - n >= 50:
+        if para is None:
+            continue
+        if para not in para_len:
+            para_len[para] = _text_len(para)
+        if para_len[para] - n >= 50:
+            tail = el.tail
             _drop(el)
+            gone = n + (len(tail) if tail and not tail.strip() else 0)
+            node = parent
+            while node is not None:
+                if node in para_len:
+                    para_len[node] -= gone
+                node = node.getparent()
 
 
 def _swallowed(header) -> bool:
@@ -197,6 +234,25 @@ def _swallowed(header) -> bool:
     return links < 0.1 * n
 
 
+# attributes that can hide an element or name it boilerplate, other than class/id
+_FLAG_ATTRS = frozenset(["hidden", "aria-hidden", "style", "role"])
+_BOILER_ROLES = frozenset(
+    ["navigation", "banner", "contentinfo", "complementary", "dialog", "menu"]
+)
+_STRONG = "strong"
+_NAMED = "named"
+
+
+def _name_kind(names: str) -> str:
+    """'' for class/id names that say nothing (or say content), _NAMED for names of
+    boilerplate, _STRONG for names of boilerplate never spared."""
+    if _POSITIVE.search(names):
+        return ""
+    if _STRONG_NEGATIVE.search(names):
+        return _STRONG
+    return _NAMED if _NEGATIVE.search(names) else ""
+
+
 def prune(root) -> None:
     """Remove what can never be article text, in place."""
     # a <noscript> holding real paragraphs is the page's own no-JS rendering of the
@@ -204,6 +260,8 @@ def prune(root) -> None:
     for el in root.iter("noscript"):
         if el.find(".//p") is not None and _text_len(el) > 300:
             el.tag = "div"
+    for el in root.iter(_RAW_TEXT_SHOWN):
+        el.tag = "pre"
     etree.strip_elements(root, *_KILL_TAGS, with_tail=False)
     _drop_link_cards(root)
     # containers holding the page's main runs of <p>: they and their ancestors are
@@ -240,6 +298,7 @@ def prune(root) -> None:
             break
         near.add(node)
         node = node.getparent()
+    kinds: dict[str, str] = {}  # class/id names -> _name_kind (pages repeat them)
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
@@ -250,34 +309,40 @@ def prune(root) -> None:
             ):
                 doomed.append(el)
             continue
-        if not el.attrib:
+        keys = el.keys()
+        if not keys:
             continue  # (most elements: every test below is about attributes)
-        if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-            if el not in protected:
+        if not _FLAG_ATTRS.isdisjoint(keys):
+            if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+                if el not in protected:
+                    doomed.append(el)
+                continue
+            style = el.get("style")
+            if style and _HIDDEN_STYLE.search(style) and el not in protected:
                 doomed.append(el)
-            continue
-        style = el.get("style")
-        if style and _HIDDEN_STYLE.search(style) and el not in protected:
-            doomed.append(el)
-            continue
-        role = el.get("role")
-        if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
-            if el not in protected:
-                doomed.append(el)
-            continue
+                continue
+            role = el.get("role")
+            if role in _BOILER_ROLES:
+                if el not in protected:
+                    doomed.append(el)
+                continue
         names = _class_id(el)
-        if not names or _POSITIVE.search(names):
+        if not names:
+            continue
+        kind = kinds.get(names)
+        if kind is None:
+            kind = kinds[names] = _name_kind(names)
+        if not kind:
             continue
         if el not in protected:
-            if _NEGATIVE.search(names) or _STRONG_NEGATIVE.search(names):
-                named.append(el)
-        elif _STRONG_NEGATIVE.search(names):
+            named.append(el)
+        elif kind == _STRONG:
             strong.append(el)
     if named or strong:
         body = root.find("body")
         total = _text_len(body if body is not None else root)
         for el in named:
-            if _STRONG_NEGATIVE.search(_class_id(el)):
+            if kinds[_class_id(el)] == _STRONG:
                 doomed.append(el)
             elif _text_len(el) < 0.5 * total and not (
                 el.find(".//h1") is not None and _holds_lead(el, near)
@@ -578,43 +643,17 @@ def _norm(s: str) -> str:
     return _NON_WORD.sub("", s.lower())
 
 
-class _FromTree(LXMLTreeBuilder):
-    """bs4's lxml tree builder fed from the pruned lxml tree itself, the way lxml's
-    parser would feed it, instead of serializing the tree and parsing it again.
-    (Comments and processing instructions were dropped when the page was parsed.)
-
-    The tree comes from lxml's HTML parser, so no name has a namespace: tags go
-    straight to the soup, without the builder's namespace bookkeeping. Text that
-    is only whitespace is left out where _cut would drop it anyway: first in a
-    block, or right after one (where a block ends, the text before it was cut
-    off, so such whitespace could only lead the next block's text)."""
-
-    def prepare_markup(self, markup, *args, **kwargs):
-        yield markup, None, None, False
-
-    def feed(self, markup) -> None:
-        soup = self.soup
-        assert soup is not None
-        starttag, endtag, data = soup.handle_starttag, soup.handle_endtag, soup.handle_data
-        attribute_dict = self.attribute_dict_class
-        prefixes = self.active_namespace_prefixes[-1]
-        for event, el in etree.iterwalk(markup, events=("start", "end")):
-            tag = el.tag
-            if not isinstance(tag, str):
-                continue
-            if event == "start":
-                attrs = attribute_dict()
-                for name, value in el.items():
-                    attrs[name] = value
-                starttag(tag, None, None, attrs, namespaces=prefixes)
-                text = el.text
-                if text and (tag not in _CUTS or not text.isspace()):
-                    data(text)
-            else:
-                endtag(tag)
-                tail = el.tail
-                if tail and el is not markup and (tag not in _CUTS or not tail.isspace()):
-                    data(tail)
+def _drop_blank_text(body) -> None:
+    """Whitespace-only text that _cut would drop anyway goes before bs4 sees it:
+    first in a block, or right after one (where a block ends, the text before it
+    is cut off, so such whitespace could only lead the next block's text)."""
+    for el in body.iter(_CUTS):
+        text = el.text
+        if text is not None and text.isspace():
+            el.text = None
+        tail = el.tail
+        if tail is not None and tail.isspace():
+            el.tail = None
 
 
 def body_text(root, title: str | None = None) -> str:
@@ -622,7 +661,8 @@ def body_text(root, title: str | None = None) -> str:
     body = root.find("body")
     if body is None:
         body = root
-    soup = BeautifulSoup(body, builder=_FromTree())
+    _drop_blank_text(body)
+    soup = BeautifulSoup(etree.tostring(body, encoding="unicode", method="html"), "lxml")
     top = soup.body or soup
     blocks, stats = _cut(top)
     if not blocks:
@@ -715,6 +755,7 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         kids = [k for k in parent.children if isinstance(k, Tag)]
         picked = [k is node for k in kids]
         small = [False] * len(kids)
+        first = picked.index(True)  # the first picked sibling, kept up to date
         for i, sib in enumerate(kids):
             info = stats.get(id(sib))
             if sib is node or info is None or not info.text:
@@ -737,10 +778,11 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                     and info.good >= max(300, 0.5 * base)
                     and info.good > 0.6 * info.text
                 )
-            if (
+            if picked[i]:
+                first = min(first, i)
+            elif (
                 level < 3
-                and not picked[i]
-                and i < picked.index(True)
+                and i < first
                 and density < 0.2
                 and 80 <= info.good < 800
                 and st.good >= 0.5 * st.text
@@ -749,7 +791,7 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
             ):
                 picked[i] = True  # a standfirst or lead in the article's header
                 leads.add(id(sib))
-        first = picked.index(True)
+                first = i
         last = len(picked) - 1 - picked[::-1].index(True)
         for i, sib in enumerate(kids):
             if sib is not node and (picked[i] or (small[i] and first < i < last)):
@@ -912,12 +954,14 @@ def _emit(
             continue  # the headline, as a heading or as a paragraph above the story
         out.append(block.text)
     # leading datelines, bylines and scraps before the first real paragraph
-    while len(out) > 1 and len(out[0]) < 150:
-        first = out[0]
+    skip = 0
+    while skip < len(out) - 1 and len(out[skip]) < 150:
+        first = out[skip]
         if (len(first) < 30 and not _SENTENCE_END.search(first)) or _dated(first):
-            out.pop(0)
+            skip += 1
         else:
             break
+    del out[:skip]
     # a byline or a date line right after a standfirst
     out[:4] = [
         b

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import deque
 from urllib.parse import urljoin, urlsplit
 
 from newsgrab.extract.dates import date_from_url, parse_date
@@ -68,12 +69,13 @@ def json_ld_article(scripts: list[str]) -> dict:
         raw = raw.strip()
         if not raw:
             continue
+        # (RecursionError: nested deeper than the json module goes)
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             try:  # a common fault: raw newlines or trailing ;
                 data = json.loads(raw.rstrip(";").replace("\n", " ").replace("\r", " "))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
         _walk_ld(data, items, [500])
     best, best_rank = {}, 0
@@ -101,9 +103,9 @@ def json_ld_article(scripts: list[str]) -> dict:
 
 def _ld_names(value: object) -> list[str]:
     out: list[str] = []
-    stack = [value]
+    stack = deque([value])
     while stack:
-        v = stack.pop(0)
+        v = stack.popleft()
         if isinstance(v, str):
             out.append(v)
         elif isinstance(v, list):
@@ -121,10 +123,10 @@ def _ld_names(value: object) -> list[str]:
 
 
 def _ld_str(value: object) -> str:
+    while isinstance(value, list) and value:  # the first item, however deep
+        value = value[0]
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and value:
-        return _ld_str(value[0])
     if isinstance(value, dict):
         for key in ("url", "@id", "name", "contentUrl"):
             if isinstance(value.get(key), str):
@@ -205,11 +207,8 @@ def clean_title(title: str, site_name: str | None, h1: str | None, host: str | N
     parts = _TITLE_SEPS.split(title)
     if len(parts) < 2:
         return title
-    if h1:
-        key = _norm_key(h1)
-        for i in range(len(parts), 0, -1):
-            if _norm_key(" ".join(parts[:i])) == key:
-                return clean(h1)
+    if h1 and _h1_leads(parts, _norm_key(h1)):
+        return clean(h1)
     drop = set()
     if site_name:
         drop.add(_norm_key(site_name))
@@ -219,14 +218,32 @@ def clean_title(title: str, site_name: str | None, h1: str | None, host: str | N
     # drop site-like parts at either end
     while len(parts) > 1 and (_norm_key(parts[-1]) in drop or _is_sitey(parts[-1], drop)):
         parts.pop()
-    while len(parts) > 1 and (_norm_key(parts[0]) in drop or _is_sitey(parts[0], drop)):
-        parts.pop(0)
+    lead = 0
+    while lead < len(parts) - 1 and (
+        _norm_key(parts[lead]) in drop or _is_sitey(parts[lead], drop)
+    ):
+        lead += 1
+    del parts[:lead]
     if len(parts) > 1 and not drop:
         # no site name known: a short last part after " | " is a site name
         seps = _TITLE_SEPS.findall(title)
         if seps and seps[-1].strip() in "|·•»" and len(parts[-1]) < len(parts[0]) / 2:
             parts.pop()
     return _rejoin(title, parts)
+
+
+def _h1_leads(parts: list[str], key: str) -> bool:
+    """Some leading run of the title's parts is the h1 (compared as _norm_key,
+    which drops the joining spaces: the run's key is its parts' keys end to end)."""
+    keys = "".join(_norm_key(p) for p in parts)
+    if not keys.startswith(key):
+        return False
+    n = 0
+    for part in parts:
+        n += len(_norm_key(part))
+        if n == len(key):
+            return True
+    return False
 
 
 def _is_sitey(part: str, drop: set[str]) -> bool:
@@ -461,13 +478,15 @@ def collect(root, url: str | None) -> dict:
         image = _abs(_ld_str(ld.get("image")), base)
 
     tags: list[str] = []
+    seen: set[str] = set()
     raw_tags = metas.get("article:tag", "").split("\x00")
     if not any(t.strip() for t in raw_tags):
         kw = ld.get("keywords") or metas.get("news_keywords") or metas.get("keywords") or ""
         raw_tags = kw if isinstance(kw, list) else str(kw).split(",")
     for t in raw_tags:
         t = clean(t) if isinstance(t, str) else ""
-        if t and t not in tags and len(t) < 80:
+        if t and t not in seen and len(t) < 80:
+            seen.add(t)
             tags.append(t)
 
     free = ld.get("isAccessibleForFree")
