@@ -5,6 +5,7 @@ NewsgrabError
  ├── SeedError            a seed path missing or unreadable         -> exit 2
  ├── StoreError           a sidecar we must not touch               -> exit 65
  │    ├── CorruptSidecarError   not valid JSON / not an object
+ │    │    └── SidecarError     a field of the wrong type or shape (names its path)
  │    ├── ForeignSidecarError   no schema_version: not written by us
  │    └── NewerSchemaError      written by a newer newsgrab
  ├── LockedError          another run holds the folder lock         -> exit 75
@@ -51,6 +52,18 @@ class StoreError(NewsgrabError):
 
 class CorruptSidecarError(StoreError):
     pass
+
+
+class SidecarError(CorruptSidecarError):
+    """A sidecar whose JSON does not fit the model: `field` is the path of the
+    field at fault (`$.sources[3].fetch.checked_at`), or None when the problem is
+    the whole document (nested too deeply, say)."""
+
+    def __init__(self, path, field: str | None, problem: str):
+        where = f"{field}: " if field else ""
+        super().__init__(path, f"{where}{problem}; left untouched")
+        self.field = field
+        self.problem = problem
 
 
 class ForeignSidecarError(StoreError):

@@ -21,13 +21,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 from newsgrab.archive import fetch_archived
 from newsgrab.config import Settings
 from newsgrab.errors import (
-    GONE,
     CorruptSidecarError,
     ExitCode,
     FetchError,
@@ -37,14 +35,32 @@ from newsgrab.errors import (
 )
 from newsgrab.extract import extract
 from newsgrab.fetch import Fetcher, Response
+from newsgrab.model import (
+    EMPTY_FETCH,
+    SCHEMA_VERSION,
+    Answer,
+    ArchivedCopy,
+    Article,
+    CitedPlace,
+    Failure,
+    Redirect,
+    Sidecar,
+    Source,
+    Status,
+    freshest,
+    is_due,
+    merge_archived,
+    merge_failure,
+    merge_success,
+    pending_source,
+    to_builtins,
+    with_citations,
+)
 from newsgrab.seeds import Citation, find_citations, find_seed_files, read_seed
 from newsgrab.store import (
-    GENERATOR,
-    SCHEMA_VERSION,
     clean_temp_files,
-    empty_fetch,
     locked,
-    parse_time,
+    new_sidecar,
     read_sidecar_versioned,
     repair,
     sidecar_path,
@@ -55,13 +71,6 @@ from newsgrab.urlutil import host_of, redact_url
 
 log = logging.getLogger(__name__)
 
-OK, PENDING = "ok", "pending"
-# A refetched page whose text shrinks below this share of the stored article's
-# words (a block page, a paywall teaser) does not replace the stored article.
-DEGRADED_RATIO = 0.3
-# Statuses a source may stay in until refresh_after has passed; `error` and
-# `pending` sources are tried again at every run.
-SETTLED = {OK, GONE, "blocked", "unsupported"}
 HTML_SEED_SUFFIXES = {".html", ".htm"}
 # Threads writing sidecars while the fetching goes on (their fsync waits overlap).
 WRITERS = 4
@@ -82,7 +91,7 @@ class SeedJob:
     sidecar: Path
     sha256: str
     citations: list[Citation]
-    old: dict | None
+    old: Sidecar | None
     stored_version: int | None = None  # schema_version on disk (older ones migrate)
 
 
@@ -92,7 +101,7 @@ class Outcome:
 
     url: str
     action: str  # fresh, not_modified, unchanged, changed, new, degraded, failed, archived
-    state: dict  # the source's new stored state (without url and cited)
+    state: Source  # the source's new stored state (url and cited as stored before)
 
 
 @dataclasses.dataclass
@@ -117,7 +126,7 @@ class RunReport:
 
     @property
     def failed(self) -> list[dict]:
-        return [s for s in self.sources if s["action"] != "fresh" and s["status"] != OK]
+        return [s for s in self.sources if s["action"] != "fresh" and s["status"] != Status.OK]
 
     @property
     def exit_code(self) -> ExitCode:
@@ -149,133 +158,30 @@ class RunReport:
 ProgressFn = Callable[[int, int, str], None]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _failure_of(err: FetchError) -> Failure:
+    return Failure(
+        kind=err.kind,
+        message=err.message,
+        status=Status(err.status),
+        http_status=err.http_status,
+        attempts=err.attempts,
+    )
 
 
-def _pending_state() -> dict:
-    return {"status": PENDING, "fetch": None, "error": None, "article": None, "revisions": []}
+def _answer_of(resp: Response) -> Answer:
+    return Answer(
+        final_url=resp.final_url,
+        http_status=resp.status_code,
+        content_type=resp.content_type,
+        charset=resp.charset,
+        etag=resp.etag,
+        last_modified=resp.last_modified,
+        redirects=[Redirect(url=r["url"], status=r["status"]) for r in resp.redirects],
+        attempts=resp.attempts,
+    )
 
 
-# States are never changed in place: every merge builds a new top-level dict and a
-# new `fetch` dict and shares the rest (article, revisions) with the state it came
-# from, so a refresh of unchanged pages copies almost nothing.
-
-
-def _state_of(source: dict) -> dict:
-    return {k: source.get(k) for k in ("status", "fetch", "error", "article")} | {
-        "revisions": source.get("revisions") or []
-    }
-
-
-def _is_due(state: dict, settings: Settings, force: bool, now: datetime) -> bool:
-    if force or state["status"] not in SETTLED or not state.get("fetch"):
-        return True
-    checked = parse_time(state["fetch"].get("checked_at"))
-    if checked is None:
-        return True
-    return (now - checked).total_seconds() >= settings.refresh_after
-
-
-def _fetch_facts(resp: Response, when: str) -> dict:
-    return {
-        "final_url": resp.final_url,
-        "http_status": resp.status_code,
-        "content_type": resp.content_type,
-        "charset": resp.charset,
-        "etag": resp.etag,
-        "last_modified": resp.last_modified,
-        "redirects": resp.redirects,
-        "fetched_at": when,
-        "checked_at": when,
-        "attempts": resp.attempts,
-        "consecutive_failures": 0,
-        "archived_from": None,
-    }
-
-
-def _error_dict(err: FetchError, when: str) -> dict:
-    return err.to_dict() | {"at": when}
-
-
-def _failure(state: dict, err: FetchError, when: str) -> dict:
-    """The state after a failed attempt: the stored article and revisions stay."""
-    new = dict(state)
-    new["status"] = err.status
-    new["error"] = _error_dict(err, when)
-    fetch = empty_fetch() | (new.get("fetch") or {})
-    fetch["consecutive_failures"] = int(fetch.get("consecutive_failures") or 0) + 1
-    fetch["attempts"] = err.attempts
-    fetch["checked_at"] = when
-    new["fetch"] = fetch
-    return new
-
-
-def _good_article(state: dict) -> dict | None:
-    article = state.get("article")
-    return article if isinstance(article, dict) and article.get("text") else None
-
-
-def _degraded(old_article: dict, new_article: dict) -> bool:
-    """A page that now extracts to an empty or tiny body (a block page, a paywall
-    teaser, a consent wall) must not replace a good stored article."""
-    old_words = int(old_article.get("word_count") or len(old_article["text"].split()))
-    new_words = int(new_article.get("word_count") or 0)
-    return new_words == 0 or new_words < old_words * DEGRADED_RATIO
-
-
-def merge_success(
-    state: dict, resp: Response, article_dict: dict | None, when: str, keep_revisions: int
-) -> tuple[str, dict]:
-    """Fold a successful answer (200 or 304) into the stored state.
-
-    304: only `checked_at` (and the validators the server sent) change.
-    200 with the same text: the times and validators change, the article stays.
-    200 with new text: the previous version goes onto `revisions`, newest first.
-    200 with a degraded body: recorded as an error of kind `degraded`."""
-    new = dict(state)
-    old_fetch = empty_fetch() | (new.get("fetch") or {})
-    if resp.not_modified:
-        old_fetch.update(checked_at=when, consecutive_failures=0, attempts=resp.attempts)
-        if resp.etag:
-            old_fetch["etag"] = resp.etag
-        if resp.last_modified:
-            old_fetch["last_modified"] = resp.last_modified
-        new.update(status=OK, error=None, fetch=old_fetch)
-        return "not_modified", new
-    assert article_dict is not None
-    old_article = _good_article(state)
-    fetch = _fetch_facts(resp, when)
-    if old_article is None:
-        new.update(status=OK, error=None, fetch=fetch, article=article_dict)
-        return "new", new
-    if _degraded(old_article, article_dict):
-        err = FetchError(
-            "degraded",
-            f"page now extracts to {article_dict['word_count']} "
-            f"words (stored article has {old_article.get('word_count')}); "
-            "kept the stored one",
-            http_status=resp.status_code,
-            attempts=resp.attempts,
-        )
-        return "degraded", _failure(state, err, when)
-    if old_article.get("content_sha256") == article_dict["content_sha256"]:
-        # Same text: times and validators only. A newer extractor may refresh the
-        # metadata it derives from the same page.
-        keep = old_article.get("extractor") == article_dict.get("extractor")
-        new.update(
-            status=OK, error=None, fetch=fetch, article=old_article if keep else article_dict
-        )
-        return "unchanged", new
-    revision = {"fetched_at": old_fetch.get("fetched_at")} | {
-        k: old_article.get(k) for k in ("content_sha256", "title", "text")
-    }
-    new["revisions"] = ([revision] + list(new.get("revisions") or []))[:keep_revisions]
-    new.update(status=OK, error=None, fetch=fetch, article=article_dict)
-    return "changed", new
-
-
-def _extract(resp: Response) -> dict:
+def _extract(resp: Response) -> Article:
     try:
         article = extract(
             resp.body, url=resp.final_url, content_type=resp.headers.get("content-type")
@@ -295,7 +201,7 @@ def _extract(resp: Response) -> dict:
             attempts=resp.attempts,
         ) from None
     resp.charset = article.encoding or resp.charset
-    return article.to_dict()
+    return Article.from_extracted(article.to_dict())
 
 
 # FetchError kinds after which a source with no good copy yet is looked up in the
@@ -303,28 +209,28 @@ def _extract(resp: Response) -> dict:
 UNREACHABLE = {"dns", "connect", "timeout", "tls"}
 
 
-def _wants_archive(err: FetchError, state: dict, settings: Settings) -> bool:
-    if not settings.archive_fallback or _good_article(state) is not None:
+def _wants_archive(err: FetchError, state: Source, settings: Settings) -> bool:
+    if not settings.archive_fallback or state.good_article is not None:
         return False
-    return err.status == GONE or err.kind in UNREACHABLE
+    return err.status == Status.GONE or err.kind in UNREACHABLE
 
 
-async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings) -> Outcome:
+async def settle_url(fetcher: Fetcher, url: str, state: Source, settings: Settings) -> Outcome:
     """Fetch one due URL and return its new state. Never raises FetchError."""
-    good = _good_article(state)
-    fetch = state.get("fetch") or {}
+    good = state.good_article is not None
+    fetch = state.fetch or EMPTY_FETCH
     when = utc_now()
     shown = redact_url(url)  # credentials are never logged, stored or sent to the archive
     try:
         resp = await fetcher.fetch(
             url,
-            etag=fetch.get("etag") if good else None,
-            last_modified=fetch.get("last_modified") if good else None,
+            etag=fetch.etag if good else None,
+            last_modified=fetch.last_modified if good else None,
         )
     except FetchError as err:
         err.url = err.url or url
         log.info("GET %s -> %s: %s", shown, err.kind, err.message)
-        failed = _failure(state, err, when)
+        failed = merge_failure(state, _failure_of(err), when)
         if _wants_archive(err, state, settings):
             archived = await _from_archive(fetcher, shown, failed, settings, when)
             if archived is not None:
@@ -336,14 +242,14 @@ async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings
     try:
         article = None if resp.not_modified else _extract(resp)
     except FetchError as err:
-        return Outcome(url, "failed", _failure(state, err, when))
-    action, new = merge_success(state, resp, article, when, settings.keep_revisions)
+        return Outcome(url, "failed", merge_failure(state, _failure_of(err), when))
+    action, new = merge_success(state, _answer_of(resp), article, when, settings.keep_revisions)
     return Outcome(url, action, new)
 
 
 async def _from_archive(
-    fetcher: Fetcher, url: str, failed: dict, settings: Settings, when: str
-) -> dict | None:
+    fetcher: Fetcher, url: str, failed: Source, settings: Settings, when: str
+) -> Source | None:
     try:
         found = await fetch_archived(fetcher, settings.archive_url, url)
     except FetchError as err:
@@ -357,25 +263,12 @@ async def _from_archive(
         article = _extract(resp)
     except FetchError:
         return None
-    if not article["text"]:
+    if not article.text:
         log.info("%s: the archived copy %s has no article text", url, snapshot["url"])
         return None
     log.info("%s: using the archived copy %s", url, snapshot["url"])
-    new = dict(failed)
-    new["fetch"] = dict(failed["fetch"])
-    new["fetch"].update(
-        archived_from=snapshot,
-        fetched_at=when,
-        charset=resp.charset,
-        content_type=resp.content_type,
-        final_url=resp.final_url,
-        http_status=resp.status_code,
-        etag=None,
-        last_modified=None,
-        redirects=resp.redirects,
-    )
-    new["article"] = article
-    return new
+    copy = ArchivedCopy(url=snapshot["url"], timestamp=snapshot.get("timestamp"))
+    return merge_archived(failed, _answer_of(resp), article, copy, when)
 
 
 def _prepare(
@@ -414,44 +307,34 @@ def _prepare(
     return jobs
 
 
-def _prior_states(jobs: list[SeedJob]) -> dict[str, dict]:
+def _prior_states(jobs: list[SeedJob]) -> dict[str, Source]:
     """The freshest stored state of every cited URL, across all seeds citing it.
 
     Keyed by the stored (credential-free) form of the URL."""
-    best: dict[str, tuple[str, dict]] = {}
+    copies: dict[str, list[Source]] = {}
     cited = {redact_url(c.url) for job in jobs for c in job.citations}
     for job in jobs:
-        for src in (job.old or {}).get("sources", []):
-            url = src["url"]
-            if url not in cited:
-                continue
-            stamp = (src.get("fetch") or {}).get("checked_at") or ""
-            if url not in best or stamp > best[url][0]:
-                best[url] = (stamp, _state_of(src))
-    return {url: state for url, (_, state) in best.items()}
+        for src in job.old.sources if job.old else []:
+            if src.url in cited:
+                copies.setdefault(src.url, []).append(src)
+    return {url: freshest(found) for url, found in copies.items()}
 
 
-def _sidecar_for(job: SeedJob, states: dict[str, dict]) -> dict:
+def _sidecar_for(job: SeedJob, states: dict[str, Source]) -> Sidecar:
     sources = []
     for c in job.citations:
-        cited = [{"line": p.line, "label": p.label} for p in c.places]
-        sources.append({"url": redact_url(c.url), "cited": cited} | states[c.url])
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "generator": GENERATOR,
-        "seed": {"path": job.seed.name, "sha256": job.sha256},
-        "updated_at": utc_now(),
-        "sources": sources,
-    }
+        cited = [CitedPlace(line=p.line, label=p.label) for p in c.places]
+        sources.append(with_citations(states[c.url], redact_url(c.url), cited))
+    return new_sidecar(job.seed.name, job.sha256, sources)
 
 
-def _unchanged(job: SeedJob, new: dict) -> bool:
+def _unchanged(job: SeedJob, new: Sidecar) -> bool:
     old = job.old
     return (
         old is not None
         and job.stored_version == SCHEMA_VERSION
-        and old.get("seed") == new["seed"]
-        and old.get("sources") == new["sources"]
+        and old.seed == new.seed
+        and old.sources == new.sources
     )
 
 
@@ -462,9 +345,9 @@ async def _run(
     report: RunReport,
     progress: ProgressFn | None,
 ) -> None:
-    now = _now()
+    now = time.time()
     prior = _prior_states(jobs)
-    states: dict[str, dict] = {}
+    states: dict[str, Source] = {}
     actions: dict[str, str] = {}
     due: dict[str, None] = {}  # ordered set: first citation first
     citing: dict[str, list[SeedJob]] = {}
@@ -473,8 +356,8 @@ async def _run(
             citing.setdefault(c.url, []).append(job)
             if c.url in states or c.url in due:
                 continue
-            state = prior.get(redact_url(c.url)) or _pending_state()
-            if _is_due(state, settings, force, now):
+            state = prior.get(redact_url(c.url)) or pending_source(redact_url(c.url))
+            if is_due(state, settings.refresh_after, now, force):
                 due[c.url] = None
             else:
                 states[c.url] = state
@@ -498,14 +381,14 @@ async def _run(
     def write(job: SeedJob) -> None:
         data = _sidecar_for(job, states)
         seed = str(job.seed)
-        for c, src in zip(job.citations, data["sources"], strict=True):
+        for c, src in zip(job.citations, data.sources, strict=True):
             report.sources.append(
                 {
                     "seed": seed,
-                    "url": src["url"],
-                    "status": src["status"],
+                    "url": src.url,
+                    "status": str(src.status),
                     "action": actions[c.url],
-                    "error": src["error"],
+                    "error": to_builtins(src.error),
                 }
             )
         if not _unchanged(job, data):
@@ -561,9 +444,9 @@ def interleave_hosts(urls: list[str]) -> list[str]:
 
 async def _fetch_due(
     due: list[str],
-    prior: dict[str, dict],
+    prior: dict[str, Source],
     settings: Settings,
-    states: dict[str, dict],
+    states: dict[str, Source],
     actions: dict[str, str],
     waiting: dict[int, set[str]],
     citing: dict[str, list[SeedJob]],
@@ -580,7 +463,7 @@ async def _fetch_due(
     async def worker(fetcher: Fetcher) -> None:
         nonlocal done
         for url in queue:  # one shared iterator: each URL is taken by one worker
-            state = prior.get(redact_url(url)) or _pending_state()
+            state = prior.get(redact_url(url)) or pending_source(redact_url(url))
             outcome = await settle_url(fetcher, url, state, settings)
             states[url] = outcome.state
             actions[url] = outcome.action
