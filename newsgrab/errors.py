@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from newsgrab.model import Status
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -84,8 +86,8 @@ class LockedError(NewsgrabError):
         self.pid = pid
 
 
-# Source statuses a FetchError can lead to.
-ERROR, GONE, BLOCKED, UNSUPPORTED = "error", "gone", "blocked", "unsupported"
+# Source statuses a FetchError can lead to (the model owns them).
+ERROR, GONE, BLOCKED, UNSUPPORTED = Status.ERROR, Status.GONE, Status.BLOCKED, Status.UNSUPPORTED
 
 
 class FetchError(NewsgrabError):

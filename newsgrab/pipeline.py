@@ -1,11 +1,19 @@
 """`newsgrab fetch`: seeds -> cited URLs -> fetch -> extract -> sidecars.
 
 run_fetch() is the library entry point behind the command. It locks every seed
-folder, reads each seed and its sidecar, decides per distinct URL whether it is
-fresh (no request), due for revalidation (a conditional request) or new, fetches
-what is due concurrently (each URL once, however many seeds cite it), merges each
-outcome into the stored state without ever dropping a good article, and writes
-each seed's sidecar atomically as soon as all of its URLs are settled.
+folder and reads each seed and its sidecar, then works in three parts:
+
+- plan (`make_plan`, pure): per distinct URL (keyed by its stored,
+  credential-free spelling), whether it is fresh (no request), due for
+  revalidation (a conditional request) or new, and which seeds wait on it;
+- execute (`Executor.outcomes`, an async iterator): fetches what is due
+  concurrently, each URL once however many seeds cite it, and yields each
+  outcome (the merge functions of model.py never drop a good article);
+- write (`Writer`): writes each seed's sidecar atomically as soon as the last of
+  its URLs is settled.
+
+The library installs no signal handler: a caller stops a run with a `Stop`
+(the CLI requests it from its SIGINT/SIGTERM handlers).
 """
 
 from __future__ import annotations
@@ -15,13 +23,12 @@ import dataclasses
 import hashlib
 import itertools
 import logging
-import signal
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from newsgrab.archive import fetch_archived
 from newsgrab.config import Settings
@@ -76,15 +83,6 @@ HTML_SEED_SUFFIXES = {".html", ".htm"}
 WRITERS = 4
 
 
-class Interrupted(NewsgrabError):
-    """The run was stopped by SIGINT or SIGTERM (sidecars are old or new, never torn)."""
-
-    def __init__(self, signum: int):
-        name = signal.Signals(signum).name
-        super().__init__(f"stopped by {name}; sidecars written so far are complete")
-        self.exit_code = ExitCode.INTERRUPTED if signum == signal.SIGINT else ExitCode.TERMINATED
-
-
 @dataclasses.dataclass
 class SeedJob:
     seed: Path
@@ -99,7 +97,7 @@ class SeedJob:
 class Outcome:
     """What happened to one URL in this run."""
 
-    url: str
+    key: str  # the URL as stored (without credentials)
     action: str  # fresh, not_modified, unchanged, changed, new, degraded, failed, archived
     state: Source  # the source's new stored state (url and cited as stored before)
 
@@ -234,17 +232,17 @@ async def settle_url(fetcher: Fetcher, url: str, state: Source, settings: Settin
         if _wants_archive(err, state, settings):
             archived = await _from_archive(fetcher, shown, failed, settings, when)
             if archived is not None:
-                return Outcome(url, "archived", archived)
-        return Outcome(url, "failed", failed)
+                return Outcome(shown, "archived", archived)
+        return Outcome(shown, "failed", failed)
     log.info(
         "GET %s -> %s%s", shown, resp.status_code, " (not modified)" if resp.not_modified else ""
     )
     try:
         article = None if resp.not_modified else _extract(resp)
     except FetchError as err:
-        return Outcome(url, "failed", merge_failure(state, _failure_of(err), when))
+        return Outcome(shown, "failed", merge_failure(state, _failure_of(err), when))
     action, new = merge_success(state, _answer_of(resp), article, when, settings.keep_revisions)
-    return Outcome(url, action, new)
+    return Outcome(shown, action, new)
 
 
 async def _from_archive(
@@ -307,24 +305,81 @@ def _prepare(
     return jobs
 
 
-def _prior_states(jobs: list[SeedJob]) -> dict[str, Source]:
-    """The freshest stored state of every cited URL, across all seeds citing it.
+# ------------------------------------------------------------------ plan (pure)
 
-    Keyed by the stored (credential-free) form of the URL."""
+
+@dataclasses.dataclass(frozen=True)
+class Work:
+    """One due URL: its key (the stored, credential-free URL), the URL to request
+    (as cited, credentials included) and its stored state."""
+
+    key: str
+    url: str
+    state: Source
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What a run will do, decided before any request from the seeds' citations and
+    their stored sidecars. Every table is keyed by one spelling of a URL: the
+    stored, credential-free form (`redact_url`)."""
+
+    jobs: tuple[SeedJob, ...]
+    keys: tuple[tuple[str, ...], ...]  # per job: the key of each citation, in order
+    states: Mapping[str, Source]  # key -> the freshest stored state (or pending)
+    due: tuple[Work, ...]  # to fetch, hosts interleaved, first citation first
+    waiting: tuple[frozenset[str], ...]  # per job: the due keys it waits on
+
+    @property
+    def fresh(self) -> frozenset[str]:
+        return frozenset(self.states) - {w.key for w in self.due}
+
+
+def make_plan(jobs: list[SeedJob], refresh_after: float, now: float, force: bool) -> Plan:
+    """Which URLs are due and which fresh (no request), and which seeds wait on
+    which due URL. Pure: `now` is seconds since the epoch."""
     copies: dict[str, list[Source]] = {}
-    cited = {redact_url(c.url) for job in jobs for c in job.citations}
     for job in jobs:
         for src in job.old.sources if job.old else []:
-            if src.url in cited:
-                copies.setdefault(src.url, []).append(src)
-    return {url: freshest(found) for url, found in copies.items()}
+            copies.setdefault(src.url, []).append(src)
+    keys = tuple(tuple(redact_url(c.url) for c in job.citations) for job in jobs)
+    states: dict[str, Source] = {}
+    due: dict[str, Work] = {}  # ordered: first citation first
+    for job, job_keys in zip(jobs, keys, strict=True):
+        for c, key in zip(job.citations, job_keys, strict=True):
+            if key in states:
+                continue
+            found = copies.get(key)
+            state = freshest(found) if found else pending_source(key)
+            states[key] = state
+            if is_due(state, refresh_after, now, force):
+                due[key] = Work(key, c.url, state)
+    ordered = interleave_hosts(list(due))
+    return Plan(
+        jobs=tuple(jobs),
+        keys=keys,
+        states=states,
+        due=tuple(due[key] for key in ordered),
+        waiting=tuple(frozenset(k for k in job_keys if k in due) for job_keys in keys),
+    )
 
 
-def _sidecar_for(job: SeedJob, states: dict[str, Source]) -> Sidecar:
+def interleave_hosts(urls: list[str]) -> list[str]:
+    """Round-robin over hosts (each host's URLs in their order), so the bounded
+    worker pool is not tied up behind one host's politeness limits."""
+    by_host: dict[str, list[str]] = {}
+    for url in urls:
+        by_host.setdefault(host_of(url), []).append(url)
+    columns = list(by_host.values())
+    return [url for row in itertools.zip_longest(*columns) for url in row if url is not None]
+
+
+def sidecar_for(job: SeedJob, keys: tuple[str, ...], states: Mapping[str, Source]) -> Sidecar:
+    """The seed's sidecar from the settled state of each of its URLs."""
     sources = []
-    for c in job.citations:
+    for c, key in zip(job.citations, keys, strict=True):
         cited = [CitedPlace(line=p.line, label=p.label) for p in c.places]
-        sources.append(with_citations(states[c.url], redact_url(c.url), cited))
+        sources.append(with_citations(states[key], key, cited))
     return new_sidecar(job.seed.name, job.sha256, sources)
 
 
@@ -338,159 +393,220 @@ def _unchanged(job: SeedJob, new: Sidecar) -> bool:
     )
 
 
-async def _run(
-    jobs: list[SeedJob],
-    settings: Settings,
-    force: bool,
-    report: RunReport,
-    progress: ProgressFn | None,
-) -> None:
-    now = time.time()
-    prior = _prior_states(jobs)
-    states: dict[str, Source] = {}
-    actions: dict[str, str] = {}
-    due: dict[str, None] = {}  # ordered set: first citation first
-    citing: dict[str, list[SeedJob]] = {}
-    for job in jobs:
-        for c in job.citations:
-            citing.setdefault(c.url, []).append(job)
-            if c.url in states or c.url in due:
-                continue
-            state = prior.get(redact_url(c.url)) or pending_source(redact_url(c.url))
-            if is_due(state, settings.refresh_after, now, force):
-                due[c.url] = None
-            else:
-                states[c.url] = state
-                actions[c.url] = "fresh"
-    waiting = {id(job): {c.url for c in job.citations} - set(states) for job in jobs}
-    # How many seeds still need each URL's state; at 0 it is dropped.
-    needed = {url: len(jobs_) for url, jobs_ in citing.items()}
-    # Sidecars are written by a few threads while fetching goes on. A write handed
-    # to them always completes, even when the run is stopped: the executor is shut
-    # down with wait=True below, and each write is atomic anyway.
-    loop = asyncio.get_running_loop()
-    executor = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgrab-write")
-    writes: set[asyncio.Future] = set()
-    failed_writes: list[asyncio.Future] = []
+# ------------------------------------------------------------------ execute
 
-    def write_done(future: asyncio.Future) -> None:
-        writes.discard(future)
-        if future.cancelled() or future.exception() is not None:
-            failed_writes.append(future)
 
-    def write(job: SeedJob) -> None:
-        data = _sidecar_for(job, states)
+class Executor:
+    """Fetches due URLs with a bounded pool of workers and yields each outcome as
+    it settles (`outcomes`, an async iterator). Leaving the iteration early, or
+    cancelling the task iterating, cancels the workers."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.requests = 0  # HTTP requests sent, once the run is over
+
+    async def outcomes(self, due: Sequence[Work]) -> AsyncIterator[Outcome]:
+        if not due:
+            return
+        queue: asyncio.Queue[Outcome | BaseException] = asyncio.Queue()
+        todo = iter(due)  # one shared iterator: each URL is taken by one worker
+        async with Fetcher(self.settings) as fetcher:
+            # More workers than requests allowed in flight, so that per-host limits
+            # and delays on one host do not starve the others.
+            count = min(len(due), max(4, self.settings.concurrency * 4))
+            workers = [
+                asyncio.ensure_future(self._worker(fetcher, todo, queue)) for _ in range(count)
+            ]
+            try:
+                for _ in range(len(due)):
+                    item = await queue.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    yield item
+            finally:
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+                self.requests = getattr(fetcher, "requests", 0)
+
+    async def _worker(self, fetcher: Fetcher, todo: Iterator[Work], queue: asyncio.Queue) -> None:
+        try:
+            for work in todo:
+                outcome = await settle_url(fetcher, work.url, work.state, self.settings)
+                queue.put_nowait(Outcome(work.key, outcome.action, outcome.state))
+        except Exception as exc:  # a bug: handed to the consumer, which raises it
+            queue.put_nowait(exc)
+
+
+# ------------------------------------------------------------------ write
+
+
+class Writer:
+    """Writes each seed's sidecar as soon as the last of its URLs is settled (so a
+    run stopped at any point keeps everything finished so far), on a few threads
+    while the fetching goes on, and records every source in the run report.
+
+    It owns the run's changing state: the settled state of each URL until the
+    last seed citing it is written (then it is dropped, so memory holds only the
+    sources of seeds not written yet)."""
+
+    def __init__(self, plan: Plan, report: RunReport, loop: asyncio.AbstractEventLoop):
+        self.report = report
+        self.loop = loop
+        self.jobs = dict(enumerate(plan.jobs))
+        self.keys = dict(enumerate(plan.keys))
+        self.states = dict(plan.states)
+        self.actions = dict.fromkeys(plan.fresh, "fresh")
+        self.waiting = {i: set(w) for i, w in enumerate(plan.waiting) if w}
+        self.citing: dict[str, list[int]] = {}  # due key -> the seeds waiting on it
+        for i, waits in self.waiting.items():
+            for key in waits:
+                self.citing.setdefault(key, []).append(i)
+        self.needed = Counter(key for keys in plan.keys for key in keys)
+        self.pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgrab-write")
+        self.writes: set[asyncio.Future] = set()
+        self.failed: list[asyncio.Future] = []
+
+    def write_ready(self) -> None:
+        """Write every seed that waits on no URL."""
+        for i in [i for i in self.jobs if i not in self.waiting]:
+            self._write(i)
+
+    def settle(self, outcome: Outcome) -> None:
+        """Record one URL's outcome; write the seeds it was the last one for."""
+        self.states[outcome.key] = outcome.state
+        self.actions[outcome.key] = outcome.action
+        for i in self.citing.pop(outcome.key, []):
+            pending = self.waiting[i]
+            pending.discard(outcome.key)
+            if not pending:
+                del self.waiting[i]
+                self._write(i)
+
+    def _write(self, i: int) -> None:
+        job, keys = self.jobs.pop(i), self.keys.pop(i)
+        sidecar = sidecar_for(job, keys, self.states)
         seed = str(job.seed)
-        for c, src in zip(job.citations, data.sources, strict=True):
-            report.sources.append(
+        for key, src in zip(keys, sidecar.sources, strict=True):
+            self.report.sources.append(
                 {
                     "seed": seed,
                     "url": src.url,
                     "status": str(src.status),
-                    "action": actions[c.url],
+                    "action": self.actions[key],
                     "error": to_builtins(src.error),
                 }
             )
-        if not _unchanged(job, data):
-            future = loop.run_in_executor(executor, write_sidecar, job.sidecar, data)
-            writes.add(future)
-            future.add_done_callback(write_done)
-            report.written += 1
-        # What only this seed needed goes, so that memory holds the sources of
-        # the seeds not written yet, however long the run.
-        for c in job.citations:
-            needed[c.url] -= 1
-            if not needed[c.url]:
-                for table in (states, actions, citing, needed):
-                    table.pop(c.url, None)
-                prior.pop(redact_url(c.url), None)
-        waiting.pop(id(job), None)
-        job.old = None
-        job.citations = []
+        if not _unchanged(job, sidecar):
+            future = self.loop.run_in_executor(self.pool, write_sidecar, job.sidecar, sidecar)
+            self.writes.add(future)
+            future.add_done_callback(self._done)
+            self.report.written += 1
+        for key in keys:
+            self.needed[key] -= 1
+            if not self.needed[key]:
+                del self.needed[key]
+                self.states.pop(key, None)
+                self.actions.pop(key, None)
 
-    try:
-        for job in jobs:
-            if not waiting[id(job)]:
-                write(job)
-        if due:
-            await _fetch_due(
-                interleave_hosts(list(due)),
-                prior,
-                settings,
-                states,
-                actions,
-                waiting,
-                citing,
-                write,
-                report,
-                progress,
-            )
-        await asyncio.gather(*writes)
-        for future in failed_writes:
-            future.result()  # raise the first failed write
-    finally:
-        executor.shutdown(wait=True)
+    def _done(self, future: asyncio.Future) -> None:
+        self.writes.discard(future)
+        if future.cancelled() or future.exception() is not None:
+            self.failed.append(future)
+
+    async def finish(self) -> None:
+        """Wait for the writes in hand; raise the first that failed."""
+        await asyncio.gather(*self.writes, return_exceptions=True)
+        for future in self.failed:
+            future.result()
+
+    def close(self) -> None:
+        """A write handed to the threads always completes, even when the run is
+        stopped (and each one is atomic anyway)."""
+        self.pool.shutdown(wait=True)
 
 
-def interleave_hosts(urls: list[str]) -> list[str]:
-    """Round-robin over hosts (each host's URLs in their order), so the bounded
-    worker pool is not tied up behind one host's politeness limits."""
-    by_host: dict[str, list[str]] = {}
-    for url in urls:
-        by_host.setdefault(host_of(url), []).append(url)
-    columns = list(by_host.values())
-    return [url for row in itertools.zip_longest(*columns) for url in row if url is not None]
-
-
-async def _fetch_due(
-    due: list[str],
-    prior: dict[str, Source],
-    settings: Settings,
-    states: dict[str, Source],
-    actions: dict[str, str],
-    waiting: dict[int, set[str]],
-    citing: dict[str, list[SeedJob]],
-    write: Callable[[SeedJob], None],
-    report: RunReport,
-    progress: ProgressFn | None,
+async def _run(
+    plan: Plan, settings: Settings, report: RunReport, progress: ProgressFn | None
 ) -> None:
-    """Settle every due URL with a bounded pool of workers (URLs in citation order)."""
-    total, done = len(due), 0
-    if progress:
-        progress(0, total, "")
-    queue = iter(due)
-
-    async def worker(fetcher: Fetcher) -> None:
-        nonlocal done
-        for url in queue:  # one shared iterator: each URL is taken by one worker
-            state = prior.get(redact_url(url)) or pending_source(redact_url(url))
-            outcome = await settle_url(fetcher, url, state, settings)
-            states[url] = outcome.state
-            actions[url] = outcome.action
-            done += 1
+    writer = Writer(plan, report, asyncio.get_running_loop())
+    executor = Executor(settings)
+    due = plan.due
+    del plan  # the writer holds what is still needed, and lets it go as it writes
+    try:
+        writer.write_ready()
+        if due:
+            total, done = len(due), 0
             if progress:
-                progress(done, total, redact_url(url))
-            # Each seed's sidecar is written as soon as its last URL is settled,
-            # so a run stopped at any point keeps everything finished so far.
-            for job in citing[url]:
-                pending = waiting.get(id(job))
-                if pending is not None and url in pending:
-                    pending.discard(url)
-                    if not pending:
-                        write(job)
+                progress(0, total, "")
+            try:
+                async for outcome in executor.outcomes(due):
+                    writer.settle(outcome)
+                    done += 1
+                    if progress:
+                        progress(done, total, outcome.key)
+            finally:
+                report.requests = executor.requests
+        await writer.finish()
+    finally:
+        writer.close()
 
-    async with Fetcher(settings) as fetcher:
-        # More workers than requests allowed in flight, so that per-host limits
-        # and delays on one host do not starve the others.
-        count = min(total, max(4, settings.concurrency * 4))
-        workers = [asyncio.ensure_future(worker(fetcher)) for _ in range(count)]
+
+# ------------------------------------------------------------------ run
+
+
+class Stopped(NewsgrabError):
+    """The run was asked to stop (see `Stop`); sidecars are old or new, never torn."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self) -> None:
+        super().__init__("stopped; sidecars written so far are complete")
+
+
+class Stop:
+    """A way to stop a running `run_fetch` from outside it: a signal handler or
+    another thread calls `request()`. The run stops at its next `await` (sidecar
+    writes in hand complete) and raises Stopped. The library installs no signal
+    handler: the CLI does, and calls `request()` from it."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._cancel: Callable[[], object] | None = None
+
+    def request(self) -> bool:
+        """Ask the run to stop. True when a run's event loop is running and will
+        stop; False when none is (the caller stops the process its own way)."""
+        self.requested = True
+        cancel = self._cancel
+        if cancel is None:
+            return False
+        cancel()
+        return True
+
+    def run(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run `coro` on a new event loop, stoppable by `request()`."""
+
+        async def main() -> None:
+            loop, task = asyncio.get_running_loop(), asyncio.current_task()
+            assert task is not None
+            self._cancel = lambda: loop.call_soon_threadsafe(task.cancel)
+            try:
+                await coro
+            finally:
+                self._cancel = None
+
+        if self.requested:
+            coro.close()
+            raise Stopped()
         try:
-            await asyncio.gather(*workers)
-        finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            report.requests = getattr(fetcher, "requests", 0)
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            if self.requested:
+                raise Stopped() from None
+            raise
+        if self.requested:  # arrived after the last await
+            raise Stopped()
 
 
 def run_fetch(
@@ -501,12 +617,14 @@ def run_fetch(
     do_repair: bool = False,
     wait: float | None = None,
     progress: ProgressFn | None = None,
+    stop: Stop | None = None,
 ) -> RunReport:
     """Fetch what is missing or due for the seeds under `paths`; write sidecars.
 
     Raises LockedError when another run holds a seed folder (after `wait` seconds;
-    None: at once) and Interrupted on SIGINT/SIGTERM (every sidecar is then its
+    None: at once) and Stopped when `stop` is requested (every sidecar is then its
     old or its new version)."""
+    stop = stop or Stop()
     started = time.monotonic()
     report = RunReport(started_at=utc_now())
     seeds = find_seed_files(paths or settings.seeds or ["."], settings.seed_globs)
@@ -514,68 +632,13 @@ def run_fetch(
     if not seeds:
         return report
     folders = sorted({seed.parent for seed in seeds})
-    with _StopOnSignal() as stopper, locked(folders, wait):
+    with locked(folders, wait):
         for folder in folders:
             for tmp in clean_temp_files(folder):
                 log.info("%s: removed a temporary file left by an interrupted run", tmp)
         jobs = _prepare(seeds, settings, do_repair, report)
-        stopper.run(_run(jobs, settings, force, report, progress))
+        plan = make_plan(jobs, settings.refresh_after, time.time(), force)
+        del jobs
+        stop.run(_run(plan, settings, report, progress))
     report.duration = time.monotonic() - started
     return report
-
-
-class _StopOnSignal:
-    """SIGINT and SIGTERM stop the run without tearing a sidecar.
-
-    Outside the event loop (locking, reading seeds) the handler raises
-    Interrupted at once: nothing has been written yet. Inside it, the handler
-    cancels the fetch task, which stops at its next `await`; sidecar writes
-    are synchronous, so the one in hand always completes (and each one is
-    atomic anyway). Handlers are only installed from the main thread."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
-        self._previous: dict[int, object] = {}
-
-    def _handle(self, signum: int, frame) -> None:
-        if self.received is None:
-            self.received = signum
-        if self._loop is not None and self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-        else:
-            raise Interrupted(signum)
-
-    def __enter__(self) -> _StopOnSignal:
-        if threading.current_thread() is threading.main_thread():
-            for signum in self.SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-
-    def run(self, coro) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._task = asyncio.current_task()
-            try:
-                await coro
-            finally:
-                self._loop = self._task = None
-
-        if self.received is not None:
-            coro.close()
-            raise Interrupted(self.received)
-        try:
-            asyncio.run(main())
-        except asyncio.CancelledError:
-            if self.received is not None:
-                raise Interrupted(self.received) from None
-            raise
-        if self.received is not None:  # arrived after the last await
-            raise Interrupted(self.received)
