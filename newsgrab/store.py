@@ -176,7 +176,8 @@ def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[Sidecar, int]:
         data = json.loads(raw)
         return model.convert(migrate(data)), version
     except msgspec.ValidationError as exc:
-        raise _field_error(path, raw, exc) from None
+        # (the value is quoted from the file only when no migration moved it)
+        raise _field_error(path, raw if version == SCHEMA_VERSION else b"", exc) from None
     except RecursionError:
         raise SidecarError(path, None, TOO_DEEP) from None
     except (AttributeError, TypeError, KeyError, ValueError) as exc:  # an old file's odd shape
@@ -207,7 +208,8 @@ def _field_error(path: Path, raw: bytes, exc: msgspec.ValidationError) -> Sideca
     if e:
         want = " or ".join(_KINDS.get(k.strip(), k.strip()) for k in e["want"].split("|"))
         got = _value_at(raw, field) if field else None
-        problem = f"expected {want}, got {got if got is not None else e['got']}"
+        shown = got if got is not None else _KINDS.get(e["got"], e["got"])
+        problem = f"expected {want}, got {shown}"
     elif (r := _REGEX.match(problem)) and (named := _pattern_name(r["pattern"])):
         got = _value_at(raw, field) if field else None
         problem = f"expected {named}" + (f", got {got}" if got is not None else "")
@@ -225,6 +227,8 @@ def _pattern_name(quoted: str) -> str | None:
 
 def _value_at(raw: bytes, field: str) -> str | None:
     """A short rendering of the scalar at `field` ($.a[1].b) in `raw`, for messages."""
+    if not raw:
+        return None
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):

@@ -383,3 +383,16 @@ def test_merges_never_change_their_input():
     model.merge_failure(src, Failure(kind="timeout", message="slow"), T1)
     model.merge_success(src, Answer(final_url=src.url, http_status=200), _article("x y"), T1, 1)
     assert msgspec.json.encode(src) == frozen
+
+
+def test_an_older_version_that_does_not_fit_after_migration_is_named_too():
+    raw = (
+        b'{"schema_version": 0, "sources": '
+        b'[{"url": "http://x.example/", "cited": [{"line": "3"}]}]}'
+    )
+    with pytest.raises(SidecarError) as exc:
+        _load(raw, "old.sources.json")
+    assert str(exc.value) == (
+        "old.sources.json: $.sources[0].cited[0].line: expected an integer, got a string; "
+        "left untouched"
+    )
