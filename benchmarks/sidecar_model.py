@@ -513,7 +513,24 @@ def pydantic_candidate():
     return load, dump
 
 
+def _read(path: Path) -> bytearray:
+    """The file's bytes, read in place (read_bytes would briefly hold two copies
+    of a large file, which would hide the peak of what follows)."""
+    buf = bytearray(path.stat().st_size)
+    with path.open("rb") as f:
+        f.readinto(buf)
+    return buf
+
+
 def _rss_mb() -> float:
+    """Peak RSS of this process so far. VmHWM belongs to this program image;
+    getrusage's ru_maxrss would start from the parent's size at fork (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -524,11 +541,7 @@ def measure(candidate: str, folder: str, repeat: int) -> dict:
         "pydantic": pydantic_candidate,
     }[candidate]
     load, dump = make()
-    inputs = [p.read_bytes() for p in sorted(Path(folder).iterdir())]
-    # a check that every candidate reads back what it wrote
-    first = load(inputs[0])
-    assert load(dump(first)) == first
-    del first
+    inputs = [_read(p) for p in sorted(Path(folder).iterdir())]
     base = _rss_mb()
     best_load = best_dump = float("inf")
     for _ in range(repeat):
@@ -539,10 +552,14 @@ def measure(candidate: str, folder: str, repeat: int) -> dict:
         out = [dump(m) for m in models]
         best_dump = min(best_dump, time.perf_counter() - t)
         del models, out
+    peak = _rss_mb() - base
+    # a check, after the measurement, that every candidate reads back what it wrote
+    first = load(inputs[0])
+    assert load(dump(first)) == first
     return {
         "load_s": best_load,
         "dump_s": best_dump,
-        "peak_mb": _rss_mb() - base,
+        "peak_mb": peak,
         "input_mb": sum(map(len, inputs)) / 2**20,
     }
 
@@ -551,6 +568,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", choices=CANDIDATES, action="append")
+    ap.add_argument("--collection", choices=list(COLLECTIONS), action="append")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -568,6 +586,8 @@ def main() -> None:
             print(f"{name}: not installed, skipped")
     print(f"{'collection':<9} {'candidate':<24} {'load s':>8} {'dump s':>8} {'peak MB':>8}")
     for coll, shape in COLLECTIONS.items():
+        if args.collection and coll not in args.collection:
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             for i, raw in enumerate(build_inputs(*shape)):
                 (Path(tmp) / f"{i:05}.sources.json").write_bytes(raw)
