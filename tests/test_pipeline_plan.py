@@ -121,6 +121,12 @@ def test_a_stop_request_ends_the_run_cleanly_and_the_library_sets_no_handler(
         assert read(path)["sources"][0]["status"] == "ok"
     assert {s: signal.getsignal(s) for s in handlers} == handlers
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # requests sent before the stop are still served (the server is shared with
+    # the next tests): let them finish
+    hits = -1
+    while hits != site.page_hits():
+        hits = site.page_hits()
+        time.sleep(0.3)
     # a stop requested before the run starts stops it before any request
     hits = site.page_hits()
     early = Stop()
