@@ -214,10 +214,6 @@ def _stored_article(data: object) -> Article | None:
     return Article(**values)
 
 
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def read_collection(
     paths: str | Path | Iterable[str | Path] = ".",
     *,
@@ -225,25 +221,28 @@ def read_collection(
 ) -> Collection:
     """Every source stored next to the seed files under `paths` (seed files,
     folders searched recursively, or sidecars named directly). Reads only."""
+    import msgspec
+
     from newsgrab.collection import load
 
     given = [paths] if isinstance(paths, str | Path) else list(paths)
     found = load(given, tuple(seed_globs))
     sources = []
     for entry in found.entries:
-        data = entry.source
-        fetch, error = _dict(data.get("fetch")), _dict(data.get("error"))
+        stored = entry.source  # the model's Source (newsgrab/model.py)
+        data = msgspec.to_builtins(stored)
+        fetch = stored.fetch
         sources.append(
             Source(
                 url=entry.url,
-                status=entry.status,
+                status=str(entry.status),
                 seed=entry.seed,
                 sidecar=entry.sidecar,
                 article=_stored_article(data.get("article")),
-                final_url=_text(fetch.get("final_url")),
-                fetched_at=_text(fetch.get("fetched_at")),
-                checked_at=_text(fetch.get("checked_at")),
-                error=_text(error.get("message")),
+                final_url=fetch.final_url if fetch else None,
+                fetched_at=fetch.fetched_at if fetch else None,
+                checked_at=fetch.checked_at if fetch else None,
+                error=stored.error.message if stored.error else None,
                 data=data,
             )
         )

@@ -13,15 +13,21 @@ import functools
 import gc
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newsgrab import __version__, plain
 from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
+
+if TYPE_CHECKING:
+    from newsgrab.pipeline import Stop
 
 log = logging.getLogger("newsgrab")
 ISSUES_URL = "https://github.com/newsgrab/newsgrab/issues"
@@ -312,8 +318,10 @@ def fetch(
         newsgrab fetch notes/
         newsgrab fetch --force --json notes/report.md
     """
-    from newsgrab.pipeline import run_fetch
+    signals = ctx.with_resource(StopOnSignal())  # first: a signal from now on stops cleanly
+    from newsgrab.pipeline import Stop, Stopped, run_fetch
 
+    signals.stop = Stop()
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings(
         refresh_after=refresh_after,
@@ -351,8 +359,16 @@ def fetch(
             progress_bar = contextlib.nullcontext()
         with progress_bar as progress:
             report = run_fetch(
-                settings, paths, force=force, do_repair=repair, wait=wait_s, progress=progress
+                settings,
+                paths,
+                force=force,
+                do_repair=repair,
+                wait=wait_s,
+                progress=progress,
+                stop=signals.stop,
             )
+    except Stopped:
+        raise Interrupted(signals.received or signal.SIGINT) from None
     finally:
         gc.unfreeze()
     if report.seeds == 0:
@@ -370,6 +386,49 @@ def fetch(
         if not obj.quiet:
             click.echo(plain.summary_line(report))
     sys.exit(report.exit_code)
+
+
+class Interrupted(NewsgrabError):
+    """SIGINT or SIGTERM stopped the run (sidecars are old or new, never torn)."""
+
+    def __init__(self, signum: int):
+        name = signal.Signals(signum).name
+        super().__init__(f"stopped by {name}; sidecars written so far are complete")
+        self.exit_code = ExitCode.INTERRUPTED if signum == signal.SIGINT else ExitCode.TERMINATED
+
+
+class StopOnSignal:
+    """SIGINT and SIGTERM stop `fetch` without tearing a sidecar (a process-wide
+    concern, so it lives here and not in the library).
+
+    While a run's event loop is going, the handler asks it to stop through its
+    `Stop` (the run ends at its next `await`; sidecar writes in hand complete,
+    each atomic anyway). Before or after it (imports, locking, reading seeds)
+    the handler raises Interrupted at once: nothing is being written then.
+    Handlers are only installed from the main thread."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.stop: Stop | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.received is None:
+            self.received = signum
+        if self.stop is None or not self.stop.request():
+            raise Interrupted(self.received)
+
+    def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- extract

@@ -18,12 +18,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newsgrab.errors import ConfigError, ExitCode, NewsgrabError, StoreError
+from newsgrab.model import (
+    EMPTY_FETCH,
+    Article,
+    FetchFacts,
+    Source,
+    SourceError,
+    Status,
+    to_builtins,
+)
 from newsgrab.seeds import find_seed_files, normalize_url
 from newsgrab.store import SIDECAR_SUFFIX, parse_time, read_sidecar, sidecar_path
 
-STATUSES = ("ok", "error", "gone", "blocked", "unsupported", "pending")
-# --sort status: problems first, then what is waiting, then what is fine
-STATUS_ORDER = {"error": 0, "gone": 1, "blocked": 2, "unsupported": 3, "pending": 4, "ok": 5}
+STATUSES = tuple(Status)
 SORT_KEYS = ("date", "site", "status")
 
 
@@ -33,12 +40,11 @@ class SourceNotFoundError(NewsgrabError):
     exit_code = ExitCode.SOURCES_FAILED
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _str(value: str | None) -> str | None:
+    return value or None
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
+_NO_ARTICLE = Article(title=None, text="", word_count=0, content_sha256="0" * 64)
 
 
 @dataclasses.dataclass
@@ -47,31 +53,32 @@ class Entry:
 
     seed: Path  # the seed file (it may no longer exist)
     sidecar: Path  # the sidecar file the source was read from
-    source: dict  # the source object, as stored
+    source: Source  # the source, as stored
 
     @property
     def url(self) -> str:
-        return str(self.source.get("url") or "")
+        return self.source.url
 
     @property
-    def status(self) -> str:
-        return str(self.source.get("status") or "pending")
+    def status(self) -> Status:
+        return self.source.status
 
     @property
-    def article(self) -> dict:
-        return _dict(self.source.get("article"))
+    def article(self) -> Article:
+        """The stored article (an empty one when there is none)."""
+        return self.source.article or _NO_ARTICLE
 
     @property
-    def fetch(self) -> dict:
-        return _dict(self.source.get("fetch"))
+    def fetch(self) -> FetchFacts:
+        return self.source.fetch or EMPTY_FETCH
 
     @property
-    def error(self) -> dict:
-        return _dict(self.source.get("error"))
+    def error(self) -> SourceError | None:
+        return self.source.error
 
     @property
     def title(self) -> str | None:
-        return _str(self.article.get("title"))
+        return _str(self.article.title)
 
     @property
     def host(self) -> str:
@@ -83,28 +90,24 @@ class Entry:
     @property
     def site(self) -> str:
         """The site's name as the page gives it, else the URL's host."""
-        return _str(self.article.get("site_name")) or self.host
+        return _str(self.article.site_name) or self.host
 
     @property
     def published(self) -> datetime | None:
-        return parse_date(_str(self.article.get("published_at")))
+        return parse_date(self.article.published_at)
 
     @property
     def checked(self) -> datetime | None:
-        return parse_time(_str(self.fetch.get("checked_at")))
+        return parse_time(self.fetch.checked_at)
 
     @property
     def words(self) -> int | None:
-        n = self.article.get("word_count")
-        if isinstance(n, int) and not isinstance(n, bool):
-            return n
-        text = _str(self.article.get("text"))
-        return len(text.split()) if text else None
+        return self.source.article.word_count if self.source.article else None
 
     def to_dict(self) -> dict:
         """The stable JSON object for `show --format json|jsonl`: the stored source
         with `seed` and `sidecar` (paths as found) in front."""
-        return {"seed": str(self.seed), "sidecar": str(self.sidecar)} | self.source
+        return {"seed": str(self.seed), "sidecar": str(self.sidecar)} | to_builtins(self.source)
 
 
 @dataclasses.dataclass
@@ -196,12 +199,11 @@ def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
         if data is None:
             out.unfetched.append(seed)
             continue
-        stored_name = _str(_dict(data.get("seed")).get("path"))
+        stored_name = data.seed.path
         if path.name.endswith(SIDECAR_SUFFIX) and found == path and stored_name:
             seed = path.with_name(Path(stored_name).name)
-        for src in data.get("sources") or []:
-            if isinstance(src, dict) and _str(src.get("url")):
-                out.entries.append(Entry(seed, path, src))
+        for src in data.sources:
+            out.entries.append(Entry(seed, path, src))
     return out
 
 
@@ -257,15 +259,14 @@ def sort_entries(entries: Iterable[Entry], key: str | None) -> list[Entry]:
     if key == "site":
         return sorted(by_date, key=lambda e: e.site.casefold())
     if key == "status":
-        return sorted(entries, key=lambda e: STATUS_ORDER.get(e.status, len(STATUS_ORDER)))
+        return sorted(entries, key=lambda e: e.status.rank)
     raise ValueError(f"unknown sort key {key!r}")
 
 
 def status_counts(entries: Iterable[Entry]) -> dict[str, int]:
-    """Counts per status, in STATUSES order (unknown statuses after, by name)."""
+    """Counts per status, in Status order."""
     counts = Counter(e.status for e in entries)
-    order = [s for s in STATUSES if s in counts] + sorted(set(counts) - set(STATUSES))
-    return {s: counts[s] for s in order}
+    return {str(s): counts[s] for s in Status if s in counts}
 
 
 # ------------------------------------------------------------------ by URL
@@ -280,7 +281,7 @@ def find_url(entries: Iterable[Entry], url: str) -> list[Entry]:
     key = _url_key(url)
     found = []
     for e in entries:
-        candidates = (e.url, _str(e.fetch.get("final_url")), _str(e.article.get("canonical_url")))
+        candidates = (e.url, e.fetch.final_url, e.article.canonical_url)
         if any(c and _url_key(c) == key for c in candidates):
             found.append(e)
     return found
@@ -324,31 +325,17 @@ class Version:
         }
 
 
-def versions(source: dict) -> list[Version]:
+def versions(source: Source) -> list[Version]:
     """The stored article first (if any), then its revisions, newest first."""
     out = []
-    article = _dict(source.get("article"))
-    if _str(article.get("text")) is not None:
+    article = source.article
+    if article is not None and article.text:
+        fetched = source.fetch.fetched_at if source.fetch else None
         out.append(
-            Version(
-                _str(_dict(source.get("fetch")).get("fetched_at")),
-                _str(article.get("content_sha256")),
-                _str(article.get("title")),
-                article["text"],
-                True,
-            )
+            Version(fetched, _str(article.content_sha256), article.title, article.text, True)
         )
-    for rev in source.get("revisions") or []:
-        if isinstance(rev, dict):
-            out.append(
-                Version(
-                    _str(rev.get("fetched_at")),
-                    _str(rev.get("content_sha256")),
-                    _str(rev.get("title")),
-                    _str(rev.get("text")) or "",
-                    False,
-                )
-            )
+    for rev in source.revisions:
+        out.append(Version(rev.fetched_at, _str(rev.content_sha256), rev.title, rev.text, False))
     return out
 
 
@@ -578,7 +565,7 @@ class Step:
     blocks: list[Fold | Change] | None
 
 
-def history(source: dict) -> list[Step]:
+def history(source: Source) -> list[Step]:
     """Every stored version, newest first, each diffed against the one before it."""
     vs = versions(source)
     steps = []

@@ -5,6 +5,7 @@ NewsgrabError
  ├── SeedError            a seed path missing or unreadable         -> exit 2
  ├── StoreError           a sidecar we must not touch               -> exit 65
  │    ├── CorruptSidecarError   not valid JSON / not an object
+ │    │    └── SidecarError     a field of the wrong type or shape (names its path)
  │    ├── ForeignSidecarError   no schema_version: not written by us
  │    └── NewerSchemaError      written by a newer newsgrab
  ├── LockedError          another run holds the folder lock         -> exit 75
@@ -16,6 +17,8 @@ Only cli.py turns these into messages and exit codes.
 from __future__ import annotations
 
 from enum import IntEnum
+
+from newsgrab.model import Status
 
 
 class ExitCode(IntEnum):
@@ -54,6 +57,18 @@ class CorruptSidecarError(StoreError):
     pass
 
 
+class SidecarError(CorruptSidecarError):
+    """A sidecar whose JSON does not fit the model: `field` is the path of the
+    field at fault (`$.sources[3].fetch.checked_at`), or None when the problem is
+    the whole document (nested too deeply, say)."""
+
+    def __init__(self, path, field: str | None, problem: str):
+        where = f"{field}: " if field else ""
+        super().__init__(path, f"{where}{problem}; left untouched")
+        self.field = field
+        self.problem = problem
+
+
 class ForeignSidecarError(StoreError):
     pass
 
@@ -72,8 +87,8 @@ class LockedError(NewsgrabError):
         self.pid = pid
 
 
-# Source statuses a FetchError can lead to.
-ERROR, GONE, BLOCKED, UNSUPPORTED = "error", "gone", "blocked", "unsupported"
+# Source statuses a FetchError can lead to (the model owns them).
+ERROR, GONE, BLOCKED, UNSUPPORTED = Status.ERROR, Status.GONE, Status.BLOCKED, Status.UNSUPPORTED
 
 
 class FetchError(NewsgrabError):

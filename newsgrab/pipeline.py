@@ -1,11 +1,19 @@
 """`newsgrab fetch`: seeds -> cited URLs -> fetch -> extract -> sidecars.
 
 run_fetch() is the library entry point behind the command. It locks every seed
-folder, reads each seed and its sidecar, decides per distinct URL whether it is
-fresh (no request), due for revalidation (a conditional request) or new, fetches
-what is due concurrently (each URL once, however many seeds cite it), merges each
-outcome into the stored state without ever dropping a good article, and writes
-each seed's sidecar atomically as soon as all of its URLs are settled.
+folder and reads each seed and its sidecar, then works in three parts:
+
+- plan (`make_plan`, pure): per distinct URL (keyed by its stored,
+  credential-free spelling), whether it is fresh (no request), due for
+  revalidation (a conditional request) or new, and which seeds wait on it;
+- execute (`Executor.outcomes`, an async iterator): fetches what is due
+  concurrently, each URL once however many seeds cite it, and yields each
+  outcome (the merge functions of model.py never drop a good article);
+- write (`Writer`): writes each seed's sidecar atomically as soon as the last of
+  its URLs is settled.
+
+The library installs no signal handler: a caller stops a run with a `Stop`
+(the CLI requests it from its SIGINT/SIGTERM handlers).
 """
 
 from __future__ import annotations
@@ -15,19 +23,16 @@ import dataclasses
 import hashlib
 import itertools
 import logging
-import signal
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from newsgrab.archive import fetch_archived
 from newsgrab.config import Settings
 from newsgrab.errors import (
-    GONE,
     CorruptSidecarError,
     ExitCode,
     FetchError,
@@ -37,14 +42,32 @@ from newsgrab.errors import (
 )
 from newsgrab.extract import extract
 from newsgrab.fetch import Fetcher, Response
+from newsgrab.model import (
+    EMPTY_FETCH,
+    SCHEMA_VERSION,
+    Answer,
+    ArchivedCopy,
+    Article,
+    CitedPlace,
+    Failure,
+    Redirect,
+    Sidecar,
+    Source,
+    Status,
+    freshest,
+    is_due,
+    merge_archived,
+    merge_failure,
+    merge_success,
+    pending_source,
+    to_builtins,
+    with_citations,
+)
 from newsgrab.seeds import Citation, find_citations, find_seed_files, read_seed
 from newsgrab.store import (
-    GENERATOR,
-    SCHEMA_VERSION,
     clean_temp_files,
-    empty_fetch,
     locked,
-    parse_time,
+    new_sidecar,
     read_sidecar_versioned,
     repair,
     sidecar_path,
@@ -55,25 +78,9 @@ from newsgrab.urlutil import host_of, redact_url
 
 log = logging.getLogger(__name__)
 
-OK, PENDING = "ok", "pending"
-# A refetched page whose text shrinks below this share of the stored article's
-# words (a block page, a paywall teaser) does not replace the stored article.
-DEGRADED_RATIO = 0.3
-# Statuses a source may stay in until refresh_after has passed; `error` and
-# `pending` sources are tried again at every run.
-SETTLED = {OK, GONE, "blocked", "unsupported"}
 HTML_SEED_SUFFIXES = {".html", ".htm"}
 # Threads writing sidecars while the fetching goes on (their fsync waits overlap).
 WRITERS = 4
-
-
-class Interrupted(NewsgrabError):
-    """The run was stopped by SIGINT or SIGTERM (sidecars are old or new, never torn)."""
-
-    def __init__(self, signum: int):
-        name = signal.Signals(signum).name
-        super().__init__(f"stopped by {name}; sidecars written so far are complete")
-        self.exit_code = ExitCode.INTERRUPTED if signum == signal.SIGINT else ExitCode.TERMINATED
 
 
 @dataclasses.dataclass
@@ -82,7 +89,7 @@ class SeedJob:
     sidecar: Path
     sha256: str
     citations: list[Citation]
-    old: dict | None
+    old: Sidecar | None
     stored_version: int | None = None  # schema_version on disk (older ones migrate)
 
 
@@ -90,9 +97,9 @@ class SeedJob:
 class Outcome:
     """What happened to one URL in this run."""
 
-    url: str
+    key: str  # the URL as stored (without credentials)
     action: str  # fresh, not_modified, unchanged, changed, new, degraded, failed, archived
-    state: dict  # the source's new stored state (without url and cited)
+    state: Source  # the source's new stored state (url and cited as stored before)
 
 
 @dataclasses.dataclass
@@ -117,7 +124,7 @@ class RunReport:
 
     @property
     def failed(self) -> list[dict]:
-        return [s for s in self.sources if s["action"] != "fresh" and s["status"] != OK]
+        return [s for s in self.sources if s["action"] != "fresh" and s["status"] != Status.OK]
 
     @property
     def exit_code(self) -> ExitCode:
@@ -149,133 +156,30 @@ class RunReport:
 ProgressFn = Callable[[int, int, str], None]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _failure_of(err: FetchError) -> Failure:
+    return Failure(
+        kind=err.kind,
+        message=err.message,
+        status=Status(err.status),
+        http_status=err.http_status,
+        attempts=err.attempts,
+    )
 
 
-def _pending_state() -> dict:
-    return {"status": PENDING, "fetch": None, "error": None, "article": None, "revisions": []}
+def _answer_of(resp: Response) -> Answer:
+    return Answer(
+        final_url=resp.final_url,
+        http_status=resp.status_code,
+        content_type=resp.content_type,
+        charset=resp.charset,
+        etag=resp.etag,
+        last_modified=resp.last_modified,
+        redirects=[Redirect(url=r["url"], status=r["status"]) for r in resp.redirects],
+        attempts=resp.attempts,
+    )
 
 
-# States are never changed in place: every merge builds a new top-level dict and a
-# new `fetch` dict and shares the rest (article, revisions) with the state it came
-# from, so a refresh of unchanged pages copies almost nothing.
-
-
-def _state_of(source: dict) -> dict:
-    return {k: source.get(k) for k in ("status", "fetch", "error", "article")} | {
-        "revisions": source.get("revisions") or []
-    }
-
-
-def _is_due(state: dict, settings: Settings, force: bool, now: datetime) -> bool:
-    if force or state["status"] not in SETTLED or not state.get("fetch"):
-        return True
-    checked = parse_time(state["fetch"].get("checked_at"))
-    if checked is None:
-        return True
-    return (now - checked).total_seconds() >= settings.refresh_after
-
-
-def _fetch_facts(resp: Response, when: str) -> dict:
-    return {
-        "final_url": resp.final_url,
-        "http_status": resp.status_code,
-        "content_type": resp.content_type,
-        "charset": resp.charset,
-        "etag": resp.etag,
-        "last_modified": resp.last_modified,
-        "redirects": resp.redirects,
-        "fetched_at": when,
-        "checked_at": when,
-        "attempts": resp.attempts,
-        "consecutive_failures": 0,
-        "archived_from": None,
-    }
-
-
-def _error_dict(err: FetchError, when: str) -> dict:
-    return err.to_dict() | {"at": when}
-
-
-def _failure(state: dict, err: FetchError, when: str) -> dict:
-    """The state after a failed attempt: the stored article and revisions stay."""
-    new = dict(state)
-    new["status"] = err.status
-    new["error"] = _error_dict(err, when)
-    fetch = empty_fetch() | (new.get("fetch") or {})
-    fetch["consecutive_failures"] = int(fetch.get("consecutive_failures") or 0) + 1
-    fetch["attempts"] = err.attempts
-    fetch["checked_at"] = when
-    new["fetch"] = fetch
-    return new
-
-
-def _good_article(state: dict) -> dict | None:
-    article = state.get("article")
-    return article if isinstance(article, dict) and article.get("text") else None
-
-
-def _degraded(old_article: dict, new_article: dict) -> bool:
-    """A page that now extracts to an empty or tiny body (a block page, a paywall
-    teaser, a consent wall) must not replace a good stored article."""
-    old_words = int(old_article.get("word_count") or len(old_article["text"].split()))
-    new_words = int(new_article.get("word_count") or 0)
-    return new_words == 0 or new_words < old_words * DEGRADED_RATIO
-
-
-def merge_success(
-    state: dict, resp: Response, article_dict: dict | None, when: str, keep_revisions: int
-) -> tuple[str, dict]:
-    """Fold a successful answer (200 or 304) into the stored state.
-
-    304: only `checked_at` (and the validators the server sent) change.
-    200 with the same text: the times and validators change, the article stays.
-    200 with new text: the previous version goes onto `revisions`, newest first.
-    200 with a degraded body: recorded as an error of kind `degraded`."""
-    new = dict(state)
-    old_fetch = empty_fetch() | (new.get("fetch") or {})
-    if resp.not_modified:
-        old_fetch.update(checked_at=when, consecutive_failures=0, attempts=resp.attempts)
-        if resp.etag:
-            old_fetch["etag"] = resp.etag
-        if resp.last_modified:
-            old_fetch["last_modified"] = resp.last_modified
-        new.update(status=OK, error=None, fetch=old_fetch)
-        return "not_modified", new
-    assert article_dict is not None
-    old_article = _good_article(state)
-    fetch = _fetch_facts(resp, when)
-    if old_article is None:
-        new.update(status=OK, error=None, fetch=fetch, article=article_dict)
-        return "new", new
-    if _degraded(old_article, article_dict):
-        err = FetchError(
-            "degraded",
-            f"page now extracts to {article_dict['word_count']} "
-            f"words (stored article has {old_article.get('word_count')}); "
-            "kept the stored one",
-            http_status=resp.status_code,
-            attempts=resp.attempts,
-        )
-        return "degraded", _failure(state, err, when)
-    if old_article.get("content_sha256") == article_dict["content_sha256"]:
-        # Same text: times and validators only. A newer extractor may refresh the
-        # metadata it derives from the same page.
-        keep = old_article.get("extractor") == article_dict.get("extractor")
-        new.update(
-            status=OK, error=None, fetch=fetch, article=old_article if keep else article_dict
-        )
-        return "unchanged", new
-    revision = {"fetched_at": old_fetch.get("fetched_at")} | {
-        k: old_article.get(k) for k in ("content_sha256", "title", "text")
-    }
-    new["revisions"] = ([revision] + list(new.get("revisions") or []))[:keep_revisions]
-    new.update(status=OK, error=None, fetch=fetch, article=article_dict)
-    return "changed", new
-
-
-def _extract(resp: Response) -> dict:
+def _extract(resp: Response) -> Article:
     try:
         article = extract(
             resp.body, url=resp.final_url, content_type=resp.headers.get("content-type")
@@ -295,7 +199,7 @@ def _extract(resp: Response) -> dict:
             attempts=resp.attempts,
         ) from None
     resp.charset = article.encoding or resp.charset
-    return article.to_dict()
+    return Article.from_extracted(article.to_dict())
 
 
 # FetchError kinds after which a source with no good copy yet is looked up in the
@@ -303,47 +207,47 @@ def _extract(resp: Response) -> dict:
 UNREACHABLE = {"dns", "connect", "timeout", "tls"}
 
 
-def _wants_archive(err: FetchError, state: dict, settings: Settings) -> bool:
-    if not settings.archive_fallback or _good_article(state) is not None:
+def _wants_archive(err: FetchError, state: Source, settings: Settings) -> bool:
+    if not settings.archive_fallback or state.good_article is not None:
         return False
-    return err.status == GONE or err.kind in UNREACHABLE
+    return err.status == Status.GONE or err.kind in UNREACHABLE
 
 
-async def settle_url(fetcher: Fetcher, url: str, state: dict, settings: Settings) -> Outcome:
+async def settle_url(fetcher: Fetcher, url: str, state: Source, settings: Settings) -> Outcome:
     """Fetch one due URL and return its new state. Never raises FetchError."""
-    good = _good_article(state)
-    fetch = state.get("fetch") or {}
+    good = state.good_article is not None
+    fetch = state.fetch or EMPTY_FETCH
     when = utc_now()
     shown = redact_url(url)  # credentials are never logged, stored or sent to the archive
     try:
         resp = await fetcher.fetch(
             url,
-            etag=fetch.get("etag") if good else None,
-            last_modified=fetch.get("last_modified") if good else None,
+            etag=fetch.etag if good else None,
+            last_modified=fetch.last_modified if good else None,
         )
     except FetchError as err:
         err.url = err.url or url
         log.info("GET %s -> %s: %s", shown, err.kind, err.message)
-        failed = _failure(state, err, when)
+        failed = merge_failure(state, _failure_of(err), when)
         if _wants_archive(err, state, settings):
             archived = await _from_archive(fetcher, shown, failed, settings, when)
             if archived is not None:
-                return Outcome(url, "archived", archived)
-        return Outcome(url, "failed", failed)
+                return Outcome(shown, "archived", archived)
+        return Outcome(shown, "failed", failed)
     log.info(
         "GET %s -> %s%s", shown, resp.status_code, " (not modified)" if resp.not_modified else ""
     )
     try:
         article = None if resp.not_modified else _extract(resp)
     except FetchError as err:
-        return Outcome(url, "failed", _failure(state, err, when))
-    action, new = merge_success(state, resp, article, when, settings.keep_revisions)
-    return Outcome(url, action, new)
+        return Outcome(shown, "failed", merge_failure(state, _failure_of(err), when))
+    action, new = merge_success(state, _answer_of(resp), article, when, settings.keep_revisions)
+    return Outcome(shown, action, new)
 
 
 async def _from_archive(
-    fetcher: Fetcher, url: str, failed: dict, settings: Settings, when: str
-) -> dict | None:
+    fetcher: Fetcher, url: str, failed: Source, settings: Settings, when: str
+) -> Source | None:
     try:
         found = await fetch_archived(fetcher, settings.archive_url, url)
     except FetchError as err:
@@ -357,25 +261,12 @@ async def _from_archive(
         article = _extract(resp)
     except FetchError:
         return None
-    if not article["text"]:
+    if not article.text:
         log.info("%s: the archived copy %s has no article text", url, snapshot["url"])
         return None
     log.info("%s: using the archived copy %s", url, snapshot["url"])
-    new = dict(failed)
-    new["fetch"] = dict(failed["fetch"])
-    new["fetch"].update(
-        archived_from=snapshot,
-        fetched_at=when,
-        charset=resp.charset,
-        content_type=resp.content_type,
-        final_url=resp.final_url,
-        http_status=resp.status_code,
-        etag=None,
-        last_modified=None,
-        redirects=resp.redirects,
-    )
-    new["article"] = article
-    return new
+    copy = ArchivedCopy(url=snapshot["url"], timestamp=snapshot.get("timestamp"))
+    return merge_archived(failed, _answer_of(resp), article, copy, when)
 
 
 def _prepare(
@@ -414,139 +305,63 @@ def _prepare(
     return jobs
 
 
-def _prior_states(jobs: list[SeedJob]) -> dict[str, dict]:
-    """The freshest stored state of every cited URL, across all seeds citing it.
+# ------------------------------------------------------------------ plan (pure)
 
-    Keyed by the stored (credential-free) form of the URL."""
-    best: dict[str, tuple[str, dict]] = {}
-    cited = {redact_url(c.url) for job in jobs for c in job.citations}
+
+@dataclasses.dataclass(frozen=True)
+class Work:
+    """One due URL: its key (the stored, credential-free URL), the URL to request
+    (as cited, credentials included) and its stored state."""
+
+    key: str
+    url: str
+    state: Source
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What a run will do, decided before any request from the seeds' citations and
+    their stored sidecars. Every table is keyed by one spelling of a URL: the
+    stored, credential-free form (`redact_url`)."""
+
+    jobs: tuple[SeedJob, ...]
+    keys: tuple[tuple[str, ...], ...]  # per job: the key of each citation, in order
+    states: Mapping[str, Source]  # key -> the freshest stored state (or pending)
+    due: tuple[Work, ...]  # to fetch, hosts interleaved, first citation first
+    waiting: tuple[frozenset[str], ...]  # per job: the due keys it waits on
+
+    @property
+    def fresh(self) -> frozenset[str]:
+        return frozenset(self.states) - {w.key for w in self.due}
+
+
+def make_plan(jobs: list[SeedJob], refresh_after: float, now: float, force: bool) -> Plan:
+    """Which URLs are due and which fresh (no request), and which seeds wait on
+    which due URL. Pure: `now` is seconds since the epoch."""
+    copies: dict[str, list[Source]] = {}
     for job in jobs:
-        for src in (job.old or {}).get("sources", []):
-            url = src["url"]
-            if url not in cited:
+        for src in job.old.sources if job.old else []:
+            copies.setdefault(src.url, []).append(src)
+    keys = tuple(tuple(redact_url(c.url) for c in job.citations) for job in jobs)
+    states: dict[str, Source] = {}
+    due: dict[str, Work] = {}  # ordered: first citation first
+    for job, job_keys in zip(jobs, keys, strict=True):
+        for c, key in zip(job.citations, job_keys, strict=True):
+            if key in states:
                 continue
-            stamp = (src.get("fetch") or {}).get("checked_at") or ""
-            if url not in best or stamp > best[url][0]:
-                best[url] = (stamp, _state_of(src))
-    return {url: state for url, (_, state) in best.items()}
-
-
-def _sidecar_for(job: SeedJob, states: dict[str, dict]) -> dict:
-    sources = []
-    for c in job.citations:
-        cited = [{"line": p.line, "label": p.label} for p in c.places]
-        sources.append({"url": redact_url(c.url), "cited": cited} | states[c.url])
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "generator": GENERATOR,
-        "seed": {"path": job.seed.name, "sha256": job.sha256},
-        "updated_at": utc_now(),
-        "sources": sources,
-    }
-
-
-def _unchanged(job: SeedJob, new: dict) -> bool:
-    old = job.old
-    return (
-        old is not None
-        and job.stored_version == SCHEMA_VERSION
-        and old.get("seed") == new["seed"]
-        and old.get("sources") == new["sources"]
+            found = copies.get(key)
+            state = freshest(found) if found else pending_source(key)
+            states[key] = state
+            if is_due(state, refresh_after, now, force):
+                due[key] = Work(key, c.url, state)
+    ordered = interleave_hosts(list(due))
+    return Plan(
+        jobs=tuple(jobs),
+        keys=keys,
+        states=states,
+        due=tuple(due[key] for key in ordered),
+        waiting=tuple(frozenset(k for k in job_keys if k in due) for job_keys in keys),
     )
-
-
-async def _run(
-    jobs: list[SeedJob],
-    settings: Settings,
-    force: bool,
-    report: RunReport,
-    progress: ProgressFn | None,
-) -> None:
-    now = _now()
-    prior = _prior_states(jobs)
-    states: dict[str, dict] = {}
-    actions: dict[str, str] = {}
-    due: dict[str, None] = {}  # ordered set: first citation first
-    citing: dict[str, list[SeedJob]] = {}
-    for job in jobs:
-        for c in job.citations:
-            citing.setdefault(c.url, []).append(job)
-            if c.url in states or c.url in due:
-                continue
-            state = prior.get(redact_url(c.url)) or _pending_state()
-            if _is_due(state, settings, force, now):
-                due[c.url] = None
-            else:
-                states[c.url] = state
-                actions[c.url] = "fresh"
-    waiting = {id(job): {c.url for c in job.citations} - set(states) for job in jobs}
-    # How many seeds still need each URL's state; at 0 it is dropped.
-    needed = {url: len(jobs_) for url, jobs_ in citing.items()}
-    # Sidecars are written by a few threads while fetching goes on. A write handed
-    # to them always completes, even when the run is stopped: the executor is shut
-    # down with wait=True below, and each write is atomic anyway.
-    loop = asyncio.get_running_loop()
-    executor = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgrab-write")
-    writes: set[asyncio.Future] = set()
-    failed_writes: list[asyncio.Future] = []
-
-    def write_done(future: asyncio.Future) -> None:
-        writes.discard(future)
-        if future.cancelled() or future.exception() is not None:
-            failed_writes.append(future)
-
-    def write(job: SeedJob) -> None:
-        data = _sidecar_for(job, states)
-        seed = str(job.seed)
-        for c, src in zip(job.citations, data["sources"], strict=True):
-            report.sources.append(
-                {
-                    "seed": seed,
-                    "url": src["url"],
-                    "status": src["status"],
-                    "action": actions[c.url],
-                    "error": src["error"],
-                }
-            )
-        if not _unchanged(job, data):
-            future = loop.run_in_executor(executor, write_sidecar, job.sidecar, data)
-            writes.add(future)
-            future.add_done_callback(write_done)
-            report.written += 1
-        # What only this seed needed goes, so that memory holds the sources of
-        # the seeds not written yet, however long the run.
-        for c in job.citations:
-            needed[c.url] -= 1
-            if not needed[c.url]:
-                for table in (states, actions, citing, needed):
-                    table.pop(c.url, None)
-                prior.pop(redact_url(c.url), None)
-        waiting.pop(id(job), None)
-        job.old = None
-        job.citations = []
-
-    try:
-        for job in jobs:
-            if not waiting[id(job)]:
-                write(job)
-        if due:
-            await _fetch_due(
-                interleave_hosts(list(due)),
-                prior,
-                settings,
-                states,
-                actions,
-                waiting,
-                citing,
-                write,
-                report,
-                progress,
-            )
-        await asyncio.gather(*writes)
-        for future in failed_writes:
-            future.result()  # raise the first failed write
-    finally:
-        executor.shutdown(wait=True)
 
 
 def interleave_hosts(urls: list[str]) -> list[str]:
@@ -559,55 +374,239 @@ def interleave_hosts(urls: list[str]) -> list[str]:
     return [url for row in itertools.zip_longest(*columns) for url in row if url is not None]
 
 
-async def _fetch_due(
-    due: list[str],
-    prior: dict[str, dict],
-    settings: Settings,
-    states: dict[str, dict],
-    actions: dict[str, str],
-    waiting: dict[int, set[str]],
-    citing: dict[str, list[SeedJob]],
-    write: Callable[[SeedJob], None],
-    report: RunReport,
-    progress: ProgressFn | None,
-) -> None:
-    """Settle every due URL with a bounded pool of workers (URLs in citation order)."""
-    total, done = len(due), 0
-    if progress:
-        progress(0, total, "")
-    queue = iter(due)
+def sidecar_for(job: SeedJob, keys: tuple[str, ...], states: Mapping[str, Source]) -> Sidecar:
+    """The seed's sidecar from the settled state of each of its URLs."""
+    sources = []
+    for c, key in zip(job.citations, keys, strict=True):
+        cited = [CitedPlace(line=p.line, label=p.label) for p in c.places]
+        sources.append(with_citations(states[key], key, cited))
+    return new_sidecar(job.seed.name, job.sha256, sources)
 
-    async def worker(fetcher: Fetcher) -> None:
-        nonlocal done
-        for url in queue:  # one shared iterator: each URL is taken by one worker
-            state = prior.get(redact_url(url)) or _pending_state()
-            outcome = await settle_url(fetcher, url, state, settings)
-            states[url] = outcome.state
-            actions[url] = outcome.action
-            done += 1
-            if progress:
-                progress(done, total, redact_url(url))
-            # Each seed's sidecar is written as soon as its last URL is settled,
-            # so a run stopped at any point keeps everything finished so far.
-            for job in citing[url]:
-                pending = waiting.get(id(job))
-                if pending is not None and url in pending:
-                    pending.discard(url)
-                    if not pending:
-                        write(job)
 
-    async with Fetcher(settings) as fetcher:
-        # More workers than requests allowed in flight, so that per-host limits
-        # and delays on one host do not starve the others.
-        count = min(total, max(4, settings.concurrency * 4))
-        workers = [asyncio.ensure_future(worker(fetcher)) for _ in range(count)]
+def _unchanged(job: SeedJob, new: Sidecar) -> bool:
+    old = job.old
+    return (
+        old is not None
+        and job.stored_version == SCHEMA_VERSION
+        and old.seed == new.seed
+        and old.sources == new.sources
+    )
+
+
+# ------------------------------------------------------------------ execute
+
+
+class Executor:
+    """Fetches due URLs with a bounded pool of workers and yields each outcome as
+    it settles (`outcomes`, an async iterator). Leaving the iteration early, or
+    cancelling the task iterating, cancels the workers."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.requests = 0  # HTTP requests sent, once the run is over
+
+    async def outcomes(self, due: Sequence[Work]) -> AsyncIterator[Outcome]:
+        if not due:
+            return
+        queue: asyncio.Queue[Outcome | BaseException] = asyncio.Queue()
+        todo = iter(due)  # one shared iterator: each URL is taken by one worker
+        async with Fetcher(self.settings) as fetcher:
+            # More workers than requests allowed in flight, so that per-host limits
+            # and delays on one host do not starve the others.
+            count = min(len(due), max(4, self.settings.concurrency * 4))
+            workers = [
+                asyncio.ensure_future(self._worker(fetcher, todo, queue)) for _ in range(count)
+            ]
+            try:
+                for _ in range(len(due)):
+                    item = await queue.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    yield item
+            finally:
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+                self.requests = getattr(fetcher, "requests", 0)
+
+    async def _worker(self, fetcher: Fetcher, todo: Iterator[Work], queue: asyncio.Queue) -> None:
         try:
-            await asyncio.gather(*workers)
-        finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            report.requests = getattr(fetcher, "requests", 0)
+            for work in todo:
+                outcome = await settle_url(fetcher, work.url, work.state, self.settings)
+                queue.put_nowait(Outcome(work.key, outcome.action, outcome.state))
+        except Exception as exc:  # a bug: handed to the consumer, which raises it
+            queue.put_nowait(exc)
+
+
+# ------------------------------------------------------------------ write
+
+
+class Writer:
+    """Writes each seed's sidecar as soon as the last of its URLs is settled (so a
+    run stopped at any point keeps everything finished so far), on a few threads
+    while the fetching goes on, and records every source in the run report.
+
+    It owns the run's changing state: the settled state of each URL until the
+    last seed citing it is written (then it is dropped, so memory holds only the
+    sources of seeds not written yet)."""
+
+    def __init__(self, plan: Plan, report: RunReport, loop: asyncio.AbstractEventLoop):
+        self.report = report
+        self.loop = loop
+        self.jobs = dict(enumerate(plan.jobs))
+        self.keys = dict(enumerate(plan.keys))
+        self.states = dict(plan.states)
+        self.actions = dict.fromkeys(plan.fresh, "fresh")
+        self.waiting = {i: set(w) for i, w in enumerate(plan.waiting) if w}
+        self.citing: dict[str, list[int]] = {}  # due key -> the seeds waiting on it
+        for i, waits in self.waiting.items():
+            for key in waits:
+                self.citing.setdefault(key, []).append(i)
+        self.needed = Counter(key for keys in plan.keys for key in keys)
+        self.pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgrab-write")
+        self.writes: set[asyncio.Future] = set()
+        self.failed: list[asyncio.Future] = []
+
+    def write_ready(self) -> None:
+        """Write every seed that waits on no URL."""
+        for i in [i for i in self.jobs if i not in self.waiting]:
+            self._write(i)
+
+    def settle(self, outcome: Outcome) -> None:
+        """Record one URL's outcome; write the seeds it was the last one for."""
+        self.states[outcome.key] = outcome.state
+        self.actions[outcome.key] = outcome.action
+        for i in self.citing.pop(outcome.key, []):
+            pending = self.waiting[i]
+            pending.discard(outcome.key)
+            if not pending:
+                del self.waiting[i]
+                self._write(i)
+
+    def _write(self, i: int) -> None:
+        job, keys = self.jobs.pop(i), self.keys.pop(i)
+        sidecar = sidecar_for(job, keys, self.states)
+        seed = str(job.seed)
+        for key, src in zip(keys, sidecar.sources, strict=True):
+            self.report.sources.append(
+                {
+                    "seed": seed,
+                    "url": src.url,
+                    "status": str(src.status),
+                    "action": self.actions[key],
+                    "error": to_builtins(src.error),
+                }
+            )
+        if not _unchanged(job, sidecar):
+            future = self.loop.run_in_executor(self.pool, write_sidecar, job.sidecar, sidecar)
+            self.writes.add(future)
+            future.add_done_callback(self._done)
+            self.report.written += 1
+        for key in keys:
+            self.needed[key] -= 1
+            if not self.needed[key]:
+                del self.needed[key]
+                self.states.pop(key, None)
+                self.actions.pop(key, None)
+
+    def _done(self, future: asyncio.Future) -> None:
+        self.writes.discard(future)
+        if future.cancelled() or future.exception() is not None:
+            self.failed.append(future)
+
+    async def finish(self) -> None:
+        """Wait for the writes in hand; raise the first that failed."""
+        await asyncio.gather(*self.writes, return_exceptions=True)
+        for future in self.failed:
+            future.result()
+
+    def close(self) -> None:
+        """A write handed to the threads always completes, even when the run is
+        stopped (and each one is atomic anyway)."""
+        self.pool.shutdown(wait=True)
+
+
+async def _run(
+    plan: Plan, settings: Settings, report: RunReport, progress: ProgressFn | None
+) -> None:
+    writer = Writer(plan, report, asyncio.get_running_loop())
+    executor = Executor(settings)
+    due = plan.due
+    del plan  # the writer holds what is still needed, and lets it go as it writes
+    try:
+        writer.write_ready()
+        if due:
+            total, done = len(due), 0
+            if progress:
+                progress(0, total, "")
+            try:
+                async for outcome in executor.outcomes(due):
+                    writer.settle(outcome)
+                    done += 1
+                    if progress:
+                        progress(done, total, outcome.key)
+            finally:
+                report.requests = executor.requests
+        await writer.finish()
+    finally:
+        writer.close()
+
+
+# ------------------------------------------------------------------ run
+
+
+class Stopped(NewsgrabError):
+    """The run was asked to stop (see `Stop`); sidecars are old or new, never torn."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self) -> None:
+        super().__init__("stopped; sidecars written so far are complete")
+
+
+class Stop:
+    """A way to stop a running `run_fetch` from outside it: a signal handler or
+    another thread calls `request()`. The run stops at its next `await` (sidecar
+    writes in hand complete) and raises Stopped. The library installs no signal
+    handler: the CLI does, and calls `request()` from it."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._cancel: Callable[[], object] | None = None
+
+    def request(self) -> bool:
+        """Ask the run to stop. True when a run's event loop is running and will
+        stop; False when none is (the caller stops the process its own way)."""
+        self.requested = True
+        cancel = self._cancel
+        if cancel is None:
+            return False
+        cancel()
+        return True
+
+    def run(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run `coro` on a new event loop, stoppable by `request()`."""
+
+        async def main() -> None:
+            loop, task = asyncio.get_running_loop(), asyncio.current_task()
+            assert task is not None
+            self._cancel = lambda: loop.call_soon_threadsafe(task.cancel)
+            try:
+                await coro
+            finally:
+                self._cancel = None
+
+        if self.requested:
+            coro.close()
+            raise Stopped()
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            if self.requested:
+                raise Stopped() from None
+            raise
+        if self.requested:  # arrived after the last await
+            raise Stopped()
 
 
 def run_fetch(
@@ -618,12 +617,14 @@ def run_fetch(
     do_repair: bool = False,
     wait: float | None = None,
     progress: ProgressFn | None = None,
+    stop: Stop | None = None,
 ) -> RunReport:
     """Fetch what is missing or due for the seeds under `paths`; write sidecars.
 
     Raises LockedError when another run holds a seed folder (after `wait` seconds;
-    None: at once) and Interrupted on SIGINT/SIGTERM (every sidecar is then its
+    None: at once) and Stopped when `stop` is requested (every sidecar is then its
     old or its new version)."""
+    stop = stop or Stop()
     started = time.monotonic()
     report = RunReport(started_at=utc_now())
     seeds = find_seed_files(paths or settings.seeds or ["."], settings.seed_globs)
@@ -631,68 +632,13 @@ def run_fetch(
     if not seeds:
         return report
     folders = sorted({seed.parent for seed in seeds})
-    with _StopOnSignal() as stopper, locked(folders, wait):
+    with locked(folders, wait):
         for folder in folders:
             for tmp in clean_temp_files(folder):
                 log.info("%s: removed a temporary file left by an interrupted run", tmp)
         jobs = _prepare(seeds, settings, do_repair, report)
-        stopper.run(_run(jobs, settings, force, report, progress))
+        plan = make_plan(jobs, settings.refresh_after, time.time(), force)
+        del jobs
+        stop.run(_run(plan, settings, report, progress))
     report.duration = time.monotonic() - started
     return report
-
-
-class _StopOnSignal:
-    """SIGINT and SIGTERM stop the run without tearing a sidecar.
-
-    Outside the event loop (locking, reading seeds) the handler raises
-    Interrupted at once: nothing has been written yet. Inside it, the handler
-    cancels the fetch task, which stops at its next `await`; sidecar writes
-    are synchronous, so the one in hand always completes (and each one is
-    atomic anyway). Handlers are only installed from the main thread."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
-        self._previous: dict[int, object] = {}
-
-    def _handle(self, signum: int, frame) -> None:
-        if self.received is None:
-            self.received = signum
-        if self._loop is not None and self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-        else:
-            raise Interrupted(signum)
-
-    def __enter__(self) -> _StopOnSignal:
-        if threading.current_thread() is threading.main_thread():
-            for signum in self.SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-
-    def run(self, coro) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._task = asyncio.current_task()
-            try:
-                await coro
-            finally:
-                self._loop = self._task = None
-
-        if self.received is not None:
-            coro.close()
-            raise Interrupted(self.received)
-        try:
-            asyncio.run(main())
-        except asyncio.CancelledError:
-            if self.received is not None:
-                raise Interrupted(self.received) from None
-            raise
-        if self.received is not None:  # arrived after the last await
-            raise Interrupted(self.received)

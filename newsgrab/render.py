@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
 from newsgrab.collection import PARAGRAPH, Change, Entry, Fold, Step, diff_counts, paragraphs
+from newsgrab.model import ArchivedCopy, Status
 from newsgrab.plain import (  # noqa: F401 (also used through render)
     FORMATS,
     failure_line,
@@ -48,12 +49,12 @@ def safe_text(text: object, style: str | None = None) -> Text:
 
 
 STATUS_STYLES = {
-    "ok": "green",
-    "error": "bold red",
-    "gone": "magenta",
-    "blocked": "yellow",
-    "unsupported": "yellow",
-    "pending": "cyan",
+    Status.OK: "green",
+    Status.ERROR: "bold red",
+    Status.GONE: "magenta",
+    Status.BLOCKED: "yellow",
+    Status.UNSUPPORTED: "yellow",
+    Status.PENDING: "cyan",
 }
 PREVIEW_PARAGRAPHS = 3
 
@@ -108,7 +109,7 @@ _TEXT_CAPS = {"site": 24, "seed": 28}
 def _row(entry: Entry, now: datetime) -> dict[str, str]:
     return {
         "status": one_line(entry.status),
-        "published": _date(entry.article.get("published_at")),
+        "published": _date(entry.article.published_at),
         "checked": age(entry.checked, now),
         "words": _words(entry),
         "site": one_line(entry.site),
@@ -207,24 +208,24 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
     out: list[tuple[str, str]] = []
     if entry.site:
         out.append(("Site", one_line(entry.site)))
-    authors = [one_line(x) for x in a.get("authors") or [] if isinstance(x, str) and x.strip()]
+    authors = [one_line(x) for x in a.authors if x.strip()]
     if authors:
         out.append(("Authors", ", ".join(authors)))
-    if a.get("published_at"):
-        out.append(("Published", one_line(a["published_at"])))
-    if a.get("modified_at"):
-        out.append(("Modified", one_line(a["modified_at"])))
+    if a.published_at:
+        out.append(("Published", one_line(a.published_at)))
+    if a.modified_at:
+        out.append(("Modified", one_line(a.modified_at)))
     out.append(("URL", one_line(entry.url)))
-    final = entry.fetch.get("final_url")
+    final = entry.fetch.final_url
     if final and final != entry.url:
         out.append(("Final URL", one_line(final)))
-    archived = entry.fetch.get("archived_from")
-    if isinstance(archived, dict):
-        stamp = one_line(archived.get("timestamp"))
+    archived = entry.fetch.archived_from
+    if isinstance(archived, ArchivedCopy):
+        stamp = one_line(archived.timestamp)
         out.append(
             (
                 "Archived copy",
-                one_line(archived.get("url")) + (f" (captured {stamp})" if stamp else ""),
+                one_line(archived.url) + (f" (captured {stamp})" if stamp else ""),
             )
         )
     elif archived:
@@ -241,9 +242,9 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
     out.append(("Status", f"{status} ({', '.join(details)})"))
     err = entry.error
     if err:
-        kind = one_line(err.get("kind"))
-        message = one_line(err.get("message"))
-        when = one_line(err.get("at"))
+        kind = one_line(err.kind)
+        message = one_line(err.message)
+        when = one_line(err.at)
         text = f"{kind}: {message}" if kind else message
         out.append(("Error", text + (f" ({when})" if when else "")))
     shown = seeds or [entry.seed]
@@ -253,7 +254,7 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
 
 def _body(entry: Entry, full: bool) -> tuple[list[str], int]:
     """The paragraphs to show (sanitized) and how many were left out."""
-    paras = [sanitize(p) for p in paragraphs(str(entry.article.get("text") or ""))]
+    paras = [sanitize(p) for p in paragraphs(entry.article.text)]
     if full or len(paras) <= PREVIEW_PARAGRAPHS:
         return paras, 0
     return paras[:PREVIEW_PARAGRAPHS], len(paras) - PREVIEW_PARAGRAPHS

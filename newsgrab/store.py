@@ -1,5 +1,9 @@
 """Sidecar files: read, validate, migrate, write atomically, lock.
 
+This module alone turns files into the model (newsgrab/model.py) and back:
+reading validates every field (a field that does not fit is a SidecarError
+naming the file and the field's path), writing serializes the model.
+
 A sidecar is `<seed stem>.sources.json` next to its seed. Writes go to a
 temporary file in the same folder (flushed and fsynced), then `os.replace`,
 then the folder is fsynced, so a reader (or a run killed at any instant)
@@ -10,32 +14,36 @@ from a newer schema.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsgrab import __version__
+import msgspec
+
+from newsgrab import __version__, model
 from newsgrab.errors import (
     CorruptSidecarError,
     ForeignSidecarError,
     LockedError,
     NewerSchemaError,
     SeedError,
+    SidecarError,
     StoreError,
 )
+from newsgrab.model import SCHEMA_VERSION, SeedRef, Sidecar, Source
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 SIDECAR_SUFFIX = ".sources.json"
 LOCK_NAME = ".newsgrab.lock"
 TMP_PREFIX = ".newsgrab-tmp-"
@@ -62,25 +70,12 @@ def parse_time(value: str | None) -> datetime | None:
 
 # ------------------------------------------------------------------ reading
 
-FETCH_FIELDS = (
-    "final_url",
-    "http_status",
-    "content_type",
-    "charset",
-    "etag",
-    "last_modified",
-    "redirects",
-    "fetched_at",
-    "checked_at",
-    "attempts",
-    "consecutive_failures",
-    "archived_from",
-)
+FETCH_FIELDS = model.FETCH_FIELDS
 
 
 def empty_fetch() -> dict:
     """A `fetch` object with every field, for a source never fetched successfully."""
-    return dict.fromkeys(FETCH_FIELDS) | {"redirects": [], "attempts": 0, "consecutive_failures": 0}
+    return model.to_builtins(model.EMPTY_FETCH)
 
 
 def _migrate_0_to_1(data: dict) -> dict:
@@ -116,8 +111,9 @@ def _migrate_0_to_1(data: dict) -> dict:
             if not isinstance(text, str):
                 text = ""
             article["text"] = text
+            article.setdefault("title", None)
             article["word_count"] = len(text.split())
-            article["content_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            article["content_sha256"] = model.sha256_text(text)
         src["fetch"] = fetch if fetch.get("fetched_at") or article else None
         src.setdefault("article", None)
         src.setdefault("cited", [])
@@ -133,7 +129,7 @@ MIGRATIONS = {0: _migrate_0_to_1}
 
 
 def migrate(data: dict) -> dict:
-    """Bring an older sidecar up to SCHEMA_VERSION, one step at a time."""
+    """Bring an older sidecar (parsed JSON) up to SCHEMA_VERSION, one step at a time."""
     version = data["schema_version"]
     while version < SCHEMA_VERSION:
         data = MIGRATIONS[version](data)
@@ -141,68 +137,119 @@ def migrate(data: dict) -> dict:
     return data
 
 
-def parse_sidecar(path: Path, raw: bytes) -> dict:
+def parse_sidecar(path: Path, raw: bytes) -> Sidecar:
     """The sidecar in `raw`, validated and migrated to the current schema."""
     return parse_sidecar_versioned(path, raw)[0]
 
 
-def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[dict, int]:
-    """(the sidecar migrated to the current schema, the schema_version it had)."""
+TOO_DEEP = "nested too deeply to be a sidecar"
+
+
+def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[Sidecar, int]:
+    """(the sidecar validated into the model and migrated to the current schema, the
+    schema_version it had). Raises a StoreError naming `path` (a SidecarError
+    naming the field's path when a field does not fit the model)."""
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        head = model.decode_head(raw)
+    except msgspec.ValidationError:
+        raise CorruptSidecarError(path, "not a JSON object; left untouched") from None
+    except msgspec.DecodeError as exc:
         raise CorruptSidecarError(path, f"not valid JSON ({exc}); left untouched") from None
-    if not isinstance(data, dict):
-        raise CorruptSidecarError(path, "not a JSON object; left untouched")
-    version = data.get("schema_version")
+    except RecursionError:
+        raise SidecarError(path, None, TOO_DEEP) from None
+    version = head.schema_version
     if version is None:
         raise ForeignSidecarError(
             path, "no schema_version: not written by newsgrab; left untouched"
         )
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise CorruptSidecarError(path, f"bad schema_version {version!r}; left untouched")
+        raise SidecarError(path, "$.schema_version", f"bad schema_version {version!r}")
     if version > SCHEMA_VERSION:
         raise NewerSchemaError(
             path,
             f"schema_version {version} is newer than this newsgrab "
             f"supports ({SCHEMA_VERSION}); upgrade newsgrab",
         )
-    problem = _shape_problem(data)
-    if problem:
-        raise CorruptSidecarError(path, f"not a valid sidecar ({problem}); left untouched")
-    return migrate(data), version
+    try:
+        if version == SCHEMA_VERSION:
+            return model.decode(raw), version
+        data = json.loads(raw)
+        return model.convert(migrate(data)), version
+    except msgspec.ValidationError as exc:
+        # (the value is quoted from the file only when no migration moved it)
+        raise _field_error(path, raw if version == SCHEMA_VERSION else b"", exc) from None
+    except RecursionError:
+        raise SidecarError(path, None, TOO_DEEP) from None
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:  # an old file's odd shape
+        raise SidecarError(path, None, f"cannot migrate from version {version}: {exc}") from None
 
 
-_OBJECT_OR_NULL = ("fetch", "error", "article")
+_AT = re.compile(r"^(?P<problem>.*) - at `(?P<field>\$[^`]*)`$", re.S)
+_EXPECTED = re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$")
+_KINDS = {
+    "str": "a string",
+    "int": "an integer",
+    "bool": "true or false",
+    "null": "null",
+    "object": "an object",
+    "array": "an array",
+    "float": "a number",
+}
+_REGEX = re.compile(r"^Expected `str` matching regex (?P<pattern>'.*')$", re.S)
+_PART = re.compile(r"\.(\w+)|\[(\d+)\]")
 
 
-def _shape_problem(data: dict) -> str | None:
-    """What makes `data` unusable as a sidecar (None when it is usable)."""
-    sources = data.get("sources", [])
-    if not isinstance(sources, list):
-        return "'sources' is not a list"
-    for i, src in enumerate(sources):
-        if not isinstance(src, dict):
-            return f"sources[{i}] is not an object"
-        if not isinstance(src.get("url"), str):
-            return f"sources[{i}].url is not a string"
-        for key in _OBJECT_OR_NULL:
-            if src.get(key) is not None and not isinstance(src[key], dict):
-                return f"sources[{i}].{key} is not an object"
-        if not isinstance(src.get("revisions", []), list):
-            return f"sources[{i}].revisions is not a list"
-        article = src.get("article")
-        if article is not None and not isinstance(article.get("text", ""), str):
-            return f"sources[{i}].article.text is not a string"
-    return None
+def _field_error(path: Path, raw: bytes, exc: msgspec.ValidationError) -> SidecarError:
+    """`<file>: $.sources[3].fetch.checked_at: expected a string, got 12`."""
+    message = str(exc)
+    m = _AT.match(message)
+    field, problem = (m["field"], m["problem"]) if m else (None, message)
+    e = _EXPECTED.match(problem)
+    if e:
+        want = " or ".join(_KINDS.get(k.strip(), k.strip()) for k in e["want"].split("|"))
+        got = _value_at(raw, field) if field else None
+        shown = got if got is not None else _KINDS.get(e["got"], e["got"])
+        problem = f"expected {want}, got {shown}"
+    elif (r := _REGEX.match(problem)) and (named := _pattern_name(r["pattern"])):
+        got = _value_at(raw, field) if field else None
+        problem = f"expected {named}" + (f", got {got}" if got is not None else "")
+    elif problem:
+        problem = problem[0].lower() + problem[1:]
+    return SidecarError(path, field, problem)
 
 
-def read_sidecar(path: Path) -> dict | None:
+def _pattern_name(quoted: str) -> str | None:
+    try:
+        return model.PATTERN_NAMES.get(ast.literal_eval(quoted))
+    except (ValueError, SyntaxError):
+        return None
+
+
+def _value_at(raw: bytes, field: str) -> str | None:
+    """A short rendering of the scalar at `field` ($.a[1].b) in `raw`, for messages."""
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    for name, index in _PART.findall(field[1:]):
+        try:
+            value = value[name] if name else value[int(index)]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if isinstance(value, (dict, list)):
+        return "an object" if isinstance(value, dict) else "an array"
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def read_sidecar(path: Path) -> Sidecar | None:
     """The sidecar at `path`, migrated to the current schema; None if absent."""
     return read_sidecar_versioned(path)[0]
 
 
-def read_sidecar_versioned(path: Path) -> tuple[dict | None, int | None]:
+def read_sidecar_versioned(path: Path) -> tuple[Sidecar | None, int | None]:
     """(sidecar migrated to the current schema, its stored schema_version); (None,
     None) if absent. Raises a StoreError for a file newsgrab must not overwrite."""
     try:
@@ -244,13 +291,9 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def dumps(data: dict) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def write_sidecar(path: Path, data: dict) -> None:
+def write_sidecar(path: Path, sidecar: Sidecar) -> None:
     """Write atomically: temp file in the same folder, fsync, replace, fsync folder."""
-    payload = dumps(data)
+    payload = model.encode(sidecar)
     folder = path.parent
     tmp = folder / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     try:
@@ -286,14 +329,13 @@ def clean_temp_files(folder: Path) -> list[Path]:
     return removed
 
 
-def new_sidecar(seed_name: str, seed_sha256: str) -> dict:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "generator": GENERATOR,
-        "seed": {"path": seed_name, "sha256": seed_sha256},
-        "updated_at": utc_now(),
-        "sources": [],
-    }
+def new_sidecar(seed_name: str, seed_sha256: str, sources: list[Source] | None = None) -> Sidecar:
+    return Sidecar(
+        generator=GENERATOR,
+        seed=SeedRef(path=seed_name, sha256=seed_sha256),
+        updated_at=utc_now(),
+        sources=sources or [],
+    )
 
 
 # ------------------------------------------------------------------ locking

@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "newsgrab" / "sidecar.schema.json").read_text(encoding="utf-8")
 )
-SOURCE_SCHEMA = {"$defs": SCHEMA["$defs"], "$ref": "#/$defs/source"}
+SOURCE_SCHEMA = {"$defs": SCHEMA["$defs"], "$ref": "#/$defs/Source"}
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from test_refresh_support import Site, by_url, read
 
-from newsgrab import store
+from newsgrab import model, store
 from newsgrab.cli import cli
 from newsgrab.errors import (
     CorruptSidecarError,
@@ -58,9 +58,9 @@ def test_write_is_temp_fsync_replace_then_folder_fsync(docs, monkeypatch):
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
     target = docs / "a.sources.json"
-    store.write_sidecar(target, {"schema_version": 1, "sources": [], "text": "é"})
+    store.write_sidecar(target, store.new_sidecar("é.txt", "0" * 64))
     assert calls == [("fsync", False), ("replace", True), ("fsync", True)]
-    assert json.loads(target.read_text(encoding="utf-8"))["text"] == "é"
+    assert json.loads(target.read_text(encoding="utf-8"))["seed"]["path"] == "é.txt"
     assert [p.name for p in docs.iterdir()] == ["a.sources.json"]
 
 
@@ -74,7 +74,7 @@ def test_a_failed_write_keeps_the_old_file_and_no_temp(docs, monkeypatch):
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(StoreError, match="No space left on device"):
-        store.write_sidecar(target, {"schema_version": 1, "sources": [1]})
+        store.write_sidecar(target, store.new_sidecar("a.txt", "0" * 64))
     assert target.read_bytes() == old
     assert [p.name for p in docs.iterdir()] == ["a.sources.json"]
 
@@ -174,15 +174,17 @@ def v0_fixture(folder: Path, url_a: str, url_b: str) -> Path:
 
 def test_version_0_is_migrated_on_read(tmp_path):
     path = v0_fixture(tmp_path, "http://a.example/1", "http://b.example/2")
-    data = store.read_sidecar(path)
-    assert data["schema_version"] == store.SCHEMA_VERSION
+    sidecar = store.read_sidecar(path)
+    assert sidecar is not None
+    data = model.to_builtins(sidecar)
+    assert data["schema_version"] == model.SCHEMA_VERSION
     a, b = data["sources"]
     assert a["status"] == "ok" and a["cited"] == [] and a["error"] is None
     assert a["revisions"] == []
     assert a["fetch"]["fetched_at"] == a["fetch"]["checked_at"] == "2025-06-01T09:00:00Z"
     assert a["fetch"]["etag"] == '"v0-etag"' and a["fetch"]["http_status"] == 200
     assert a["fetch"]["consecutive_failures"] == 0 and a["fetch"]["archived_from"] is None
-    assert set(a["fetch"]) == set(store.FETCH_FIELDS)
+    assert set(a["fetch"]) == set(model.FETCH_FIELDS)
     assert "fetched_at" not in a and "etag" not in a
     assert a["article"]["text"].startswith("The harbour reopened") and "body" not in a["article"]
     assert len(a["article"]["content_sha256"]) == 64
@@ -200,7 +202,7 @@ def test_version_0_sidecar_is_refreshed_and_written_as_current(site, tmp_path, l
     headers = dict(site.requests)["/p/a"]
     assert headers["if-none-match"] == '"v0-etag"'
     data = read(path)
-    assert data["schema_version"] == store.SCHEMA_VERSION
+    assert data["schema_version"] == model.SCHEMA_VERSION
     src = by_url(data)
     assert src[url_a]["article"]["text"].startswith("The harbour reopened")
     assert src[url_b]["status"] == "ok"
@@ -216,8 +218,8 @@ def test_old_schema_is_rewritten_even_when_nothing_is_due(site, tmp_path, local_
     path.write_text(json.dumps(data), encoding="utf-8")
     report = run_fetch(local_settings, [str(tmp_path)])
     assert report.action_counts == {"fresh": 1} and site.page_hits() == 0
-    assert read(path)["schema_version"] == store.SCHEMA_VERSION
+    assert read(path)["schema_version"] == model.SCHEMA_VERSION
 
 
 def test_every_migration_step_exists():
-    assert set(store.MIGRATIONS) == set(range(store.SCHEMA_VERSION))
+    assert set(store.MIGRATIONS) == set(range(model.SCHEMA_VERSION))
