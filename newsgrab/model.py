@@ -20,6 +20,7 @@ a state in place: each returns a new `Source` sharing what did not change.
 from __future__ import annotations
 
 import hashlib
+import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -270,7 +271,7 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of a sidecar, generated from the model. newsgrab writes
     every field, so every field is required; the model reading a file gives a
     missing field that has a default (an older or hand-made file) its default."""
-    body = msgspec.json.schema(Sidecar)
+    body = _canonical(msgspec.json.schema(Sidecar))
     for definition in body["$defs"].values():
         if "properties" in definition:
             definition["required"] = list(definition["properties"])
@@ -288,6 +289,19 @@ def json_schema() -> dict[str, Any]:
             "HTML; pending: never fetched yet."
         ),
     } | body
+
+
+def _canonical(node: Any) -> Any:
+    """`node` with every `anyOf` in one order (msgspec releases list the members of
+    a union in different orders), so the shipped schema does not depend on them."""
+    if isinstance(node, dict):
+        out = {key: _canonical(value) for key, value in node.items()}
+        if isinstance(out.get("anyOf"), list):
+            out["anyOf"] = sorted(out["anyOf"], key=lambda member: json.dumps(member))
+        return out
+    if isinstance(node, list):
+        return [_canonical(item) for item in node]
+    return node
 
 
 # ------------------------------------------------------------------ merging (pure)
