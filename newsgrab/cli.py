@@ -175,7 +175,7 @@ def cli(ctx, show_traceback, config, verbose, quiet):
 
     newsgrab finds the URLs cited by your documents (.txt, .md, .html), fetches
     each page politely and safely, extracts the article, and stores it as JSON
-    next to each document (<name>.sources.json).
+    next to each document (<file name>.sources.json).
 
     \b
     Example:
@@ -375,6 +375,8 @@ def fetch(
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
         sys.exit(ExitCode.OK)
+    for message in report.warnings:
+        obj.err.print(plain.sanitize(f"warning: {message}"), soft_wrap=True)
     for message in report.seed_errors + report.store_errors:
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
@@ -754,7 +756,7 @@ def diff(ctx, url, paths, fmt, pager, config, verbose, quiet):
 @common_options
 @click.pass_context
 def schema(ctx, config, verbose, quiet):
-    """Print the JSON Schema of the sidecar files (<name>.sources.json).
+    """Print the JSON Schema of the sidecar files (<file name>.sources.json).
 
     The same file ships in the package as newsgrab/sidecar.schema.json.
 

@@ -23,6 +23,7 @@ import dataclasses
 import hashlib
 import itertools
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
@@ -63,14 +64,24 @@ from newsgrab.model import (
     to_builtins,
     with_citations,
 )
-from newsgrab.seeds import Citation, find_citations, find_seed_files, read_seed
+from newsgrab.seeds import (
+    Citation,
+    display_path,
+    find_citations,
+    find_seed_files,
+    is_seed_name,
+    read_seed,
+)
 from newsgrab.store import (
     clean_temp_files,
+    legacy_sidecar_path,
     locked,
     new_sidecar,
     read_sidecar_versioned,
     repair,
     sidecar_path,
+    stored_seed_name,
+    take_over,
     utc_now,
     write_sidecar,
 )
@@ -91,6 +102,7 @@ class SeedJob:
     citations: list[Citation]
     old: Sidecar | None
     stored_version: int | None = None  # schema_version on disk (older ones migrate)
+    legacy: Path | None = None  # an old `<stem>.sources.json` to rename to `sidecar`
 
 
 @dataclasses.dataclass
@@ -112,6 +124,7 @@ class RunReport:
     store_errors: list[str] = dataclasses.field(default_factory=list)
     seed_errors: list[str] = dataclasses.field(default_factory=list)
     repaired: list[str] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
     requests: int = 0
 
     @property
@@ -148,6 +161,7 @@ class RunReport:
             "store_errors": self.store_errors,
             "seed_errors": self.seed_errors,
             "repaired": self.repaired,
+            "warnings": self.warnings,
             "exit_code": int(self.exit_code),
             "sources": self.sources,
         }
@@ -273,7 +287,9 @@ def _prepare(
     seeds: list[Path], settings: Settings, do_repair: bool, report: RunReport
 ) -> list[SeedJob]:
     jobs = []
+    stems = _Stems(seeds, settings.seed_globs)
     for seed in seeds:
+        shown = display_path(seed)
         try:
             raw = read_seed(seed)
             seed_bytes = seed.read_bytes()
@@ -281,12 +297,15 @@ def _prepare(
             report.seed_errors.append(str(exc))
             continue
         except OSError as exc:
-            report.seed_errors.append(f"{seed}: cannot read: {exc.strerror or exc}")
+            report.seed_errors.append(f"{shown}: cannot read: {exc.strerror or exc}")
             continue
         citations = find_citations(raw, html=seed.suffix.lower() in HTML_SEED_SUFFIXES)
         path = sidecar_path(seed)
+        legacy = None
         try:
             old, version = read_sidecar_versioned(path)
+            if old is None:
+                legacy, old, version = _legacy(seed, stems, report)
         except CorruptSidecarError as exc:
             if not do_repair:
                 report.store_errors.append(str(exc))
@@ -301,8 +320,59 @@ def _prepare(
         if old is None and not citations:
             continue
         sha = hashlib.sha256(seed_bytes).hexdigest()
-        jobs.append(SeedJob(seed, path, sha, citations, old, version))
+        jobs.append(SeedJob(seed, path, sha, citations, old, version, legacy))
     return jobs
+
+
+class _Stems:
+    """Which seeds of a folder share a stem (`report.md`, `report.txt`): the seed
+    files the folder holds (by `seed_globs`) and the seeds of this run."""
+
+    def __init__(self, seeds: list[Path], globs: Sequence[str]):
+        self.globs = tuple(globs)
+        self.named: dict[Path, set[str]] = {}
+        for seed in seeds:
+            self.named.setdefault(seed.parent, set()).add(seed.name)
+        self.listed: dict[Path, set[str]] = {}
+
+    def sharing(self, seed: Path) -> list[str]:
+        folder = seed.parent
+        if folder not in self.listed:
+            names = set(self.named.get(folder, ()))
+            try:
+                with os.scandir(folder) as entries:
+                    names.update(e.name for e in entries if is_seed_name(e.name, self.globs))
+            except OSError:
+                pass
+            self.listed[folder] = names
+        return sorted(n for n in self.listed[folder] if Path(n).stem == seed.stem)
+
+
+def _legacy(
+    seed: Path, stems: _Stems, report: RunReport
+) -> tuple[Path | None, Sidecar | None, int | None]:
+    """An old `<stem>.sources.json` this seed takes over: (its path, its sidecar, its
+    schema_version), or Nones. Taken over only when it names this seed in
+    `seed.path` and no other seed in the folder has the same stem; a file two
+    seeds could claim is left alone, with one warning. One that cannot be read
+    raises its StoreError (the seed is skipped and the file left untouched, as
+    before the rename)."""
+    legacy = legacy_sidecar_path(seed)
+    if legacy == sidecar_path(seed) or not legacy.is_file():
+        return None, None, None
+    sharing = stems.sharing(seed)
+    if len(sharing) > 1:
+        if seed.name == sharing[0]:  # one warning per file, not one per seed
+            names = ", ".join(display_path(n) for n in sharing)
+            report.warnings.append(
+                f"{display_path(legacy)}: old sidecar name shared by {names}; "
+                "neither takes it over, left as it is"
+            )
+        return None, None, None
+    old, version = read_sidecar_versioned(legacy)  # a StoreError: this seed's, as before
+    if old is None or old.seed.path != stored_seed_name(seed):
+        return None, None, None
+    return legacy, old, version
 
 
 # ------------------------------------------------------------------ plan (pure)
@@ -380,13 +450,14 @@ def sidecar_for(job: SeedJob, keys: tuple[str, ...], states: Mapping[str, Source
     for c, key in zip(job.citations, keys, strict=True):
         cited = [CitedPlace(line=p.line, label=p.label) for p in c.places]
         sources.append(with_citations(states[key], key, cited))
-    return new_sidecar(job.seed.name, job.sha256, sources)
+    return new_sidecar(stored_seed_name(job.seed), job.sha256, sources)
 
 
 def _unchanged(job: SeedJob, new: Sidecar) -> bool:
     old = job.old
     return (
         old is not None
+        and job.legacy is None
         and job.stored_version == SCHEMA_VERSION
         and old.seed == new.seed
         and old.sources == new.sources
@@ -439,6 +510,13 @@ class Executor:
 
 
 # ------------------------------------------------------------------ write
+
+
+def _write_job(path: Path, sidecar: Sidecar, legacy: Path | None) -> None:
+    """Write one seed's sidecar, first renaming the old-style file it takes over."""
+    if legacy is not None:
+        take_over(legacy, path)
+    write_sidecar(path, sidecar)
 
 
 class Writer:
@@ -498,7 +576,9 @@ class Writer:
                 }
             )
         if not _unchanged(job, sidecar):
-            future = self.loop.run_in_executor(self.pool, write_sidecar, job.sidecar, sidecar)
+            future = self.loop.run_in_executor(
+                self.pool, _write_job, job.sidecar, sidecar, job.legacy
+            )
             self.writes.add(future)
             future.add_done_callback(self._done)
             self.report.written += 1

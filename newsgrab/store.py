@@ -4,7 +4,10 @@ This module alone turns files into the model (newsgrab/model.py) and back:
 reading validates every field (a field that does not fit is a SidecarError
 naming the file and the field's path), writing serializes the model.
 
-A sidecar is `<seed stem>.sources.json` next to its seed. Writes go to a
+A sidecar is `<seed file name>.sources.json` next to its seed (`report.md`
+gets `report.md.sources.json`). An older `<stem>.sources.json` is taken over
+(renamed) when it belongs to exactly one seed (see `legacy_sidecar_path`).
+Writes go to a
 temporary file in the same folder (flushed and fsynced), then `os.replace`,
 then the folder is fsynced, so a reader (or a run killed at any instant)
 sees the old file or the new one, never a mix. newsgrab never overwrites a
@@ -51,7 +54,23 @@ GENERATOR = f"newsgrab {__version__}"
 
 
 def sidecar_path(seed: Path) -> Path:
+    """`<seed file name>.sources.json`: `report.md` -> `report.md.sources.json`, so
+    `report.md` and `report.txt` never share one."""
+    return seed.with_name(seed.name + SIDECAR_SUFFIX)
+
+
+def legacy_sidecar_path(seed: Path) -> Path:
+    """`<seed stem>.sources.json`, the name before newsgrab 0.2 (`report.sources.json`
+    for `report.md`). It is taken over only when it belongs to exactly one seed: its
+    stored `seed.path` names this seed and no other seed in the folder has the stem."""
     return seed.with_name(seed.stem + SIDECAR_SUFFIX)
+
+
+def stored_seed_name(seed: Path) -> str:
+    """The seed's file name as stored in `seed.path`: the name itself when it is
+    UTF-8, else its bytes with each undecodable one as `\\xNN` (JSON holds no
+    lone surrogates, so `os.fsdecode`'s escapes cannot be stored as they are)."""
+    return os.fsencode(seed.name).decode("utf-8", "backslashreplace")
 
 
 def utc_now() -> str:
@@ -317,6 +336,18 @@ def write_sidecar(path: Path, sidecar: Sidecar) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(folder)
+
+
+def take_over(legacy: Path, path: Path) -> None:
+    """Rename an old-style sidecar `legacy` to `path` (which does not exist: the
+    caller holds the folder's lock and has looked). A run killed right after it
+    leaves the old content under the new name, which the next run reads."""
+    try:
+        os.rename(legacy, path)
+    except OSError as exc:
+        raise StoreError(
+            legacy, f"cannot rename to {path.name}: {exc.strerror or exc}; left as it is"
+        ) from None
 
 
 def clean_temp_files(folder: Path) -> list[Path]:

@@ -1,0 +1,137 @@
+"""The sidecar store as a boundary (issue 11): each seed has its own sidecar, old
+names are taken over only when they belong to one seed, nothing is written through
+a link newsgrab did not choose, and a bad sidecar or a full disk costs that one
+file, never the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_refresh_support import Site, read
+
+from newsgrab.cli import cli
+
+
+@pytest.fixture
+def site(web):
+    return Site(web)
+
+
+def fetch(*args: str):
+    return CliRunner().invoke(cli, ["fetch", "--no-robots", *args])
+
+
+def show(*args: str):
+    return CliRunner().invoke(cli, ["show", *args])
+
+
+def urls_in(path: Path) -> list[str]:
+    return [src["url"] for src in read(path)["sources"]]
+
+
+# ------------------------------------------------------------- one sidecar per seed
+
+
+def test_two_seeds_with_one_stem_keep_their_own_sources(site, local_env, tmp_path):
+    """Regression: `report.md` and `report.txt` shared `report.sources.json`, and
+    one seed's sources were lost on every run."""
+    md_url, txt_url = site.article("/p/md", "From md"), site.article("/p/txt", "From txt")
+    (tmp_path / "report.md").write_text(f"See {md_url}\n", encoding="utf-8")
+    (tmp_path / "report.txt").write_text(f"See {txt_url}\n", encoding="utf-8")
+    for _ in range(2):  # the second run must not lose what the first wrote
+        r = fetch(str(tmp_path))
+        assert r.exit_code == 0, r.output
+        assert urls_in(tmp_path / "report.md.sources.json") == [md_url]
+        assert urls_in(tmp_path / "report.txt.sources.json") == [txt_url]
+    assert not (tmp_path / "report.sources.json").exists()
+    r = show(str(tmp_path / "report.md"), "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert [obj["url"] for obj in json.loads(r.stdout)] == [md_url]
+
+
+def _legacy(folder: Path, seed_name: str, url: str, title: str = "Kept title") -> Path:
+    """An old-style `<stem>.sources.json` as newsgrab 0.1 wrote it for `seed_name`."""
+    stem = seed_name.rsplit(".", 1)[0]
+    path = folder / f"{stem}.sources.json"
+    data = {
+        "schema_version": 1,
+        "generator": "newsgrab 0.1.0",
+        "seed": {"path": seed_name, "sha256": "0" * 64},
+        "updated_at": "2026-01-01T00:00:00Z",
+        "sources": [
+            {
+                "url": url,
+                "cited": [{"line": 1, "label": None}],
+                "status": "ok",
+                "fetch": {
+                    "final_url": url,
+                    "http_status": 200,
+                    "content_type": "text/html",
+                    "charset": "utf-8",
+                    "etag": None,
+                    "last_modified": None,
+                    "redirects": [],
+                    "fetched_at": "2099-01-01T00:00:00Z",
+                    "checked_at": "2099-01-01T00:00:00Z",
+                    "attempts": 1,
+                    "consecutive_failures": 0,
+                    "archived_from": None,
+                },
+                "error": None,
+                "article": None,
+                "revisions": [],
+            }
+        ],
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_an_old_sidecar_of_one_seed_is_taken_over(site, local_env, tmp_path):
+    url = site.article("/p/a", "Fresh title")
+    (tmp_path / "report.md").write_text(f"{url}\n", encoding="utf-8")
+    old = _legacy(tmp_path, "report.md", url)
+    before = old.read_bytes()
+    r = show(str(tmp_path), "--format", "json")  # show reads it before any fetch
+    assert r.exit_code == 0, r.output
+    assert [obj["url"] for obj in json.loads(r.stdout)] == [url]
+    assert old.read_bytes() == before  # show writes nothing
+    r = fetch(str(tmp_path))
+    assert r.exit_code == 0, r.output
+    assert not old.exists()
+    new = read(tmp_path / "report.md.sources.json")
+    assert new["seed"]["path"] == "report.md"
+    # taken over, not started afresh: the stored state (fresh until 2099) was kept
+    assert new["sources"][0]["fetch"]["fetched_at"] == "2099-01-01T00:00:00Z"
+    assert site.page_hits() == 0
+
+
+def test_an_old_sidecar_two_seeds_could_claim_is_left_alone(site, local_env, tmp_path):
+    url = site.article("/p/a", "Title")
+    (tmp_path / "report.md").write_text(f"{url}\n", encoding="utf-8")
+    (tmp_path / "report.txt").write_text(f"{url}\n", encoding="utf-8")
+    old = _legacy(tmp_path, "report.md", url)
+    before = old.read_bytes()
+    r = fetch(str(tmp_path))
+    assert r.exit_code == 0, r.output
+    assert old.read_bytes() == before
+    warnings = [line for line in r.stderr.splitlines() if "report.sources.json" in line]
+    assert len(warnings) == 1, r.stderr
+    assert warnings[0].startswith("warning: ") and "report.md, report.txt" in warnings[0]
+    for name in ("report.md", "report.txt"):  # each seed got its own, fetched afresh
+        assert urls_in(tmp_path / f"{name}.sources.json") == [url]
+    assert site.page_hits() == 1
+
+
+def test_an_old_sidecar_naming_another_seed_is_not_taken(site, local_env, tmp_path):
+    url = site.article("/p/a", "Title")
+    (tmp_path / "report.md").write_text(f"{url}\n", encoding="utf-8")
+    old = _legacy(tmp_path, "report.html", url)  # a seed since deleted
+    before = old.read_bytes()
+    r = fetch(str(tmp_path))
+    assert r.exit_code == 0, r.output
+    assert old.read_bytes() == before
+    assert urls_in(tmp_path / "report.md.sources.json") == [url]
