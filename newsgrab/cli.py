@@ -377,7 +377,7 @@ def fetch(
         sys.exit(ExitCode.OK)
     for message in report.warnings:
         obj.err.print(plain.sanitize(f"warning: {message}"), soft_wrap=True)
-    for message in report.seed_errors + report.store_errors:
+    for message in report.seed_errors + report.store_errors + report.write_errors:
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
         click.echo(plain.json_text(report.to_dict(), indent=2))

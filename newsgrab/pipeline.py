@@ -40,6 +40,7 @@ from newsgrab.errors import (
     NewsgrabError,
     SeedError,
     StoreError,
+    WriteError,
 )
 from newsgrab.extract import extract
 from newsgrab.fetch import Fetcher, Response
@@ -123,6 +124,8 @@ class RunReport:
     sources: list[dict] = dataclasses.field(default_factory=list)
     store_errors: list[str] = dataclasses.field(default_factory=list)
     seed_errors: list[str] = dataclasses.field(default_factory=list)
+    # disk errors (full, read-only, no permission) and refused lock files: exit 1
+    write_errors: list[str] = dataclasses.field(default_factory=list)
     repaired: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
     requests: int = 0
@@ -145,7 +148,7 @@ class RunReport:
             return ExitCode.DATA_ERROR
         if self.seed_errors:
             return ExitCode.USAGE
-        if self.failed:
+        if self.failed or self.write_errors:
             return ExitCode.SOURCES_FAILED
         return ExitCode.OK
 
@@ -160,6 +163,7 @@ class RunReport:
             "requests": self.requests,
             "store_errors": self.store_errors,
             "seed_errors": self.seed_errors,
+            "write_errors": self.write_errors,
             "repaired": self.repaired,
             "warnings": self.warnings,
             "exit_code": int(self.exit_code),
@@ -591,7 +595,14 @@ class Writer:
 
     def _done(self, future: asyncio.Future) -> None:
         self.writes.discard(future)
-        if future.cancelled() or future.exception() is not None:
+        if future.cancelled():
+            self.failed.append(future)
+            return
+        exc = future.exception()
+        if isinstance(exc, WriteError):  # a full or read-only disk: this seed only
+            self.report.write_errors.append(str(exc))
+            self.report.written -= 1
+        elif exc is not None:
             self.failed.append(future)
 
     async def finish(self) -> None:
@@ -712,7 +723,11 @@ def run_fetch(
     if not seeds:
         return report
     folders = sorted({seed.parent for seed in seeds})
-    with locked(folders, wait):
+    with locked(folders, wait) as refused:
+        skipped = {exc.path.parent for exc in refused}
+        report.write_errors.extend(str(exc) for exc in refused)
+        folders = [folder for folder in folders if folder not in skipped]
+        seeds = [seed for seed in seeds if seed.parent not in skipped]
         for folder in folders:
             for tmp in clean_temp_files(folder):
                 log.info("%s: removed a temporary file left by an interrupted run", tmp)

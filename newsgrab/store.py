@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -38,10 +39,10 @@ from newsgrab.errors import (
     CorruptSidecarError,
     ForeignSidecarError,
     LockedError,
+    LockFileError,
     NewerSchemaError,
-    SeedError,
     SidecarError,
-    StoreError,
+    WriteError,
 )
 from newsgrab.model import SCHEMA_VERSION, SeedRef, Sidecar, Source
 
@@ -316,9 +317,14 @@ def write_sidecar(path: Path, sidecar: Sidecar) -> None:
     folder = path.parent
     tmp = folder / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # O_EXCL (with O_CREAT) fails on any existing name, a symlink included
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666
+        )
     except OSError as exc:
-        raise StoreError(path, f"cannot write: {exc.strerror or exc}") from None
+        raise WriteError(
+            path, f"cannot write: {exc.strerror or exc}; the previous version is unchanged"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
@@ -328,7 +334,7 @@ def write_sidecar(path: Path, sidecar: Sidecar) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise StoreError(
+        raise WriteError(
             path, f"cannot write: {exc.strerror or exc}; the previous version is unchanged"
         ) from None
     except BaseException:
@@ -345,7 +351,7 @@ def take_over(legacy: Path, path: Path) -> None:
     try:
         os.rename(legacy, path)
     except OSError as exc:
-        raise StoreError(
+        raise WriteError(
             legacy, f"cannot rename to {path.name}: {exc.strerror or exc}; left as it is"
         ) from None
 
@@ -378,6 +384,13 @@ class FolderLock:
     The kernel drops the lock when the holding process dies, even by SIGKILL,
     so a stale lock file never blocks the next run. The file holds the
     holder's PID, for the message the second run prints.
+
+    The file is opened with O_NOFOLLOW: a `.newsgrab.lock` that is a symlink
+    (a folder from git or a sync service can carry one) is refused, never
+    followed, so the file it points to is never truncated or written; so is one
+    that is not a regular file (a FIFO, say). Either, or a disk error creating
+    or writing it, is a LockFileError naming the lock file: the caller skips
+    that folder.
     """
 
     def __init__(self, folder: Path, wait: float | None = None):
@@ -385,20 +398,37 @@ class FolderLock:
         self.wait = wait  # None: fail at once; 0 or more: seconds to wait (inf: forever)
         self._fd: int | None = None
 
-    def _holder(self) -> int | None:
+    @staticmethod
+    def _holder(fd: int) -> int | None:
         try:
-            text = self.path.read_text(encoding="ascii").strip()
+            text = os.pread(fd, 32, 0).decode("ascii").strip()
             return int(text) if text else None
         except (OSError, ValueError):
             return None
 
-    def acquire(self) -> None:
+    def _open(self) -> int:
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = os.open(self.path, flags, 0o666)
         except OSError as exc:
-            raise SeedError(
-                f"{self.path}: cannot create the lock file: {exc.strerror or exc}"
+            if exc.errno == errno.ELOOP:
+                raise LockFileError(
+                    self.path, "is a symlink; refused (newsgrab never writes through one)"
+                ) from None
+            raise LockFileError(
+                self.path, f"cannot create the lock file: {exc.strerror or exc}"
             ) from None
+        try:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            os.close(fd)
+            raise LockFileError(self.path, "is not a regular file; refused")
+        return fd
+
+    def acquire(self) -> None:
+        fd = self._open()
         waiting_logged = False
         deadline = None if self.wait is None else time.monotonic() + self.wait
         delay = 0.05
@@ -409,20 +439,28 @@ class FolderLock:
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     os.close(fd)
-                    raise
+                    raise LockFileError(self.path, f"cannot lock: {exc.strerror or exc}") from None
                 if deadline is None or time.monotonic() >= deadline:
+                    holder = self._holder(fd)
                     os.close(fd)
-                    raise LockedError(self.path, self._holder()) from None
+                    raise LockedError(self.path, holder) from None
                 if not waiting_logged:
-                    holder = self._holder()
+                    holder = self._holder(fd)
                     log.info(
                         "%s: waiting for process %s to finish", self.path, holder or "(unknown)"
                     )
                     waiting_logged = True
                 time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 delay = min(delay * 2, 1.0)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError as exc:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise LockFileError(
+                self.path, f"cannot write the lock file: {exc.strerror or exc}"
+            ) from None
         self._fd = fd
 
     def release(self) -> None:
@@ -442,15 +480,23 @@ class FolderLock:
 
 
 @contextlib.contextmanager
-def locked(folders: list[Path], wait: float | None = None) -> Iterator[None]:
-    """Lock every folder (in a stable order, so two runs cannot deadlock)."""
+def locked(folders: list[Path], wait: float | None = None) -> Iterator[list[LockFileError]]:
+    """Lock every folder (in a stable order, so two runs cannot deadlock). Yields
+    the folders it could not lock for a reason other than another run (a lock
+    file that is a symlink, a full or read-only disk), one LockFileError each:
+    the caller skips those. LockedError (another run) propagates."""
     locks = []
+    refused: list[LockFileError] = []
     try:
         for folder in sorted(set(folders)):
             lock = FolderLock(folder, wait)
-            lock.acquire()
+            try:
+                lock.acquire()
+            except LockFileError as exc:
+                refused.append(exc)
+                continue
             locks.append(lock)
-        yield
+        yield refused
     finally:
         for lock in reversed(locks):
             lock.release()

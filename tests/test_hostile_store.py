@@ -6,6 +6,7 @@ file, never the run."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from test_refresh_support import Site, read
 
 from newsgrab.cli import cli
+from newsgrab.errors import WriteError
 
 
 @pytest.fixture
@@ -135,3 +137,87 @@ def test_an_old_sidecar_naming_another_seed_is_not_taken(site, local_env, tmp_pa
     assert r.exit_code == 0, r.output
     assert old.read_bytes() == before
     assert urls_in(tmp_path / "report.md.sources.json") == [url]
+
+
+# ------------------------------------------------------------- never through a link
+
+
+@pytest.fixture
+def two_folders(site, tmp_path):
+    """Two seed folders, each citing its own page, and a file outside both."""
+    folders = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        url = site.article(f"/p/{name}", f"Story {name}")
+        (folder / "doc.md").write_text(f"{url}\n", encoding="utf-8")
+        folders.append(folder)
+    outside = tmp_path / "precious.txt"
+    outside.write_bytes(b"my precious data\n")
+    return folders, outside
+
+
+def test_a_lock_file_that_is_a_symlink_is_refused_never_written(local_env, two_folders):
+    (one, two), outside = two_folders
+    before = outside.read_bytes()
+    (one / ".newsgrab.lock").symlink_to(outside)
+    r = fetch(str(one), str(two))
+    assert r.exit_code == 1, r.output
+    assert outside.read_bytes() == before  # not truncated, no PID written into it
+    assert (one / ".newsgrab.lock").is_symlink()
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: {one / '.newsgrab.lock'}: is a symlink; refused "
+        "(newsgrab never writes through one); folder skipped"
+    ]
+    assert not (one / "doc.md.sources.json").exists()
+    assert read(two / "doc.md.sources.json")["sources"][0]["status"] == "ok"
+
+
+def test_a_lock_file_that_is_a_fifo_is_refused_without_hanging(local_env, two_folders):
+    (one, two), _ = two_folders
+    os.mkfifo(one / ".newsgrab.lock")
+    r = fetch(str(one), str(two))
+    assert r.exit_code == 1, r.output
+    assert "is not a regular file; refused; folder skipped" in r.stderr
+    assert read(two / "doc.md.sources.json")["sources"][0]["status"] == "ok"
+
+
+def test_a_sidecar_symlink_to_another_file_leaves_that_file_alone(local_env, two_folders):
+    (one, two), outside = two_folders
+    before = outside.read_bytes()
+    (one / "doc.md.sources.json").symlink_to(outside)
+    r = fetch(str(one), str(two))
+    assert r.exit_code == 65, r.output  # not a sidecar: left untouched, as any such file
+    assert outside.read_bytes() == before
+    assert (one / "doc.md.sources.json").is_symlink()
+    assert read(two / "doc.md.sources.json")["sources"][0]["status"] == "ok"
+
+
+def test_a_dangling_sidecar_symlink_is_replaced_not_followed(local_env, two_folders):
+    (one, _), _ = two_folders
+    target = one.parent / "elsewhere.json"
+    (one / "doc.md.sources.json").symlink_to(target)
+    r = fetch(str(one))
+    assert r.exit_code == 0, r.output
+    assert not target.exists()  # nothing created where the link pointed
+    sidecar = one / "doc.md.sources.json"
+    assert not sidecar.is_symlink() and read(sidecar)["sources"][0]["status"] == "ok"
+
+
+def test_a_symlink_at_a_temp_file_name_is_never_written_through(tmp_path):
+    from newsgrab import store
+
+    outside = tmp_path / "precious.txt"
+    outside.write_bytes(b"keep\n")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    real_token = store.secrets.token_hex
+    name = f"{store.TMP_PREFIX}{os.getpid()}-{real_token(4)}"
+    (folder / name).symlink_to(outside)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store.secrets, "token_hex", lambda n: name.rsplit("-", 1)[1])
+        with pytest.raises(WriteError):
+            store.write_sidecar(folder / "a.md.sources.json", store.new_sidecar("a.md", "0" * 64))
+    assert outside.read_bytes() == b"keep\n"
+    assert not (folder / "a.md.sources.json").exists()
