@@ -198,6 +198,8 @@ def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[Sidecar, int]:
     except msgspec.ValidationError as exc:
         # (the value is quoted from the file only when no migration moved it)
         raise _field_error(path, raw if version == SCHEMA_VERSION else b"", exc) from None
+    except msgspec.DecodeError as exc:  # past the head: invalid UTF-8 in a string, say
+        raise CorruptSidecarError(path, f"not valid JSON ({exc}); left untouched") from None
     except RecursionError:
         raise SidecarError(path, None, TOO_DEEP) from None
     except (AttributeError, TypeError, KeyError, ValueError) as exc:  # an old file's odd shape

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_refresh_support import Site, read
 
+from newsgrab import store
 from newsgrab.cli import cli
-from newsgrab.errors import WriteError
+from newsgrab.errors import StoreError, WriteError
 
 
 @pytest.fixture
@@ -221,3 +224,143 @@ def test_a_symlink_at_a_temp_file_name_is_never_written_through(tmp_path):
             store.write_sidecar(folder / "a.md.sources.json", store.new_sidecar("a.md", "0" * 64))
     assert outside.read_bytes() == b"keep\n"
     assert not (folder / "a.md.sources.json").exists()
+
+
+# ------------------------------------------------------------- bad sidecars
+
+
+@pytest.fixture
+def fetched(site, local_env, tmp_path):
+    """A folder with two fetched seeds: `a.md` (whose sidecar tests spoil) and `b.md`."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("a", "b"):
+        url = site.article(f"/p/{name}", f"Story {name}")
+        (folder / f"{name}.md").write_text(f"[Story {name}]({url})\n", encoding="utf-8")
+    r = fetch(str(folder))
+    assert r.exit_code == 0, r.output
+    return folder
+
+
+def _deep(depth: int) -> bytes:
+    return b'{"schema_version": 1, "sources": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def _wrong_type(raw: bytes) -> bytes:
+    data = json.loads(raw)
+    data["sources"][0]["fetch"]["checked_at"] = 12
+    data["generator"] = "a hand edit"  # (so the autouse schema check leaves it alone)
+    return json.dumps(data).encode()
+
+
+BAD = {
+    "wrong-type": (_wrong_type, "$.sources[0].fetch.checked_at: expected a string or null"),
+    "truncated": (lambda raw: raw[: len(raw) // 2], "not valid JSON"),
+    "nested-100000": (lambda raw: _deep(100_000), "nested too deeply"),
+    "unknown-status": (lambda raw: raw.replace(b'"ok"', b'"okay"', 1), "$.sources[0].status"),
+    "mutated": (lambda raw: raw.replace(b'"ok"', b'"o\xffk"', 1), "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_a_bad_sidecar_costs_that_file_only(fetched, kind):
+    spoil, message = BAD[kind]
+    bad, other = fetched / "a.md.sources.json", fetched / "b.md.sources.json"
+    bad.write_bytes(spoil(bad.read_bytes()))
+    before = bad.read_bytes()
+    other.unlink()
+    r = fetch("--force", str(fetched))
+    assert r.exit_code == 65, r.output
+    assert "Traceback" not in r.output
+    assert bad.read_bytes() == before  # byte for byte
+    assert read(other)["sources"][0]["status"] == "ok"  # the rest was processed
+    (line,) = [x for x in r.stderr.splitlines() if x.startswith("error:")]
+    assert line.startswith(f"error: {bad}: ") and message in line
+    r = show(str(fetched), "--format", "json")
+    assert r.exit_code == 65, r.output
+    assert [obj["seed"] for obj in json.loads(r.stdout)] == [str(fetched / "b.md")]
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"error: {bad}: ") and message in line
+    bad.unlink()  # (a hand-spoiled file: keep it from the autouse schema check)
+
+
+# A valid sidecar, spoiled at random: bytes flipped, cut short, or one value
+# anywhere replaced by any JSON value.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+
+
+def _replace_at(data: object, index: int, value: object) -> object:
+    """`data` with its `index`-th node (in document order, the root is 0) replaced."""
+    count = -1
+
+    def walk(node: object) -> object:
+        nonlocal count
+        count += 1
+        if count == index:
+            return value
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(data)
+
+
+@st.composite
+def spoiled(draw: st.DrawFn, raw: bytes) -> bytes:
+    how = draw(st.sampled_from(["flip", "truncate", "replace"]))
+    if how == "truncate":
+        return raw[: draw(st.integers(0, len(raw) - 1))]
+    if how == "flip":
+        out = bytearray(raw)
+        for _ in range(draw(st.integers(1, 4))):
+            i = draw(st.integers(0, len(out) - 1))
+            out[i] = draw(st.integers(0, 255))
+        return bytes(out)
+    index = draw(st.integers(1, 80))
+    return json.dumps(_replace_at(json.loads(raw), index, draw(JSON_VALUES))).encode()
+
+
+def test_any_spoiled_sidecar_costs_at_most_that_file(fetched):
+    bad, other = fetched / "a.md.sources.json", fetched / "b.md.sources.json"
+    valid = bad.read_bytes()
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(raw=spoiled(valid))
+    def check(raw: bytes) -> None:
+        bad.write_bytes(raw)
+        other.unlink(missing_ok=True)
+        try:
+            store.parse_sidecar(bad, raw)
+            usable = True
+        except StoreError:
+            usable = False
+        r = fetch(str(fetched))
+        assert r.exit_code in (0, 1, 65), (r.exit_code, r.output, r.exception)
+        assert "Traceback" not in r.output and "internal error" not in r.output
+        assert (r.exit_code == 65) == (not usable), r.output
+        if not usable:
+            assert bad.read_bytes() == raw  # untouched, byte for byte
+            assert str(bad) in r.stderr
+        assert read(other)["sources"][0]["status"] == "ok"  # the other seed was written
+        r = show(str(fetched), "--format", "json")
+        assert r.exit_code in (0, 65), (r.exit_code, r.output, r.exception)
+        assert "Traceback" not in r.output
+        shown = {obj["seed"] for obj in json.loads(r.stdout)}
+        assert str(fetched / "b.md") in shown
+        if not usable:
+            assert r.exit_code == 65 and str(bad) in r.stderr
+
+    try:
+        check()
+    finally:
+        bad.write_bytes(valid)  # (for the autouse schema check: a hand-spoiled file)
