@@ -5,6 +5,7 @@ file, never the run."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -364,3 +365,62 @@ def test_any_spoiled_sidecar_costs_at_most_that_file(fetched):
         check()
     finally:
         bad.write_bytes(valid)  # (for the autouse schema check: a hand-spoiled file)
+
+
+# ------------------------------------------------------------- disk errors
+
+# The disk fault is simulated (the tests run as root, for whom permissions do not
+# apply, and a read-only mount is not available): os.open / os.replace fail with
+# the given errno, for paths in one folder only.
+FAULTS = ["lock", "temp", "replace"]
+ERRNOS = ["ENOSPC", "EROFS", "EACCES", "EDQUOT", "ENAMETOOLONG"]
+
+
+@pytest.mark.parametrize("code", ERRNOS)
+@pytest.mark.parametrize("where", FAULTS)
+def test_a_disk_error_costs_that_folder_or_seed_only(
+    site, local_env, two_folders, monkeypatch, where, code
+):
+    (one, two), _ = two_folders
+    r = fetch(str(one), str(two))
+    assert r.exit_code == 0, r.output
+    good = (one / "doc.md.sources.json").read_bytes()
+    for folder in (one, two):  # each seed now cites one more page: both sidecars are due
+        extra = site.article(f"/p/{folder.name}-more", "More")
+        with (folder / "doc.md").open("a", encoding="utf-8") as f:
+            f.write(f"{extra}\n")
+    number = getattr(errno, code)
+    real_open, real_replace = os.open, os.replace
+
+    def faulty(path: object) -> bool:
+        path = Path(os.fsdecode(path))  # type: ignore[arg-type]
+        if path.parent != one:
+            return False
+        if where == "lock":
+            return path.name == ".newsgrab.lock"
+        if where == "temp":
+            return path.name.startswith(".newsgrab-tmp-")
+        return path.name.endswith(".sources.json")
+
+    def fake_open(path, flags, mode=0o777, *, dir_fd=None):
+        if where != "replace" and faulty(path):
+            raise OSError(number, os.strerror(number), os.fsdecode(path))
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+
+    def fake_replace(src, dst, **kw):
+        if where == "replace" and faulty(dst):
+            raise OSError(number, os.strerror(number), os.fsdecode(src))
+        return real_replace(src, dst, **kw)
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "replace", fake_replace)
+    r = fetch(str(one), str(two))
+    monkeypatch.undo()
+    assert r.exit_code == 1, (r.output, r.exception)
+    assert "Traceback" not in r.output
+    (line,) = [x for x in r.stderr.splitlines() if x.startswith("error:")]
+    named = one / (".newsgrab.lock" if where == "lock" else "doc.md.sources.json")
+    assert line.startswith(f"error: {named}: ") and os.strerror(number) in line
+    assert (one / "doc.md.sources.json").read_bytes() == good  # the earlier good copy
+    assert not list(one.glob(".newsgrab-tmp-*"))
+    assert len(read(two / "doc.md.sources.json")["sources"]) == 2  # the other folder
