@@ -375,6 +375,13 @@ def fetch(
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
         sys.exit(ExitCode.OK)
+    for bad in report.rejected:  # as `newsgrab urls` prints them; not fetched
+        click.echo(
+            plain.one_line(
+                f"{bad['seed']}:{bad['line']}: not a URL ({bad['reason']}): {bad['text']}"
+            ),
+            err=True,
+        )
     for message in report.warnings:
         obj.err.print(plain.sanitize(f"warning: {message}"), soft_wrap=True)
     for message in report.seed_errors + report.store_errors + report.write_errors:

@@ -68,10 +68,11 @@ from newsgrab.model import (
 from newsgrab.seeds import (
     Citation,
     display_path,
-    find_citations,
     find_seed_files,
     is_seed_name,
     read_seed,
+    scan_citations,
+    visible,
 )
 from newsgrab.store import (
     clean_temp_files,
@@ -128,6 +129,9 @@ class RunReport:
     write_errors: list[str] = dataclasses.field(default_factory=list)
     repaired: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
+    # citations that look like URLs but cannot be (seeds.Rejected): reported, not
+    # fetched, and no change to the exit code
+    rejected: list[dict] = dataclasses.field(default_factory=list)
     requests: int = 0
 
     @property
@@ -166,6 +170,7 @@ class RunReport:
             "write_errors": self.write_errors,
             "repaired": self.repaired,
             "warnings": self.warnings,
+            "rejected": self.rejected,
             "exit_code": int(self.exit_code),
             "sources": self.sources,
         }
@@ -303,7 +308,11 @@ def _prepare(
         except OSError as exc:
             report.seed_errors.append(f"{shown}: cannot read: {exc.strerror or exc}")
             continue
-        citations = find_citations(raw, html=seed.suffix.lower() in HTML_SEED_SUFFIXES)
+        citations, rejected = scan_citations(raw, html=seed.suffix.lower() in HTML_SEED_SUFFIXES)
+        for bad in rejected:
+            report.rejected.append(
+                {"seed": shown, "line": bad.line, "text": visible(bad.text), "reason": bad.reason}
+            )
         path = sidecar_path(seed)
         legacy = None
         try:

@@ -424,3 +424,22 @@ def test_a_disk_error_costs_that_folder_or_seed_only(
     assert (one / "doc.md.sources.json").read_bytes() == good  # the earlier good copy
     assert not list(one.glob(".newsgrab-tmp-*"))
     assert len(read(two / "doc.md.sources.json")["sources"]) == 2  # the other folder
+
+
+# ------------------------------------------------------------- rejected citations
+
+
+def test_fetch_reports_rejected_citations_and_fetches_the_rest(site, local_env, tmp_path):
+    url = site.article("/p/a", "Story")
+    seed = tmp_path / "doc.md"
+    seed.write_text(f"{url}\nsee http://bad.example:99999/x\n", encoding="utf-8")
+    r = fetch(str(tmp_path))
+    assert r.exit_code == 0, r.output  # a rejection does not change the exit code
+    (line,) = [x for x in r.stderr.splitlines() if "not a URL" in x]
+    assert line.startswith(f"{seed}:2: not a URL (") and "bad.example:99999" in line
+    assert urls_in(tmp_path / "doc.md.sources.json") == [url]
+    r = fetch("--json", "--force", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    (rejected,) = json.loads(r.stdout)["rejected"]
+    assert rejected["seed"] == str(seed) and rejected["line"] == 2
+    assert "99999" in rejected["text"] and rejected["reason"]
