@@ -32,6 +32,7 @@ from newsgrab.seeds import find_seed_files, normalize_url
 from newsgrab.store import (
     SIDECAR_SUFFIX,
     legacy_sidecar_path,
+    may_be_legacy,
     parse_time,
     read_sidecar,
     sidecar_path,
@@ -223,7 +224,7 @@ def _legacy(seed: Path, seen: set[Path]) -> tuple[Path, Sidecar | None]:
     """(the seed's old-style sidecar, its content when it names this seed). One
     that cannot be read raises its StoreError (reported once, like any sidecar)."""
     legacy = legacy_sidecar_path(seed)
-    if legacy in seen or not legacy.is_file():
+    if legacy in seen or not may_be_legacy(seed) or not legacy.is_file():
         return legacy, None
     try:
         data = read_sidecar(legacy)

@@ -78,6 +78,7 @@ from newsgrab.store import (
     clean_temp_files,
     legacy_sidecar_path,
     locked,
+    may_be_legacy,
     new_sidecar,
     read_sidecar_versioned,
     repair,
@@ -371,7 +372,7 @@ def _legacy(
     raises its StoreError (the seed is skipped and the file left untouched, as
     before the rename)."""
     legacy = legacy_sidecar_path(seed)
-    if legacy == sidecar_path(seed) or not legacy.is_file():
+    if not may_be_legacy(seed) or not legacy.is_file():
         return None, None, None
     sharing = stems.sharing(seed)
     if len(sharing) > 1:

@@ -67,6 +67,19 @@ def legacy_sidecar_path(seed: Path) -> Path:
     return seed.with_name(seed.stem + SIDECAR_SUFFIX)
 
 
+def may_be_legacy(seed: Path) -> bool:
+    """Whether `legacy_sidecar_path(seed)` can be an old-style sidecar at all: not
+    when it is the seed's own sidecar name (a seed without an extension), nor
+    when a file named like its stem exists (`report.md.sources.json` is then the
+    new-style sidecar of `report.md`, not the old one of `report.md.txt`)."""
+    if not seed.suffix:
+        return False
+    try:
+        return not seed.with_name(seed.stem).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def stored_seed_name(seed: Path) -> str:
     """The seed's file name as stored in `seed.path`: the name itself when it is
     UTF-8, else its bytes with each undecodable one as `\\xNN` (JSON holds no

@@ -443,3 +443,24 @@ def test_fetch_reports_rejected_citations_and_fetches_the_rest(site, local_env, 
     (rejected,) = json.loads(r.stdout)["rejected"]
     assert rejected["seed"] == str(seed) and rejected["line"] == 2
     assert "99999" in rejected["text"] and rejected["reason"]
+
+
+def test_a_new_style_sidecar_is_never_taken_for_an_old_one(site, local_env, tmp_path):
+    """`report.md.txt` has the stem `report.md`: `report.md.sources.json` is the
+    sidecar of `report.md`, not an old one of `report.md.txt`, even when corrupt."""
+    a, b = site.article("/p/a", "A"), site.article("/p/b", "B")
+    (tmp_path / "report.md").write_text(f"{a}\n", encoding="utf-8")
+    (tmp_path / "report.md.txt").write_text(f"{b}\n", encoding="utf-8")
+    r = fetch(str(tmp_path))
+    assert r.exit_code == 0, r.output
+    assert urls_in(tmp_path / "report.md.sources.json") == [a]
+    assert urls_in(tmp_path / "report.md.txt.sources.json") == [b]
+    (tmp_path / "report.md.sources.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "report.md.txt.sources.json").unlink()
+    r = fetch(str(tmp_path))
+    assert r.exit_code == 65, r.output
+    assert len([x for x in r.stderr.splitlines() if x.startswith("error:")]) == 1
+    assert urls_in(tmp_path / "report.md.txt.sources.json") == [b]
+    r = show(str(tmp_path), "--format", "json")
+    assert r.exit_code == 65 and len(r.stderr.splitlines()) == 1, r.output
+    assert [obj["url"] for obj in json.loads(r.stdout)] == [b]
