@@ -31,8 +31,7 @@ from newsgrab.model import (
 from newsgrab.seeds import find_seed_files, normalize_url
 from newsgrab.store import (
     SIDECAR_SUFFIX,
-    legacy_sidecar_path,
-    may_be_legacy,
+    legacy_sidecar,
     parse_time,
     read_sidecar,
     sidecar_path,
@@ -205,7 +204,7 @@ def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
         try:
             data = read_sidecar(path)
             if data is None and found == seed:
-                path, data = _legacy(seed, seen)
+                path, data = _legacy(seed, path, seen)
         except StoreError as exc:
             out.errors.append(exc)
             continue
@@ -220,12 +219,12 @@ def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
     return out
 
 
-def _legacy(seed: Path, seen: set[Path]) -> tuple[Path, Sidecar | None]:
+def _legacy(seed: Path, path: Path, seen: set[Path]) -> tuple[Path, Sidecar | None]:
     """(the seed's old-style sidecar, its content when it names this seed). One
     that cannot be read raises its StoreError (reported once, like any sidecar)."""
-    legacy = legacy_sidecar_path(seed)
-    if legacy in seen or not may_be_legacy(seed) or not legacy.is_file():
-        return legacy, None
+    legacy = legacy_sidecar(seed)
+    if legacy is None or legacy in seen:
+        return path, None
     try:
         data = read_sidecar(legacy)
     except StoreError:

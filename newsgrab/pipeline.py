@@ -76,9 +76,8 @@ from newsgrab.seeds import (
 )
 from newsgrab.store import (
     clean_temp_files,
-    legacy_sidecar_path,
+    legacy_sidecar,
     locked,
-    may_be_legacy,
     new_sidecar,
     read_sidecar_versioned,
     repair,
@@ -371,8 +370,8 @@ def _legacy(
     seeds could claim is left alone, with one warning. One that cannot be read
     raises its StoreError (the seed is skipped and the file left untouched, as
     before the rename)."""
-    legacy = legacy_sidecar_path(seed)
-    if not may_be_legacy(seed) or not legacy.is_file():
+    legacy = legacy_sidecar(seed)
+    if legacy is None:
         return None, None, None
     sharing = stems.sharing(seed)
     if len(sharing) > 1:

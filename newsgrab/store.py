@@ -67,17 +67,22 @@ def legacy_sidecar_path(seed: Path) -> Path:
     return seed.with_name(seed.stem + SIDECAR_SUFFIX)
 
 
-def may_be_legacy(seed: Path) -> bool:
-    """Whether `legacy_sidecar_path(seed)` can be an old-style sidecar at all: not
-    when it is the seed's own sidecar name (a seed without an extension), nor
-    when a file named like its stem exists (`report.md.sources.json` is then the
-    new-style sidecar of `report.md`, not the old one of `report.md.txt`)."""
+def legacy_sidecar(seed: Path) -> Path | None:
+    """The seed's old-style sidecar (`legacy_sidecar_path`) if a file by that name
+    can be one and exists; None otherwise. Not when it is the seed's own sidecar
+    name (a seed without an extension), nor when a file named like its stem
+    exists (`report.md.sources.json` is then the new-style sidecar of
+    `report.md`, not the old one of `report.md.txt`). Whether it belongs to the
+    seed is for its `seed.path` to say."""
     if not seed.suffix:
-        return False
+        return None
+    legacy = legacy_sidecar_path(seed)
     try:
-        return not seed.with_name(seed.stem).exists()
-    except (OSError, ValueError):
-        return False
+        if os.path.lexists(seed.with_name(seed.stem)):
+            return None
+        return legacy if stat.S_ISREG(os.stat(legacy).st_mode) else None
+    except (OSError, ValueError):  # absent, a name too long, a symlink loop
+        return None
 
 
 def stored_seed_name(seed: Path) -> str:
@@ -291,9 +296,11 @@ def read_sidecar_versioned(path: Path) -> tuple[Sidecar | None, int | None]:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None, None
-    except IsADirectoryError:
-        raise ForeignSidecarError(path, "is a folder; left untouched") from None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # cannot exist (writing it will say so)
+            return None, None
+        if isinstance(exc, IsADirectoryError):
+            raise ForeignSidecarError(path, "is a folder; left untouched") from None
         raise CorruptSidecarError(path, f"cannot read: {exc.strerror or exc}") from None
     return parse_sidecar_versioned(path, raw)
 

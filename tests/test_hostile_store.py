@@ -464,3 +464,20 @@ def test_a_new_style_sidecar_is_never_taken_for_an_old_one(site, local_env, tmp_
     r = show(str(tmp_path), "--format", "json")
     assert r.exit_code == 65 and len(r.stderr.splitlines()) == 1, r.output
     assert [obj["url"] for obj in json.loads(r.stdout)] == [b]
+
+
+def test_a_seed_name_too_long_for_its_sidecar_is_one_line(site, local_env, tmp_path):
+    """A real ENAMETOOLONG: a 250-byte seed name leaves no room for `.sources.json`."""
+    a, b = site.article("/p/a", "A"), site.article("/p/b", "B")
+    long_seed = tmp_path / ("x" * 247 + ".md")
+    long_seed.write_text(f"{a}\n", encoding="utf-8")
+    (tmp_path / "short.md").write_text(f"{b}\n", encoding="utf-8")
+    r = fetch(str(tmp_path))
+    assert r.exit_code == 1, (r.output, r.exception)
+    (line,) = [x for x in r.stderr.splitlines() if x.startswith("error:")]
+    assert "x" * 247 + ".md.sources.json" in line and "too long" in line
+    assert urls_in(tmp_path / "short.md.sources.json") == [b]
+    assert not list(tmp_path.glob(".newsgrab-tmp-*"))
+    r = show(str(tmp_path), "--format", "json")
+    assert r.exit_code == 0, (r.output, r.exception)
+    assert [obj["url"] for obj in json.loads(r.stdout)] == [b]
