@@ -175,7 +175,7 @@ def cli(ctx, show_traceback, config, verbose, quiet):
 
     newsgrab finds the URLs cited by your documents (.txt, .md, .html), fetches
     each page politely and safely, extracts the article, and stores it as JSON
-    next to each document (<name>.sources.json).
+    next to each document (<file name>.sources.json).
 
     \b
     Example:
@@ -375,7 +375,16 @@ def fetch(
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
         sys.exit(ExitCode.OK)
-    for message in report.seed_errors + report.store_errors:
+    for bad in report.rejected:  # as `newsgrab urls` prints them; not fetched
+        click.echo(
+            plain.one_line(
+                f"{bad['seed']}:{bad['line']}: not a URL ({bad['reason']}): {bad['text']}"
+            ),
+            err=True,
+        )
+    for message in report.warnings:
+        obj.err.print(plain.sanitize(f"warning: {message}"), soft_wrap=True)
+    for message in report.seed_errors + report.store_errors + report.write_errors:
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
         click.echo(plain.json_text(report.to_dict(), indent=2))
@@ -754,7 +763,7 @@ def diff(ctx, url, paths, fmt, pager, config, verbose, quiet):
 @common_options
 @click.pass_context
 def schema(ctx, config, verbose, quiet):
-    """Print the JSON Schema of the sidecar files (<name>.sources.json).
+    """Print the JSON Schema of the sidecar files (<file name>.sources.json).
 
     The same file ships in the package as newsgrab/sidecar.schema.json.
 

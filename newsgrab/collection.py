@@ -22,13 +22,21 @@ from newsgrab.model import (
     EMPTY_FETCH,
     Article,
     FetchFacts,
+    Sidecar,
     Source,
     SourceError,
     Status,
     to_builtins,
 )
 from newsgrab.seeds import find_seed_files, normalize_url
-from newsgrab.store import SIDECAR_SUFFIX, parse_time, read_sidecar, sidecar_path
+from newsgrab.store import (
+    SIDECAR_SUFFIX,
+    legacy_sidecar,
+    parse_time,
+    read_sidecar,
+    sidecar_path,
+    stored_seed_name,
+)
 
 STATUSES = tuple(Status)
 SORT_KEYS = ("date", "site", "status")
@@ -179,7 +187,9 @@ def _seed_and_sidecar(path: Path) -> tuple[Path, Path]:
 
 def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
     """Every source stored next to the seeds under `paths` (files or folders).
-    A sidecar named directly (`notes/a.sources.json`) is read as is."""
+    A sidecar named directly (`notes/a.md.sources.json`) is read as is. A seed with
+    no sidecar yet is read from its old-style `<stem>.sources.json` when that file
+    names it in `seed.path` (the next `fetch` renames it)."""
     given = [Path(p) for p in paths]
     direct = [p for p in given if p.name.endswith(SIDECAR_SUFFIX) and p.is_file()]
     others = [p for p in given if p not in direct]
@@ -193,6 +203,8 @@ def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
         seen.add(path)
         try:
             data = read_sidecar(path)
+            if data is None and found == seed:
+                path, data = _legacy(seed, path, seen)
         except StoreError as exc:
             out.errors.append(exc)
             continue
@@ -205,6 +217,23 @@ def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
         for src in data.sources:
             out.entries.append(Entry(seed, path, src))
     return out
+
+
+def _legacy(seed: Path, path: Path, seen: set[Path]) -> tuple[Path, Sidecar | None]:
+    """(the seed's old-style sidecar, its content when it names this seed). One
+    that cannot be read raises its StoreError (reported once, like any sidecar)."""
+    legacy = legacy_sidecar(seed)
+    if legacy is None or legacy in seen:
+        return path, None
+    try:
+        data = read_sidecar(legacy)
+    except StoreError:
+        seen.add(legacy)
+        raise
+    if data is None or data.seed.path != stored_seed_name(seed):
+        return legacy, None
+    seen.add(legacy)
+    return legacy, data
 
 
 # ------------------------------------------------------------------ filters

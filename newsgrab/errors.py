@@ -8,6 +8,9 @@ NewsgrabError
  │    │    └── SidecarError     a field of the wrong type or shape (names its path)
  │    ├── ForeignSidecarError   no schema_version: not written by us
  │    └── NewerSchemaError      written by a newer newsgrab
+ │    └── WriteError        a disk error writing a sidecar or temp file -> exit 1
+ ├── LockFileError        a folder's lock file unusable (a symlink,
+ │                        a disk error): that folder is skipped     -> exit 1
  ├── LockedError          another run holds the folder lock         -> exit 75
  └── FetchError           one URL failed (recorded, the run goes on)
 
@@ -75,6 +78,26 @@ class ForeignSidecarError(StoreError):
 
 class NewerSchemaError(StoreError):
     pass
+
+
+class WriteError(StoreError):
+    """A sidecar (or its temporary file) could not be written: a full or read-only
+    disk, no permission, a name too long. The previous version is unchanged; the
+    run goes on with the other seeds and exits 1."""
+
+    exit_code = ExitCode.SOURCES_FAILED
+
+
+class LockFileError(NewsgrabError):
+    """A folder's `.newsgrab.lock` cannot be used: a symlink or not a regular file
+    (refused, never followed), or a disk error creating or writing it. That
+    folder is skipped; the others are processed; the run exits 1."""
+
+    exit_code = ExitCode.SOURCES_FAILED
+
+    def __init__(self, path, message: str):
+        super().__init__(f"{path}: {message}; folder skipped")
+        self.path = path
 
 
 class LockedError(NewsgrabError):

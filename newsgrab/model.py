@@ -1,6 +1,6 @@
 """The sidecar model: the one place that knows the sidecar's fields and statuses.
 
-A sidecar (`<seed>.sources.json`) is a `Sidecar` holding one `Source` per cited
+A sidecar (`<seed file name>.sources.json`) is a `Sidecar` holding one `Source` per cited
 URL; a source has its citations (`CitedPlace`), a `Status`, the facts of its
 last fetch (`FetchFacts`), its last failure (`SourceError`), the stored
 `Article` and the earlier versions of its text (`Revision`).

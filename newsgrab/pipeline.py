@@ -23,6 +23,7 @@ import dataclasses
 import hashlib
 import itertools
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ from newsgrab.errors import (
     NewsgrabError,
     SeedError,
     StoreError,
+    WriteError,
 )
 from newsgrab.extract import extract
 from newsgrab.fetch import Fetcher, Response
@@ -63,14 +65,25 @@ from newsgrab.model import (
     to_builtins,
     with_citations,
 )
-from newsgrab.seeds import Citation, find_citations, find_seed_files, read_seed
+from newsgrab.seeds import (
+    Citation,
+    display_path,
+    find_seed_files,
+    is_seed_name,
+    read_seed,
+    scan_citations,
+    visible,
+)
 from newsgrab.store import (
     clean_temp_files,
+    legacy_sidecar,
     locked,
     new_sidecar,
     read_sidecar_versioned,
     repair,
     sidecar_path,
+    stored_seed_name,
+    take_over,
     utc_now,
     write_sidecar,
 )
@@ -91,6 +104,7 @@ class SeedJob:
     citations: list[Citation]
     old: Sidecar | None
     stored_version: int | None = None  # schema_version on disk (older ones migrate)
+    legacy: Path | None = None  # an old `<stem>.sources.json` to rename to `sidecar`
 
 
 @dataclasses.dataclass
@@ -111,7 +125,13 @@ class RunReport:
     sources: list[dict] = dataclasses.field(default_factory=list)
     store_errors: list[str] = dataclasses.field(default_factory=list)
     seed_errors: list[str] = dataclasses.field(default_factory=list)
+    # disk errors (full, read-only, no permission) and refused lock files: exit 1
+    write_errors: list[str] = dataclasses.field(default_factory=list)
     repaired: list[str] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    # citations that look like URLs but cannot be (seeds.Rejected): reported, not
+    # fetched, and no change to the exit code
+    rejected: list[dict] = dataclasses.field(default_factory=list)
     requests: int = 0
 
     @property
@@ -132,7 +152,7 @@ class RunReport:
             return ExitCode.DATA_ERROR
         if self.seed_errors:
             return ExitCode.USAGE
-        if self.failed:
+        if self.failed or self.write_errors:
             return ExitCode.SOURCES_FAILED
         return ExitCode.OK
 
@@ -147,7 +167,10 @@ class RunReport:
             "requests": self.requests,
             "store_errors": self.store_errors,
             "seed_errors": self.seed_errors,
+            "write_errors": self.write_errors,
             "repaired": self.repaired,
+            "warnings": self.warnings,
+            "rejected": self.rejected,
             "exit_code": int(self.exit_code),
             "sources": self.sources,
         }
@@ -273,7 +296,9 @@ def _prepare(
     seeds: list[Path], settings: Settings, do_repair: bool, report: RunReport
 ) -> list[SeedJob]:
     jobs = []
+    stems = _Stems(seeds, settings.seed_globs)
     for seed in seeds:
+        shown = display_path(seed)
         try:
             raw = read_seed(seed)
             seed_bytes = seed.read_bytes()
@@ -281,12 +306,19 @@ def _prepare(
             report.seed_errors.append(str(exc))
             continue
         except OSError as exc:
-            report.seed_errors.append(f"{seed}: cannot read: {exc.strerror or exc}")
+            report.seed_errors.append(f"{shown}: cannot read: {exc.strerror or exc}")
             continue
-        citations = find_citations(raw, html=seed.suffix.lower() in HTML_SEED_SUFFIXES)
+        citations, rejected = scan_citations(raw, html=seed.suffix.lower() in HTML_SEED_SUFFIXES)
+        for bad in rejected:
+            report.rejected.append(
+                {"seed": shown, "line": bad.line, "text": visible(bad.text), "reason": bad.reason}
+            )
         path = sidecar_path(seed)
+        legacy = None
         try:
             old, version = read_sidecar_versioned(path)
+            if old is None:
+                legacy, old, version = _legacy(seed, stems, report)
         except CorruptSidecarError as exc:
             if not do_repair:
                 report.store_errors.append(str(exc))
@@ -301,8 +333,59 @@ def _prepare(
         if old is None and not citations:
             continue
         sha = hashlib.sha256(seed_bytes).hexdigest()
-        jobs.append(SeedJob(seed, path, sha, citations, old, version))
+        jobs.append(SeedJob(seed, path, sha, citations, old, version, legacy))
     return jobs
+
+
+class _Stems:
+    """Which seeds of a folder share a stem (`report.md`, `report.txt`): the seed
+    files the folder holds (by `seed_globs`) and the seeds of this run."""
+
+    def __init__(self, seeds: list[Path], globs: Sequence[str]):
+        self.globs = tuple(globs)
+        self.named: dict[Path, set[str]] = {}
+        for seed in seeds:
+            self.named.setdefault(seed.parent, set()).add(seed.name)
+        self.listed: dict[Path, set[str]] = {}
+
+    def sharing(self, seed: Path) -> list[str]:
+        folder = seed.parent
+        if folder not in self.listed:
+            names = set(self.named.get(folder, ()))
+            try:
+                with os.scandir(folder) as entries:
+                    names.update(e.name for e in entries if is_seed_name(e.name, self.globs))
+            except OSError:
+                pass
+            self.listed[folder] = names
+        return sorted(n for n in self.listed[folder] if Path(n).stem == seed.stem)
+
+
+def _legacy(
+    seed: Path, stems: _Stems, report: RunReport
+) -> tuple[Path | None, Sidecar | None, int | None]:
+    """An old `<stem>.sources.json` this seed takes over: (its path, its sidecar, its
+    schema_version), or Nones. Taken over only when it names this seed in
+    `seed.path` and no other seed in the folder has the same stem; a file two
+    seeds could claim is left alone, with one warning. One that cannot be read
+    raises its StoreError (the seed is skipped and the file left untouched, as
+    before the rename)."""
+    legacy = legacy_sidecar(seed)
+    if legacy is None:
+        return None, None, None
+    sharing = stems.sharing(seed)
+    if len(sharing) > 1:
+        if seed.name == sharing[0]:  # one warning per file, not one per seed
+            names = ", ".join(display_path(n) for n in sharing)
+            report.warnings.append(
+                f"{display_path(legacy)}: old sidecar name shared by {names}; "
+                "neither takes it over, left as it is"
+            )
+        return None, None, None
+    old, version = read_sidecar_versioned(legacy)  # a StoreError: this seed's, as before
+    if old is None or old.seed.path != stored_seed_name(seed):
+        return None, None, None
+    return legacy, old, version
 
 
 # ------------------------------------------------------------------ plan (pure)
@@ -380,13 +463,14 @@ def sidecar_for(job: SeedJob, keys: tuple[str, ...], states: Mapping[str, Source
     for c, key in zip(job.citations, keys, strict=True):
         cited = [CitedPlace(line=p.line, label=p.label) for p in c.places]
         sources.append(with_citations(states[key], key, cited))
-    return new_sidecar(job.seed.name, job.sha256, sources)
+    return new_sidecar(stored_seed_name(job.seed), job.sha256, sources)
 
 
 def _unchanged(job: SeedJob, new: Sidecar) -> bool:
     old = job.old
     return (
         old is not None
+        and job.legacy is None
         and job.stored_version == SCHEMA_VERSION
         and old.seed == new.seed
         and old.sources == new.sources
@@ -439,6 +523,13 @@ class Executor:
 
 
 # ------------------------------------------------------------------ write
+
+
+def _write_job(path: Path, sidecar: Sidecar, legacy: Path | None) -> None:
+    """Write one seed's sidecar, first renaming the old-style file it takes over."""
+    if legacy is not None:
+        take_over(legacy, path)
+    write_sidecar(path, sidecar)
 
 
 class Writer:
@@ -498,7 +589,9 @@ class Writer:
                 }
             )
         if not _unchanged(job, sidecar):
-            future = self.loop.run_in_executor(self.pool, write_sidecar, job.sidecar, sidecar)
+            future = self.loop.run_in_executor(
+                self.pool, _write_job, job.sidecar, sidecar, job.legacy
+            )
             self.writes.add(future)
             future.add_done_callback(self._done)
             self.report.written += 1
@@ -511,7 +604,14 @@ class Writer:
 
     def _done(self, future: asyncio.Future) -> None:
         self.writes.discard(future)
-        if future.cancelled() or future.exception() is not None:
+        if future.cancelled():
+            self.failed.append(future)
+            return
+        exc = future.exception()
+        if isinstance(exc, WriteError):  # a full or read-only disk: this seed only
+            self.report.write_errors.append(str(exc))
+            self.report.written -= 1
+        elif exc is not None:
             self.failed.append(future)
 
     async def finish(self) -> None:
@@ -632,7 +732,11 @@ def run_fetch(
     if not seeds:
         return report
     folders = sorted({seed.parent for seed in seeds})
-    with locked(folders, wait):
+    with locked(folders, wait) as refused:
+        skipped = {exc.path.parent for exc in refused}
+        report.write_errors.extend(str(exc) for exc in refused)
+        folders = [folder for folder in folders if folder not in skipped]
+        seeds = [seed for seed in seeds if seed.parent not in skipped]
         for folder in folders:
             for tmp in clean_temp_files(folder):
                 log.info("%s: removed a temporary file left by an interrupted run", tmp)

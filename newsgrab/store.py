@@ -4,7 +4,10 @@ This module alone turns files into the model (newsgrab/model.py) and back:
 reading validates every field (a field that does not fit is a SidecarError
 naming the file and the field's path), writing serializes the model.
 
-A sidecar is `<seed stem>.sources.json` next to its seed. Writes go to a
+A sidecar is `<seed file name>.sources.json` next to its seed (`report.md`
+gets `report.md.sources.json`). An older `<stem>.sources.json` is taken over
+(renamed) when it belongs to exactly one seed (see `legacy_sidecar_path`).
+Writes go to a
 temporary file in the same folder (flushed and fsynced), then `os.replace`,
 then the folder is fsynced, so a reader (or a run killed at any instant)
 sees the old file or the new one, never a mix. newsgrab never overwrites a
@@ -23,6 +26,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -35,10 +39,10 @@ from newsgrab.errors import (
     CorruptSidecarError,
     ForeignSidecarError,
     LockedError,
+    LockFileError,
     NewerSchemaError,
-    SeedError,
     SidecarError,
-    StoreError,
+    WriteError,
 )
 from newsgrab.model import SCHEMA_VERSION, SeedRef, Sidecar, Source
 
@@ -51,7 +55,41 @@ GENERATOR = f"newsgrab {__version__}"
 
 
 def sidecar_path(seed: Path) -> Path:
+    """`<seed file name>.sources.json`: `report.md` -> `report.md.sources.json`, so
+    `report.md` and `report.txt` never share one."""
+    return seed.with_name(seed.name + SIDECAR_SUFFIX)
+
+
+def legacy_sidecar_path(seed: Path) -> Path:
+    """`<seed stem>.sources.json`, the name before newsgrab 0.2 (`report.sources.json`
+    for `report.md`). It is taken over only when it belongs to exactly one seed: its
+    stored `seed.path` names this seed and no other seed in the folder has the stem."""
     return seed.with_name(seed.stem + SIDECAR_SUFFIX)
+
+
+def legacy_sidecar(seed: Path) -> Path | None:
+    """The seed's old-style sidecar (`legacy_sidecar_path`) if a file by that name
+    can be one and exists; None otherwise. Not when it is the seed's own sidecar
+    name (a seed without an extension), nor when a file named like its stem
+    exists (`report.md.sources.json` is then the new-style sidecar of
+    `report.md`, not the old one of `report.md.txt`). Whether it belongs to the
+    seed is for its `seed.path` to say."""
+    if not seed.suffix:
+        return None
+    legacy = legacy_sidecar_path(seed)
+    try:
+        if os.path.lexists(seed.with_name(seed.stem)):
+            return None
+        return legacy if stat.S_ISREG(os.stat(legacy).st_mode) else None
+    except (OSError, ValueError):  # absent, a name too long, a symlink loop
+        return None
+
+
+def stored_seed_name(seed: Path) -> str:
+    """The seed's file name as stored in `seed.path`: the name itself when it is
+    UTF-8, else its bytes with each undecodable one as `\\xNN` (JSON holds no
+    lone surrogates, so `os.fsdecode`'s escapes cannot be stored as they are)."""
+    return os.fsencode(seed.name).decode("utf-8", "backslashreplace")
 
 
 def utc_now() -> str:
@@ -178,6 +216,8 @@ def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[Sidecar, int]:
     except msgspec.ValidationError as exc:
         # (the value is quoted from the file only when no migration moved it)
         raise _field_error(path, raw if version == SCHEMA_VERSION else b"", exc) from None
+    except msgspec.DecodeError as exc:  # past the head: invalid UTF-8 in a string, say
+        raise CorruptSidecarError(path, f"not valid JSON ({exc}); left untouched") from None
     except RecursionError:
         raise SidecarError(path, None, TOO_DEEP) from None
     except (AttributeError, TypeError, KeyError, ValueError) as exc:  # an old file's odd shape
@@ -256,9 +296,11 @@ def read_sidecar_versioned(path: Path) -> tuple[Sidecar | None, int | None]:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None, None
-    except IsADirectoryError:
-        raise ForeignSidecarError(path, "is a folder; left untouched") from None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # cannot exist (writing it will say so)
+            return None, None
+        if isinstance(exc, IsADirectoryError):
+            raise ForeignSidecarError(path, "is a folder; left untouched") from None
         raise CorruptSidecarError(path, f"cannot read: {exc.strerror or exc}") from None
     return parse_sidecar_versioned(path, raw)
 
@@ -297,9 +339,14 @@ def write_sidecar(path: Path, sidecar: Sidecar) -> None:
     folder = path.parent
     tmp = folder / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # O_EXCL (with O_CREAT) fails on any existing name, a symlink included
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666
+        )
     except OSError as exc:
-        raise StoreError(path, f"cannot write: {exc.strerror or exc}") from None
+        raise WriteError(
+            path, f"cannot write: {exc.strerror or exc}; the previous version is unchanged"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
@@ -309,7 +356,7 @@ def write_sidecar(path: Path, sidecar: Sidecar) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise StoreError(
+        raise WriteError(
             path, f"cannot write: {exc.strerror or exc}; the previous version is unchanged"
         ) from None
     except BaseException:
@@ -317,6 +364,18 @@ def write_sidecar(path: Path, sidecar: Sidecar) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(folder)
+
+
+def take_over(legacy: Path, path: Path) -> None:
+    """Rename an old-style sidecar `legacy` to `path` (which does not exist: the
+    caller holds the folder's lock and has looked). A run killed right after it
+    leaves the old content under the new name, which the next run reads."""
+    try:
+        os.rename(legacy, path)
+    except OSError as exc:
+        raise WriteError(
+            legacy, f"cannot rename to {path.name}: {exc.strerror or exc}; left as it is"
+        ) from None
 
 
 def clean_temp_files(folder: Path) -> list[Path]:
@@ -347,6 +406,13 @@ class FolderLock:
     The kernel drops the lock when the holding process dies, even by SIGKILL,
     so a stale lock file never blocks the next run. The file holds the
     holder's PID, for the message the second run prints.
+
+    The file is opened with O_NOFOLLOW: a `.newsgrab.lock` that is a symlink
+    (a folder from git or a sync service can carry one) is refused, never
+    followed, so the file it points to is never truncated or written; so is one
+    that is not a regular file (a FIFO, say). Either, or a disk error creating
+    or writing it, is a LockFileError naming the lock file: the caller skips
+    that folder.
     """
 
     def __init__(self, folder: Path, wait: float | None = None):
@@ -354,20 +420,37 @@ class FolderLock:
         self.wait = wait  # None: fail at once; 0 or more: seconds to wait (inf: forever)
         self._fd: int | None = None
 
-    def _holder(self) -> int | None:
+    @staticmethod
+    def _holder(fd: int) -> int | None:
         try:
-            text = self.path.read_text(encoding="ascii").strip()
+            text = os.pread(fd, 32, 0).decode("ascii").strip()
             return int(text) if text else None
         except (OSError, ValueError):
             return None
 
-    def acquire(self) -> None:
+    def _open(self) -> int:
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = os.open(self.path, flags, 0o666)
         except OSError as exc:
-            raise SeedError(
-                f"{self.path}: cannot create the lock file: {exc.strerror or exc}"
+            if exc.errno == errno.ELOOP:
+                raise LockFileError(
+                    self.path, "is a symlink; refused (newsgrab never writes through one)"
+                ) from None
+            raise LockFileError(
+                self.path, f"cannot create the lock file: {exc.strerror or exc}"
             ) from None
+        try:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            os.close(fd)
+            raise LockFileError(self.path, "is not a regular file; refused")
+        return fd
+
+    def acquire(self) -> None:
+        fd = self._open()
         waiting_logged = False
         deadline = None if self.wait is None else time.monotonic() + self.wait
         delay = 0.05
@@ -378,20 +461,28 @@ class FolderLock:
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     os.close(fd)
-                    raise
+                    raise LockFileError(self.path, f"cannot lock: {exc.strerror or exc}") from None
                 if deadline is None or time.monotonic() >= deadline:
+                    holder = self._holder(fd)
                     os.close(fd)
-                    raise LockedError(self.path, self._holder()) from None
+                    raise LockedError(self.path, holder) from None
                 if not waiting_logged:
-                    holder = self._holder()
+                    holder = self._holder(fd)
                     log.info(
                         "%s: waiting for process %s to finish", self.path, holder or "(unknown)"
                     )
                     waiting_logged = True
                 time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 delay = min(delay * 2, 1.0)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError as exc:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise LockFileError(
+                self.path, f"cannot write the lock file: {exc.strerror or exc}"
+            ) from None
         self._fd = fd
 
     def release(self) -> None:
@@ -411,15 +502,23 @@ class FolderLock:
 
 
 @contextlib.contextmanager
-def locked(folders: list[Path], wait: float | None = None) -> Iterator[None]:
-    """Lock every folder (in a stable order, so two runs cannot deadlock)."""
+def locked(folders: list[Path], wait: float | None = None) -> Iterator[list[LockFileError]]:
+    """Lock every folder (in a stable order, so two runs cannot deadlock). Yields
+    the folders it could not lock for a reason other than another run (a lock
+    file that is a symlink, a full or read-only disk), one LockFileError each:
+    the caller skips those. LockedError (another run) propagates."""
     locks = []
+    refused: list[LockFileError] = []
     try:
         for folder in sorted(set(folders)):
             lock = FolderLock(folder, wait)
-            lock.acquire()
+            try:
+                lock.acquire()
+            except LockFileError as exc:
+                refused.append(exc)
+                continue
             locks.append(lock)
-        yield
+        yield refused
     finally:
         for lock in reversed(locks):
             lock.release()

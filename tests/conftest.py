@@ -92,7 +92,7 @@ def sidecars_match_schema(tmp_path):
     for path in tmp_path.rglob("*.sources.json"):
         try:
             data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if not (
             isinstance(data, dict)

@@ -99,7 +99,7 @@ def test_fetch_writes_one_sidecar_per_seed_field_by_field(web, local_env, tmp_pa
         result.stdout,
     ), result.stdout
 
-    data = read_sidecar(seeds / "harbour.sources.json")
+    data = read_sidecar(seeds / "harbour.md.sources.json")
     assert data["schema_version"] == 1
     assert data["generator"] == "newsgrab 0.1.0"
     assert data["seed"] == {
@@ -151,8 +151,8 @@ def test_a_url_cited_by_two_seeds_is_requested_once(web, local_env, tmp_path):
     result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
     assert requests_to(web, "/news/storm") == 1
-    one = read_sidecar(tmp_path / "one.sources.json")["sources"]
-    two = read_sidecar(tmp_path / "two.sources.json")["sources"]
+    one = read_sidecar(tmp_path / "one.txt.sources.json")["sources"]
+    two = read_sidecar(tmp_path / "two.md.sources.json")["sources"]
     assert one[0]["article"]["title"] == two[0]["article"]["title"] == "Storm closes harbour"
     assert [c["line"] for c in two[0]["cited"]] == [1]
     assert len(two) == 1
@@ -166,7 +166,7 @@ def test_a_failed_url_is_recorded_and_the_others_still_written(web, local_env, t
     result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
     assert result.exit_code == 1, result.stderr
     assert "1 error" in result.stdout and "1 ok" in result.stdout
-    sources = read_sidecar(tmp_path / "a.sources.json")["sources"]
+    sources = read_sidecar(tmp_path / "a.txt.sources.json")["sources"]
     assert [s["status"] for s in sources] == ["error", "ok"]
     assert sources[0]["error"]["kind"] == "http_status"
     assert sources[0]["error"]["http_status"] == 500
@@ -183,7 +183,7 @@ def test_redirects_are_followed_and_recorded(web, local_env, tmp_path):
     (tmp_path / "a.txt").write_text(web.url_for("/old") + "\n")
     result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
-    source = read_sidecar(tmp_path / "a.sources.json")["sources"][0]
+    source = read_sidecar(tmp_path / "a.txt.sources.json")["sources"][0]
     assert source["url"] == web.url_for("/old")
     assert source["fetch"]["final_url"] == web.url_for("/news/storm")
     assert source["fetch"]["redirects"] == [{"url": web.url_for("/news/storm"), "status": 301}]
@@ -231,11 +231,12 @@ def test_the_whole_flow_as_real_processes(web, tmp_path):
     assert fetched.stdout.count("\n") == 1 and fetched.stdout.startswith("newsgrab: 2 seeds")
     assert "\x1b" not in fetched.stdout + fetched.stderr
     assert (
-        read_sidecar(seeds / "report.sources.json")["sources"][0]["article"]["title"]
+        read_sidecar(seeds / "report.txt.sources.json")["sources"][0]["article"]["title"]
         == "Storm closes harbour"
     )
     assert (
-        read_sidecar(seeds / "page.sources.json")["sources"][0]["cited"][0]["label"] == "the vote"
+        read_sidecar(seeds / "page.html.sources.json")["sources"][0]["cited"][0]["label"]
+        == "the vote"
     )
 
     shown = run("show", str(seeds), "--format", "json")
@@ -329,9 +330,9 @@ def test_an_unreadable_seed_is_one_line_and_the_others_are_fetched(web, local_en
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and str(tmp_path / "binary.txt") in errors[0]
     assert "Traceback" not in result.stderr
-    good = read_sidecar(tmp_path / "good.sources.json")
+    good = read_sidecar(tmp_path / "good.txt.sources.json")
     assert good["sources"][0]["article"]["title"] == "Storm closes harbour"
-    assert not (tmp_path / "binary.sources.json").exists()
+    assert not (tmp_path / "binary.txt.sources.json").exists()
 
 
 def test_seed_hash_is_of_the_file_bytes(web, local_env, tmp_path):
@@ -342,7 +343,7 @@ def test_seed_hash_is_of_the_file_bytes(web, local_env, tmp_path):
     )
     result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
-    data = read_sidecar(tmp_path / "latin.sources.json")
+    data = read_sidecar(tmp_path / "latin.txt.sources.json")
     assert data["seed"]["sha256"] == hashlib.sha256(seed.read_bytes()).hexdigest()
 
 
@@ -362,7 +363,7 @@ def test_a_page_that_breaks_the_extractor_fails_alone(web, local_env, tmp_path, 
     (tmp_path / "a.txt").write_text(f"{web.url_for('/boom')}\n{web.url_for('/news/storm')}\n")
     result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
     assert result.exit_code == 1, result.output
-    sources = read_sidecar(tmp_path / "a.sources.json")["sources"]
+    sources = read_sidecar(tmp_path / "a.txt.sources.json")["sources"]
     assert [s["status"] for s in sources] == ["error", "ok"]
     assert sources[0]["error"]["kind"] == "extract"
     assert "Traceback" not in result.stderr

@@ -73,7 +73,7 @@ def test_every_failure_recorded_and_the_run_goes_on(site, tmp_path, local_env, m
     assert time.monotonic() - started < 15
     report = json.loads(result.stdout)
     by_url = {s["url"]: s for s in report["sources"]}
-    sidecar = json.loads((tmp_path / "notes" / "doc.sources.json").read_text())
+    sidecar = json.loads((tmp_path / "notes" / "doc.md.sources.json").read_text())
     stored = {s["url"]: s for s in sidecar["sources"]}
     for path, url in urls.items():
         _, status, kind = CASES[path]
@@ -116,7 +116,7 @@ def test_fetch_facts_never_hold_credentials(site, tmp_path, local_env):
     folder = _seed(tmp_path, [url, site.url("/gone").replace("http://", "http://al:s3cr3t@")])
     result = CliRunner().invoke(cli, ["fetch", "-vv", "--json", folder])
     assert result.exit_code == 1, result.output
-    sidecar = json.loads((tmp_path / "notes" / "doc.sources.json").read_text())
+    sidecar = json.loads((tmp_path / "notes" / "doc.md.sources.json").read_text())
     facts = [(s["fetch"], s["error"]) for s in sidecar["sources"]]
     assert "s3cr3t" not in json.dumps(facts)
     assert facts[0][0]["final_url"] == site.url("/ok")
@@ -134,5 +134,5 @@ def test_credentials_never_stored_or_printed(site, tmp_path, local_env):
     result = CliRunner().invoke(cli, ["fetch", "-vv", "--json", folder])
     assert result.exit_code == 0, result.output
     assert "s3cr3t" not in result.stdout + result.stderr
-    sidecar = (tmp_path / "notes" / "doc.sources.json").read_text()
+    sidecar = (tmp_path / "notes" / "doc.md.sources.json").read_text()
     assert "s3cr3t" not in sidecar

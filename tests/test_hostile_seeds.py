@@ -525,15 +525,17 @@ def test_fetch_skips_citations_that_cannot_be_urls(tmp_path, local_env):
     assert [s["url"] for s in json.loads(result.stdout)["sources"]] == ["http://127.0.0.1:9/x"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.py writes the seed's name into the sidecar as it is: a name that is "
-    "not UTF-8 raises UnicodeEncodeError (exit 70). Remove this mark once fixed.",
-)
 def test_fetch_with_a_non_utf8_seed_name(tmp_path, local_env):
     _write(tmp_path, b"\xff.txt", "http://127.0.0.1:9/x\n")
     result = CliRunner().invoke(cli, ["fetch", "--no-robots", str(tmp_path)])
     assert result.exit_code == 1, result.output
+    # the sidecar sits next to the seed, and stores its name with the byte escaped
+    sidecar = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"\xff.txt.sources.json")))
+    stored = json.loads(sidecar.read_bytes())
+    assert stored["seed"]["path"] == "\\xff.txt"
+    shown = CliRunner().invoke(cli, ["show", str(tmp_path), "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)[0]["url"] == "http://127.0.0.1:9/x"
 
 
 def test_urls_json_is_sanitized(tmp_path):

@@ -229,7 +229,7 @@ def test_show_and_fetch_name_the_file_and_field_and_exit_65(tmp_path):
     data["sources"][1]["fetch"]["checked_at"] = 12
     data["generator"] = "a hand edit"  # (so the autouse schema check leaves it alone)
     (tmp_path / "alpha.md").write_text("nothing cited here\n", encoding="utf-8")
-    bad = tmp_path / "alpha.sources.json"
+    bad = tmp_path / "alpha.md.sources.json"
     bad.write_text(json.dumps(data), encoding="utf-8")
     before = bad.read_bytes()
     for command in (["show", str(tmp_path)], ["fetch", str(tmp_path)]):

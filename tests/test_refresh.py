@@ -43,7 +43,7 @@ def test_first_fetch_then_nothing_inside_refresh_after(site, seeds, local_settin
     assert report.exit_code == 0
     assert report.action_counts == {"new": 2}
     assert site.hits["/p/a"] == 1 and site.hits["/p/b"] == 1
-    sidecar = seeds / "one.sources.json"
+    sidecar = seeds / "one.txt.sources.json"
     raw = sidecar.read_bytes()
     src = by_url(read(sidecar))[a]
     assert src["status"] == "ok" and src["error"] is None and src["revisions"] == []
@@ -74,12 +74,12 @@ def test_304_with_etag_only_bumps_checked_at(site, seeds, local_settings):
     a = site.article("/p/a", "Storm closes harbour", etag='"v1"')
     cite(seeds / "one.txt", a)
     run(local_settings, seeds)
-    before = by_url(age(seeds / "one.sources.json"))[a]
+    before = by_url(age(seeds / "one.txt.sources.json"))[a]
     report = run(local_settings, seeds)
     assert report.action_counts == {"not_modified": 1}
     path, headers = site.requests[-1]
     assert path == "/p/a" and headers["if-none-match"] == '"v1"'
-    after = by_url(read(seeds / "one.sources.json"))[a]
+    after = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert after["fetch"]["checked_at"] > LONG_AGO
     assert after["fetch"]["fetched_at"] == LONG_AGO
     assert after["article"] == before["article"]
@@ -94,12 +94,12 @@ def test_304_with_last_modified(site, seeds, local_settings):
     a = site.article("/p/a", "Storm closes harbour", last_modified=stamp)
     cite(seeds / "one.txt", a)
     run(local_settings, seeds)
-    age(seeds / "one.sources.json")
+    age(seeds / "one.txt.sources.json")
     report = run(local_settings, seeds)
     assert report.action_counts == {"not_modified": 1}
     _, headers = site.requests[-1]
     assert headers["if-modified-since"] == stamp and "if-none-match" not in headers
-    src = by_url(read(seeds / "one.sources.json"))[a]
+    src = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert src["fetch"]["last_modified"] == stamp
     assert src["fetch"]["checked_at"] > src["fetch"]["fetched_at"] == LONG_AGO
 
@@ -108,11 +108,11 @@ def test_unchanged_200_updates_times_only(site, seeds, local_settings):
     a = site.article("/p/a", "Storm closes harbour")  # no validators: always 200
     cite(seeds / "one.txt", a)
     run(local_settings, seeds)
-    before = by_url(age(seeds / "one.sources.json"))[a]
+    before = by_url(age(seeds / "one.txt.sources.json"))[a]
     report = run(local_settings, seeds)
     assert report.action_counts == {"unchanged": 1}
     assert site.hits["/p/a"] == 2
-    after = by_url(read(seeds / "one.sources.json"))[a]
+    after = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert after["article"] == before["article"]
     assert after["revisions"] == []
     assert after["fetch"]["fetched_at"] > LONG_AGO and after["fetch"]["checked_at"] > LONG_AGO
@@ -122,11 +122,11 @@ def test_changed_text_makes_a_revision_newest_first(site, seeds, local_settings)
     a = site.article("/p/a", "Version one", etag='"1"')
     cite(seeds / "one.txt", a)
     run(local_settings, seeds)
-    v1 = by_url(age(seeds / "one.sources.json"))[a]
+    v1 = by_url(age(seeds / "one.txt.sources.json"))[a]
     site.article("/p/a", "Version two", etag='"2"')
     report = run(local_settings, seeds)
     assert report.action_counts == {"changed": 1}
-    v2 = by_url(read(seeds / "one.sources.json"))[a]
+    v2 = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert "Version two" in v2["article"]["text"]
     assert v2["fetch"]["etag"] == '"2"'
     assert v2["revisions"] == [
@@ -137,10 +137,10 @@ def test_changed_text_makes_a_revision_newest_first(site, seeds, local_settings)
             "text": v1["article"]["text"],
         }
     ]
-    age(seeds / "one.sources.json", "2021-01-01T00:00:00Z")
+    age(seeds / "one.txt.sources.json", "2021-01-01T00:00:00Z")
     site.article("/p/a", "Version three", etag='"3"')
     run(local_settings, seeds)
-    v3 = by_url(read(seeds / "one.sources.json"))[a]
+    v3 = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert [r["title"] for r in v3["revisions"]] == [v2["article"]["title"], v1["article"]["title"]]
     assert v3["revisions"][0]["fetched_at"] == "2021-01-01T00:00:00Z"
 
@@ -153,7 +153,7 @@ def test_keep_revisions_bounds_the_history(site, seeds, local_settings):
     for n in range(1, 5):
         site.article("/p/a", f"Edition {n}")
         run(settings, seeds)
-    src = by_url(read(seeds / "one.sources.json"))[a]
+    src = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert "Edition 4" in src["article"]["text"]
     assert [r["title"] for r in src["revisions"]] == ["Edition 3", "Edition 2"]
 
@@ -163,12 +163,12 @@ def test_500_after_success_keeps_the_article_and_counts_failures(site, seeds, lo
     a = site.article("/p/a", "Storm closes harbour")
     cite(seeds / "one.txt", a)
     run(settings, seeds)
-    good = by_url(read(seeds / "one.sources.json"))[a]
+    good = by_url(read(seeds / "one.txt.sources.json"))[a]
     site.pages["/p/a"].status = 500
     for n in (1, 2):
         report = run(settings, seeds)
         assert report.exit_code == 1
-        src = by_url(read(seeds / "one.sources.json"))[a]
+        src = by_url(read(seeds / "one.txt.sources.json"))[a]
         assert src["status"] == "error"
         assert src["article"] == good["article"], "a failure never destroys the good copy"
         assert src["error"]["kind"] == "http_status" and src["error"]["http_status"] == 500
@@ -177,7 +177,7 @@ def test_500_after_success_keeps_the_article_and_counts_failures(site, seeds, lo
     site.pages["/p/a"].status = 200
     report = run(settings, seeds)
     assert report.exit_code == 0
-    src = by_url(read(seeds / "one.sources.json"))[a]
+    src = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert src["status"] == "ok" and src["error"] is None
     assert src["fetch"]["consecutive_failures"] == 0
     assert src["article"] == good["article"] and src["revisions"] == []
@@ -195,12 +195,12 @@ def test_404_after_success_is_gone_with_the_article_kept(site, seeds, local_sett
     a = site.article("/p/a", "Storm closes harbour")
     cite(seeds / "one.txt", a)
     run(local_settings, seeds)
-    good = by_url(age(seeds / "one.sources.json"))[a]
+    good = by_url(age(seeds / "one.txt.sources.json"))[a]
     del site.pages["/p/a"]
     settings = local_settings.replace(archive_fallback=True, archive_url=site.archive_url())
     report = run(settings, seeds)
     assert report.exit_code == 1
-    src = by_url(read(seeds / "one.sources.json"))[a]
+    src = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert src["status"] == "gone" and src["error"]["http_status"] == 404
     assert src["article"] == good["article"]
     assert src["fetch"]["consecutive_failures"] == 1
@@ -215,17 +215,17 @@ def test_degraded_page_does_not_replace_a_good_article(site, seeds, local_settin
     a = site.article("/p/a", "Storm closes harbour")
     cite(seeds / "one.txt", a)
     run(settings, seeds)
-    good = by_url(read(seeds / "one.sources.json"))[a]
+    good = by_url(read(seeds / "one.txt.sources.json"))[a]
     site.article("/p/a", "Subscribe", ["Subscribe to read this article."])
     report = run(settings, seeds)
     assert report.action_counts == {"degraded": 1} and report.exit_code == 1
-    src = by_url(read(seeds / "one.sources.json"))[a]
+    src = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert src["status"] == "error" and src["error"]["kind"] == "degraded"
     assert src["article"] == good["article"] and src["revisions"] == []
     assert src["fetch"]["consecutive_failures"] == 1
     site.article("/p/a", "Storm closes harbour")
     report = run(settings, seeds)
-    src = by_url(read(seeds / "one.sources.json"))[a]
+    src = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert report.exit_code == 0 and src["status"] == "ok" and src["error"] is None
 
 
@@ -236,7 +236,7 @@ def test_empty_page_after_success_is_degraded(site, seeds, local_settings):
     run(settings, seeds)
     site.pages["/p/a"].html = "<html><body><div>Access denied</div></body></html>"
     run(settings, seeds)
-    src = by_url(read(seeds / "one.sources.json"))[a]
+    src = by_url(read(seeds / "one.txt.sources.json"))[a]
     assert src["error"]["kind"] == "degraded" and src["article"]["word_count"] > 50
 
 
@@ -250,7 +250,7 @@ def test_dead_link_falls_back_to_the_archive(site, seeds, local_settings):
     cite(seeds / "one.txt", dead)
     report = run(settings, seeds)
     assert report.action_counts == {"archived": 1}
-    src = by_url(read(seeds / "one.sources.json"))[dead]
+    src = by_url(read(seeds / "one.txt.sources.json"))[dead]
     assert src["status"] == "gone" and src["error"]["http_status"] == 404
     assert "Paragraph 1 of Archived story" in src["article"]["text"]
     assert src["fetch"]["archived_from"] == {
@@ -260,15 +260,15 @@ def test_dead_link_falls_back_to_the_archive(site, seeds, local_settings):
     assert site.hits["/wayback/available"] == 1
     assert site.hits[f"/web/20240105123000id_/{dead}"] == 1
     # with a copy in hand, later runs do not ask the archive again
-    age(seeds / "one.sources.json")
+    age(seeds / "one.txt.sources.json")
     run(settings, seeds)
     assert site.hits["/wayback/available"] == 1
-    assert by_url(read(seeds / "one.sources.json"))[dead]["article"] == src["article"]
+    assert by_url(read(seeds / "one.txt.sources.json"))[dead]["article"] == src["article"]
     # the page comes back: live copy, archived_from cleared
-    age(seeds / "one.sources.json")
+    age(seeds / "one.txt.sources.json")
     site.article("/p/dead", "Archived story")
     run(settings, seeds)
-    src = by_url(read(seeds / "one.sources.json"))[dead]
+    src = by_url(read(seeds / "one.txt.sources.json"))[dead]
     assert src["status"] == "ok" and src["fetch"]["archived_from"] is None
 
 
@@ -282,7 +282,7 @@ def test_archive_fallback_off_or_nothing_archived(site, seeds, local_settings):
     )
     report = run(settings, seeds)
     assert site.hits["/wayback/available"] == 1
-    src = by_url(read(seeds / "one.sources.json"))[dead]
+    src = by_url(read(seeds / "one.txt.sources.json"))[dead]
     assert report.action_counts == {"failed": 1}
     assert src["status"] == "gone" and src["article"] is None
     assert src["fetch"]["consecutive_failures"] == 2
@@ -299,7 +299,7 @@ def test_unreachable_server_falls_back_to_the_archive(site, seeds, local_setting
     settings = local_settings.replace(archive_fallback=True, archive_url=site.archive_url())
     cite(seeds / "one.txt", dead)
     run(settings, seeds)
-    src = by_url(read(seeds / "one.sources.json"))[dead]
+    src = by_url(read(seeds / "one.txt.sources.json"))[dead]
     assert src["status"] == "error" and src["error"]["kind"] == "connect"
     assert "Paragraph 1 of Saved" in src["article"]["text"]
     assert src["fetch"]["archived_from"]["timestamp"] == "2023-01-01T00:00:00Z"
@@ -315,24 +315,24 @@ def test_seed_changes(site, seeds, local_settings):
     report = run(local_settings, seeds)
     assert report.action_counts == {"fresh": 1, "new": 1}
     assert site.hits["/p/a"] == 1 and site.hits["/p/b"] == 1
-    assert list(by_url(read(seeds / "one.sources.json"))) == [a, b]
+    assert list(by_url(read(seeds / "one.txt.sources.json"))) == [a, b]
     # a URL no longer cited leaves the sidecar
     cite(seed, b)
     run(local_settings, seeds)
-    assert list(by_url(read(seeds / "one.sources.json"))) == [b]
+    assert list(by_url(read(seeds / "one.txt.sources.json"))) == [b]
     # a renamed seed gets a new sidecar; the old one is left alone
-    old = (seeds / "one.sources.json").read_bytes()
+    old = (seeds / "one.txt.sources.json").read_bytes()
     seed.rename(seeds / "two.txt")
     run(local_settings, seeds)
-    assert (seeds / "one.sources.json").read_bytes() == old
-    assert list(by_url(read(seeds / "two.sources.json"))) == [b]
+    assert (seeds / "one.txt.sources.json").read_bytes() == old
+    assert list(by_url(read(seeds / "two.txt.sources.json"))) == [b]
     # a deleted seed's sidecar is left alone too
-    old2 = (seeds / "two.sources.json").read_bytes()
+    old2 = (seeds / "two.txt.sources.json").read_bytes()
     (seeds / "two.txt").unlink()
     cite(seeds / "three.txt", a)
     run(local_settings, seeds)
-    assert (seeds / "two.sources.json").read_bytes() == old2
-    assert (seeds / "one.sources.json").read_bytes() == old
+    assert (seeds / "two.txt.sources.json").read_bytes() == old2
+    assert (seeds / "one.txt.sources.json").read_bytes() == old
 
 
 def test_seed_citing_nothing_any_more_keeps_an_empty_sidecar(site, seeds, local_settings):
@@ -341,7 +341,7 @@ def test_seed_citing_nothing_any_more_keeps_an_empty_sidecar(site, seeds, local_
     run(local_settings, seeds)
     seed.write_text("no links now\n", encoding="utf-8")
     run(local_settings, seeds)
-    assert read(seeds / "one.sources.json")["sources"] == []
+    assert read(seeds / "one.txt.sources.json")["sources"] == []
 
 
 def test_url_shared_by_seeds_uses_the_freshest_state(site, seeds, local_settings):
@@ -353,6 +353,6 @@ def test_url_shared_by_seeds_uses_the_freshest_state(site, seeds, local_settings
     assert site.hits["/p/a"] == 1, "known and fresh in another sidecar: no request"
     assert report.action_counts == {"fresh": 2}
     assert (
-        by_url(read(seeds / "two.sources.json"))[a]["article"]
-        == by_url(read(seeds / "one.sources.json"))[a]["article"]
+        by_url(read(seeds / "two.txt.sources.json"))[a]["article"]
+        == by_url(read(seeds / "one.txt.sources.json"))[a]["article"]
     )

@@ -326,7 +326,9 @@ def test_json_output_parses_back_and_matches_the_schema(notes, fmt):
     stored = json.loads((notes / "alpha.sources.json").read_text())["sources"]
     for obj in objects:
         assert list(obj)[:3] == ["seed", "sidecar", "url"]
-        assert Path(obj["sidecar"]).name == Path(obj["seed"]).stem + ".sources.json"
+        assert (
+            Path(obj["sidecar"]).name == Path(obj["seed"]).stem + ".sources.json"
+        )  # (the fixtures keep the old names)
         jsonschema.validate(
             {k: v for k, v in obj.items() if k not in ("seed", "sidecar")}, SOURCE_SCHEMA
         )

@@ -57,15 +57,15 @@ def test_write_is_temp_fsync_replace_then_folder_fsync(docs, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    target = docs / "a.sources.json"
+    target = docs / "a.txt.sources.json"
     store.write_sidecar(target, store.new_sidecar("é.txt", "0" * 64))
     assert calls == [("fsync", False), ("replace", True), ("fsync", True)]
     assert json.loads(target.read_text(encoding="utf-8"))["seed"]["path"] == "é.txt"
-    assert [p.name for p in docs.iterdir()] == ["a.sources.json"]
+    assert [p.name for p in docs.iterdir()] == ["a.txt.sources.json"]
 
 
 def test_a_failed_write_keeps_the_old_file_and_no_temp(docs, monkeypatch):
-    target = docs / "a.sources.json"
+    target = docs / "a.txt.sources.json"
     target.write_text('{"schema_version": 1, "sources": []}', encoding="utf-8")
     old = target.read_bytes()
 
@@ -76,7 +76,7 @@ def test_a_failed_write_keeps_the_old_file_and_no_temp(docs, monkeypatch):
     with pytest.raises(StoreError, match="No space left on device"):
         store.write_sidecar(target, store.new_sidecar("a.txt", "0" * 64))
     assert target.read_bytes() == old
-    assert [p.name for p in docs.iterdir()] == ["a.sources.json"]
+    assert [p.name for p in docs.iterdir()] == ["a.txt.sources.json"]
 
 
 def test_leftover_temp_files_are_ignored_and_cleaned(site, docs, local_settings):
@@ -88,7 +88,11 @@ def test_leftover_temp_files_are_ignored_and_cleaned(site, docs, local_settings)
     report = run_fetch(local_settings, [str(docs)])
     assert report.seeds == 1 and report.exit_code == 0
     assert not leftover.exists()
-    assert sorted(p.name for p in docs.iterdir()) == [".newsgrab.lock", "a.sources.json", "a.txt"]
+    assert sorted(p.name for p in docs.iterdir()) == [
+        ".newsgrab.lock",
+        "a.txt",
+        "a.txt.sources.json",
+    ]
     result = CliRunner().invoke(cli, ["show", str(docs), "--format", "json"])
     assert result.exit_code == 0
     assert [row["url"] for row in json.loads(result.stdout)] == [url]
@@ -113,14 +117,14 @@ def test_bad_sidecar_untouched_exit_65_others_written(kind, site, tmp_path, loca
     url = site.article("/p/a", "Harbour")
     (tmp_path / "bad.txt").write_text(url + "\n", encoding="utf-8")
     (tmp_path / "good.txt").write_text(url + "\n", encoding="utf-8")
-    bad = tmp_path / "bad.sources.json"
+    bad = tmp_path / "bad.txt.sources.json"
     bad.write_bytes(content)
     os.utime(bad, (1_000_000, 1_000_000))
     result = fetch_cli(str(tmp_path))
     assert result.exit_code == 65, result.output
     assert str(bad) in result.stderr and words in result.stderr
     assert bad.read_bytes() == content and bad.stat().st_mtime == 1_000_000
-    assert read(tmp_path / "good.sources.json")["sources"][0]["status"] == "ok"
+    assert read(tmp_path / "good.txt.sources.json")["sources"][0]["status"] == "ok"
     assert "Traceback" not in result.output
 
 
@@ -129,12 +133,12 @@ def test_repair_moves_a_corrupt_sidecar_aside_and_rebuilds(kind, site, tmp_path,
     content, _ = BAD[kind]
     url = site.article("/p/a", "Harbour")
     (tmp_path / "a.txt").write_text(url + "\n", encoding="utf-8")
-    (tmp_path / "a.sources.json").write_bytes(content)
+    (tmp_path / "a.txt.sources.json").write_bytes(content)
     result = fetch_cli("--repair", str(tmp_path))
     assert result.exit_code == 0, result.output
-    moved = list(tmp_path.glob("a.sources.json.corrupt-*"))
+    moved = list(tmp_path.glob("a.txt.sources.json.corrupt-*"))
     assert len(moved) == 1 and moved[0].read_bytes() == content
-    assert read(tmp_path / "a.sources.json")["sources"][0]["url"] == url
+    assert read(tmp_path / "a.txt.sources.json")["sources"][0]["url"] == url
     # the moved file is not a seed next time
     assert fetch_cli(str(tmp_path)).exit_code == 0
     assert len(list(tmp_path.glob("*.corrupt-*"))) == 1
@@ -145,10 +149,10 @@ def test_repair_never_touches_foreign_or_newer_files(kind, site, tmp_path, local
     content, _ = BAD[kind]
     url = site.article("/p/a", "Harbour")
     (tmp_path / "a.txt").write_text(url + "\n", encoding="utf-8")
-    (tmp_path / "a.sources.json").write_bytes(content)
+    (tmp_path / "a.txt.sources.json").write_bytes(content)
     result = fetch_cli("--repair", str(tmp_path))
     assert result.exit_code == 65
-    assert (tmp_path / "a.sources.json").read_bytes() == content
+    assert (tmp_path / "a.txt.sources.json").read_bytes() == content
     assert not list(tmp_path.glob("*.corrupt-*"))
 
 
@@ -167,7 +171,7 @@ def test_read_sidecar_errors_name_the_file(tmp_path):
 
 def v0_fixture(folder: Path, url_a: str, url_b: str) -> Path:
     text = (FIXTURES / "v0.sources.json").read_text(encoding="utf-8")
-    path = folder / "report.sources.json"
+    path = folder / "report.txt.sources.json"
     path.write_text(text.replace("URL_A", url_a).replace("URL_B", url_b), encoding="utf-8")
     return path
 
