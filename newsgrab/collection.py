@@ -26,13 +26,13 @@ from newsgrab.model import (
     Source,
     SourceError,
     Status,
+    parse_time,
     to_builtins,
 )
 from newsgrab.seeds import find_seed_files, normalize_url
 from newsgrab.store import (
     SIDECAR_SUFFIX,
     legacy_sidecar,
-    parse_time,
     read_sidecar,
     sidecar_path,
     stored_seed_name,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -320,17 +321,22 @@ def is_due(source: Source, refresh_after: float, now_epoch: float, force: bool =
     return checked is None or now_epoch - checked >= refresh_after
 
 
-def epoch_of(value: str | None) -> float | None:
-    """Seconds since the epoch of a stored UTC time (None when absent or unreadable)."""
-    from datetime import UTC, datetime
-
+def parse_time(value: str | None) -> datetime | None:
+    """A stored time as an aware datetime (None when absent or unreadable; a time
+    without an offset is taken as UTC)."""
     if not value:
         return None
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def epoch_of(value: str | None) -> float | None:
+    """Seconds since the epoch of a stored UTC time (None when absent or unreadable)."""
+    dt = parse_time(value)
+    return None if dt is None else dt.timestamp()
 
 
 class Failure(msgspec.Struct, frozen=True, kw_only=True):
