@@ -1,0 +1,304 @@
+"""A hostile server costs one source, never the run (issue #11, server side).
+
+Regression tests, one per kind of defect: response headers newsgrab cannot use
+(Retry-After, ETag, Last-Modified, Content-Type, Content-Length) are ignored and
+noted under -v; what is stored can be sent back; redirect targets are validated;
+an unexpected exception inside the fetcher becomes error kind `internal` for that
+URL only. The headers are sent as raw bytes by RawServer (tests/servers.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from servers import RawServer, Request, page
+
+from newsgrab.cli import cli
+from newsgrab.errors import FetchError
+from newsgrab.fetch import (
+    ISSUES_URL,
+    Fetcher,
+    Response,
+    parse_content_length,
+    parse_content_type,
+    parse_last_modified,
+    parse_retry_after,
+    sendable,
+)
+
+ARTICLE = (
+    "<!doctype html><html><head><title>Harbour closed</title></head><body><article>"
+    "<h1>Harbour closed</h1>"
+    + "<p>The storm closed the harbour of Port Ellen on Tuesday, stranding two "
+    "ferries and their passengers overnight.</p>" * 5 + "</article></body></html>"
+).encode()
+
+
+def raw_answer(status: int, head: bytes, body: bytes = b"") -> bytes:
+    """An answer whose extra header lines `head` are sent byte for byte."""
+    start = b"HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %d\r\n" % (status, len(body))
+    return start + head + (b"\r\n" if head else b"") + b"\r\n" + body
+
+
+def raw(status: int, head: bytes, body: bytes = b""):
+    async def handler(req: Request, w: asyncio.StreamWriter) -> None:
+        w.write(raw_answer(status, head, body))
+        await w.drain()
+
+    return handler
+
+
+def fetch(settings, url: str, **kw) -> Response | FetchError:
+    async def go():
+        async with Fetcher(settings) as f:
+            try:
+                return await f.fetch(url, **kw)
+            except FetchError as err:
+                return err
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def srv():
+    with RawServer() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(local_settings):
+    return local_settings.replace(obey_robots=False)
+
+
+def sidecar(folder: Path) -> dict:
+    (path,) = folder.glob("*.sources.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def seed(tmp_path: Path, *urls: str) -> Path:
+    folder = tmp_path / "notes"
+    folder.mkdir(exist_ok=True)
+    (folder / "doc.md").write_text("".join(f"- <{u}>\n" for u in urls), encoding="utf-8")
+    return folder
+
+
+# ------------------------------------------------------------ header parsing
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["３０", "٣", "²", "-5", "+5", "5.5", "1e3", "0x10", "Fri, 31 Dec 99999 23:59:59 GMT",
+     "Mon, 32 Foo 2026", "\x00", "", "  ", "soon", "Thu, 01 Jan 2026 12:00:30 +9999"],
+)  # fmt: skip
+def test_retry_after_that_is_not_a_delay_is_ignored(value):
+    assert parse_retry_after(value) is None
+
+
+def test_retry_after_huge_is_longer_than_any_cap():
+    assert parse_retry_after("9" * 5000) >= 1e12
+    assert parse_retry_after("0000030") == 30
+    assert parse_retry_after("Sat, 01 Jan 0001 00:00:00 GMT") == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['"\u00e9t\u00e9"', '"a\r\nX-Injected: 1"', '"a\x00"', '"a\x7f"', '"' + "a" * 2000 + '"',
+     "", " "],
+)  # fmt: skip
+def test_etag_that_cannot_be_sent_back_is_not_kept(value):
+    assert sendable(value) is None
+    assert Response("u", "u", 200, {"etag": value}).etag is None
+
+
+def test_usable_validators_are_kept_as_sent():
+    assert sendable(' W/"v1" ') == 'W/"v1"'
+    stamp = "Tue, 01 Dec 2026 10:00:00 GMT"
+    assert parse_last_modified(stamp) == stamp
+    assert parse_last_modified("yesterday") is None
+    assert parse_last_modified("Tue, 01 Dec 99999 10:00:00 GMT") is None
+    assert parse_last_modified("Tue, 01 Dec 2026 10:00:00 GMT\u00e9") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("text/html; charset=UTF-8", ("text/html", "utf-8")),
+        ('text/html; charset="\u202eutf-8"', ("text/html", None)),
+        ("text/html; charset=" + "x" * 500, ("text/html", None)),
+        ("text/html; charset=utf-8; charset", ("text/html", "utf-8")),
+        ("text/html;;;=;charset=;", ("text/html", None)),
+        ("t\u00e9xt/html", (None, None)),
+        ("text/html/x", (None, None)),
+        ("html", (None, None)),
+        ("/", (None, None)),
+        ("text/html\x00", (None, None)),
+    ],
+)
+def test_content_type_parsed_defensively(value, expected):
+    assert parse_content_type(value) == expected
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\uff13", "-1", "1 2", "1e3", "", "9" * 40])
+def test_content_length_garbage_ignored(value):
+    assert parse_content_length(value) is None
+
+
+# ------------------------------------------------- validators over two runs
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'ETag: "\xc3\xa9t\xc3\xa9"\r\nLast-Modified: Tue, 01 Dec 2026 10:00:00 GMT \xe9',
+        b'ETag: "\xff\xfe"\r\nLast-Modified: Mon, 99 Foo 99999 99:99:99 GMT',
+        b'ETag: "' + b"v" * 3000 + b'"\r\nLast-Modified: ' + b"x" * 3000,
+    ],
+)
+def test_unsendable_validators_are_not_stored_and_next_run_works(srv, tmp_path, local_env, head):
+    srv.route("/a", raw(200, b"Content-Type: text/html\r\n" + head, ARTICLE))
+    folder = seed(tmp_path, srv.url("/a"))
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["fetch", "-v", "--refresh-after", "0s", str(folder)])
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output
+        (source,) = sidecar(folder)["sources"]
+        assert source["status"] == "ok"
+        assert source["fetch"]["etag"] is None and source["fetch"]["last_modified"] is None
+    assert srv.hits["/a"] == 2
+    assert "if-none-match" not in srv.requests[-1].headers
+    assert "if-modified-since" not in srv.requests[-1].headers
+    assert "cannot be sent back; not kept" in result.stderr  # noted under -v
+    assert "not a sendable date; not kept" in result.stderr
+
+
+def test_usable_validators_are_sent_back(srv, tmp_path, local_env):
+    stamp = "Tue, 01 Dec 2026 10:00:00 GMT"
+    head = b'ETag: W/"v1"\r\nLast-Modified: ' + stamp.encode()
+    srv.route("/a", raw(200, b"Content-Type: text/html\r\n" + head, ARTICLE))
+    folder = seed(tmp_path, srv.url("/a"))
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["fetch", "--refresh-after", "0s", str(folder)])
+        assert result.exit_code == 0, result.output
+    assert srv.requests[-1].headers["if-none-match"] == 'W/"v1"'
+    assert srv.requests[-1].headers["if-modified-since"] == stamp
+
+
+def test_unsendable_validators_from_an_old_sidecar_are_not_sent(srv, settings, caplog):
+    """Sidecars written before this fix may hold such values: never a crash."""
+    srv.route("/a", page(ARTICLE))
+    with caplog.at_level(logging.INFO, logger="newsgrab"):
+        resp = fetch(settings, srv.url("/a"), etag='"\u00e9"', last_modified="x\r\nX-A: 1")
+    assert isinstance(resp, Response) and resp.status_code == 200
+    assert "if-none-match" not in srv.requests[-1].headers
+    assert "if-modified-since" not in srv.requests[-1].headers
+    assert "stored ETag" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "value", [b"\xef\xbc\x93\xef\xbc\x90", b"\xd9\xa3", b"\xc2\xb2", b"9" * 400, b"-3",
+              b"Fri, 31 Dec 99999 23:59:59 GMT", b"\xff\xfe\xfd"],
+)  # fmt: skip
+def test_odd_retry_after_costs_one_source(srv, settings, value, caplog):
+    srv.route("/busy", raw(503, b"Retry-After: " + value))
+    with caplog.at_level(logging.INFO, logger="newsgrab"):
+        err = fetch(settings.replace(retries=1), srv.url("/busy"))
+    assert isinstance(err, FetchError) and err.kind == "http_status" and err.http_status == 503
+
+
+def test_odd_content_type_charset_is_ignored(srv, settings):
+    srv.route("/a", raw(200, b'Content-Type: text/html; charset="\xe2\x80\xae\x01utf8"', ARTICLE))
+    srv.route("/b", raw(200, b"Content-Type: \xff\xfe/html", ARTICLE))
+    a = fetch(settings, srv.url("/a"))
+    assert isinstance(a, Response) and (a.content_type, a.charset) == ("text/html", None)
+    b = fetch(settings, srv.url("/b"))  # no usable type: sniffed as HTML
+    assert isinstance(b, Response) and b.content_type == "text/html"
+
+
+# ---------------------------------------------------------------- redirects
+
+BAD_LOCATIONS = [
+    "http://a\u200bb.example/".encode(),  # zero-width space in the host
+    "http://ex\u00e4mple..com/".encode(),  # bad IDNA (empty label)
+    b"http://xn--a.example/",  # invalid punycode
+    b"http://[::1",  # broken bracketed host
+    b"http://[::1]x/",
+    b"http://" + b"a" * 70_000,  # 70 kB
+    b"http://example.com:99999/",
+    b"javascript:alert(1)",
+    b"ftp://example.com/f",
+    b"data:text/html,hi",
+    b"https://",  # no host
+]
+
+
+@pytest.mark.parametrize("location", BAD_LOCATIONS)
+def test_bad_redirect_targets_are_bad_redirect(srv, settings, location):
+    srv.route("/a", raw(302, b"Location: " + location))
+    err = fetch(settings, srv.url("/a"))
+    assert isinstance(err, FetchError), err
+    assert err.kind == "bad_redirect", (err.kind, err.message)
+    assert len(err.message) <= 300 and err.message.isprintable()
+    assert all(len(r["url"]) < 10_000 for r in err.redirects)
+
+
+def test_bad_redirect_costs_one_source_in_a_run(srv, tmp_path, local_env):
+    srv.route("/ok", page(ARTICLE))
+    srv.route("/bad", raw(302, "Location: http://a\u200bb.example/".encode()))
+    folder = seed(tmp_path, srv.url("/bad"), srv.url("/ok"))
+    result = CliRunner().invoke(cli, ["fetch", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    by_url = {s["url"]: s for s in sidecar(folder)["sources"]}
+    assert by_url[srv.url("/ok")]["status"] == "ok"
+    assert by_url[srv.url("/bad")]["error"]["kind"] == "bad_redirect"
+
+
+def test_redirect_target_is_fetched_in_canonical_form(srv, settings):
+    srv.route("/a", raw(302, "Location: /caf\u00e9?q=\u00e9#frag".encode()))
+    srv.route("/caf%C3%A9", page(ARTICLE))
+    resp = fetch(settings, srv.url("/a"))
+    assert isinstance(resp, Response) and resp.status_code == 200
+    assert srv.requests[-1].path == "/caf%C3%A9?q=%C3%A9"
+
+
+# ------------------------------------------------------------ internal errors
+
+
+def test_unexpected_exception_is_kind_internal(srv, settings, monkeypatch, caplog):
+    def boom(value):
+        raise ZeroDivisionError("boom")
+
+    srv.route("/a", page(ARTICLE))
+    monkeypatch.setattr("newsgrab.fetch.parse_content_type", boom)
+    with caplog.at_level(logging.DEBUG, logger="newsgrab"):
+        err = fetch(settings, srv.url("/a"))
+    assert isinstance(err, FetchError) and err.kind == "internal"
+    assert ISSUES_URL in err.message and "bug" in err.message
+    assert "Traceback" in caplog.text and "ZeroDivisionError" in caplog.text
+
+
+def test_unexpected_exception_costs_one_source_in_a_run(srv, tmp_path, local_env, monkeypatch):
+    from newsgrab import fetch as fetch_module
+
+    real = fetch_module.parse_content_type
+
+    def boom_on_b(value):
+        if value and "boom" in value:
+            raise ZeroDivisionError("boom")
+        return real(value)
+
+    monkeypatch.setattr("newsgrab.fetch.parse_content_type", boom_on_b)
+    srv.route("/a", page(ARTICLE))
+    srv.route("/b", page(ARTICLE, "text/html; boom"))
+    folder = seed(tmp_path, srv.url("/b"), srv.url("/a"))
+    result = CliRunner().invoke(cli, ["fetch", str(folder)])
+    assert result.exit_code in (1, 70), result.output
+    assert "Traceback" not in result.output
+    by_url = {s["url"]: s for s in sidecar(folder)["sources"]}
+    assert by_url[srv.url("/a")]["status"] == "ok"
+    assert by_url[srv.url("/b")]["error"]["kind"] == "internal"
