@@ -901,8 +901,10 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: tuple[str, ...] | None = HTML_TYPES,
+        max_bytes: int | None = None,
     ) -> Response:
-        """GET `url` under every rule above. `accept=None` takes any media type."""
+        """GET `url` under every rule above. `accept=None` takes any media type;
+        `max_bytes` (at most the max_bytes setting) caps this answer's body."""
         headers = {"Accept": ", ".join(accept) + ", */*;q=0.1" if accept else "*/*"}
         shown = redact_url(url)
         if etag:  # a stored value newsgrab cannot send (an old sidecar's) is left out
@@ -926,7 +928,7 @@ class Fetcher:
                 url,
                 headers,
                 accept,
-                self.settings.max_bytes,
+                min(max_bytes or self.settings.max_bytes, self.settings.max_bytes),
                 self.settings.max_redirects,
                 robots=True,
             )

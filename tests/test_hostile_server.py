@@ -302,3 +302,97 @@ def test_unexpected_exception_costs_one_source_in_a_run(srv, tmp_path, local_env
     by_url = {s["url"]: s for s in sidecar(folder)["sources"]}
     assert by_url[srv.url("/a")]["status"] == "ok"
     assert by_url[srv.url("/b")]["error"]["kind"] == "internal"
+
+
+# ------------------------------------------------------------------ archive
+
+GOOD_CLOSEST = {"available": True, "timestamp": "20260101120000", "status": "200"}
+BAD_REPLIES = {
+    "deep": b'{"archived_snapshots": {"closest": {"x": '
+    + b"[" * 100_000
+    + b"]" * 100_000
+    + b', "available": true, "url": "http://a.example/"}}}',
+    "deep-top": b"[" * 100_000 + b"]" * 100_000,
+    "list": b"[]",
+    "not-json": b"<html>maintenance</html>",
+    "not-utf8": b'{"archived_snapshots": {"closest": {"url": "\xff"}}}',
+    "wrong-type": b'{"archived_snapshots": {"closest": {"available": "yes", "url": 5}}}',
+    "snapshots-null": b'{"archived_snapshots": null}',
+    "huge-number": b'{"archived_snapshots": {"closest": {"status": ' + b"9" * 5000 + b"}}}",
+    "huge": b'{"archived_snapshots": {}, "pad": "' + b"x" * 400_000 + b'"}',
+}
+
+
+def archive_lookup(settings, archive_url: str, url: str, transport=None):
+    from newsgrab.archive import fetch_archived
+
+    async def go():
+        async with Fetcher(settings, transport=transport) as f:
+            try:
+                return await fetch_archived(f, archive_url, url)
+            except FetchError as err:
+                return err
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("name", sorted(BAD_REPLIES))
+def test_bad_archive_reply_fails_that_source_only(srv, settings, name):
+    srv.route("/wayback", page(BAD_REPLIES[name], "application/json"))
+    err = archive_lookup(settings, srv.url("/wayback"), "http://dead.example/a")
+    assert isinstance(err, FetchError), err
+    assert err.kind in ("archive", "too_large"), (err.kind, err.message)
+    assert err.kind != "internal"
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    ["javascript:alert(1)", "file:///etc/passwd", "http://a\u200bb.example/", "http://[::1", 7],
+)
+def test_unusable_snapshot_url_fails_with_a_clear_message(srv, settings, snapshot):
+    reply = {"archived_snapshots": {"closest": GOOD_CLOSEST | {"url": snapshot}}}
+    srv.route("/wayback", page(json.dumps(reply).encode(), "application/json"))
+    err = archive_lookup(settings, srv.url("/wayback"), "http://dead.example/a")
+    assert isinstance(err, FetchError) and err.kind == "archive", err
+    assert "archive" in err.message
+
+
+def test_private_snapshot_url_is_refused(local_settings):
+    import httpx
+
+    seen = []
+
+    def handler(request):
+        seen.append(str(request.url))
+        closest = GOOD_CLOSEST | {"url": "http://127.0.0.1/web/20260101120000/http://x/"}
+        body = json.dumps({"archived_snapshots": {"closest": closest}}).encode()
+        return httpx.Response(
+            200, headers={"Content-Type": "application/json"}, stream=httpx.ByteStream(body)
+        )
+
+    settings = local_settings.replace(allow_private_networks=False, obey_robots=False)
+    err = archive_lookup(
+        settings,
+        "http://archive.example/wayback",
+        "http://dead.example/a",
+        httpx.MockTransport(handler),
+    )
+    assert isinstance(err, FetchError) and err.kind == "archive", err
+    assert "127.0.0.1" in err.message and "allow_private_networks is off" in err.message
+    assert len(seen) == 1  # the snapshot itself was never requested
+
+
+def test_hostile_archive_costs_one_source_in_a_run(srv, tmp_path, local_env, monkeypatch):
+    srv.route("/ok", page(ARTICLE))
+    srv.route("/gone", page(b"gone", "text/plain", 404))
+    srv.route("/wayback", page(BAD_REPLIES["deep"], "application/json"))
+    monkeypatch.setenv("NEWSGRAB_ARCHIVE_FALLBACK", "true")
+    monkeypatch.setenv("NEWSGRAB_ARCHIVE_URL", srv.url("/wayback"))
+    folder = seed(tmp_path, srv.url("/gone"), srv.url("/ok"))
+    result = CliRunner().invoke(cli, ["fetch", "-v", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "archive answered badly" in result.stderr
+    by_url = {s["url"]: s for s in sidecar(folder)["sources"]}
+    assert by_url[srv.url("/ok")]["status"] == "ok"
+    assert by_url[srv.url("/gone")]["status"] == "gone"
