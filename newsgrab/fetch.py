@@ -11,9 +11,16 @@ Rules every request follows (see /README "Fetching" for the user's view):
   per host, requests to one host started at least `host_delay` seconds apart
   (longer when robots.txt asks with Crawl-delay or a server with Retry-After),
   robots.txt obeyed (robots.py), an honest User-Agent;
-- a total `deadline` per URL over all its attempts, redirects and back-off
-  sleeps (time spent queueing for a politeness slot does not count);
-- redirects followed here, each hop checked like the first; 3xx bodies unread;
+- a total `deadline` per URL over all its attempts, redirects, back-off
+  sleeps and the waits for robots.txt on every hop (time spent queueing for a
+  politeness slot does not count, the robots.txt load's own queueing included);
+- redirects followed here, each hop checked like the first, every Location
+  validated with urlutil.parse_url (else kind `bad_redirect`); 3xx bodies unread;
+- every response header parsed defensively (the "header values" section): what
+  cannot be parsed is ignored and noted at INFO; an ETag or Last-Modified is
+  kept only when it can be sent back as it is;
+- any unexpected exception while fetching one URL is a FetchError of kind
+  `internal` for that URL (a bug, reported with ISSUES_URL), never the run's end;
 - the body streamed raw and decoded by decode.py in bounded steps, the decoded
   size capped at `max_bytes`;
 - addresses checked by netguard.py: the URL host when it is an IP literal, every
@@ -819,11 +826,19 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
 
 
 class _Budget:
-    """The time left of a URL's deadline; only the time spent working counts."""
+    """The time left of a URL's deadline; only the time spent working counts
+    (not the time queueing for a politeness slot, which `queued()` tells)."""
 
     def __init__(self, total: float):
         self.total = total
         self.spent = 0.0
+        self.queued_total = 0.0
+        self.queue_since: float | None = None
+
+    def queued(self) -> float:
+        """Seconds spent queueing for politeness slots so far (a wait in progress included)."""
+        since = self.queue_since
+        return self.queued_total + (time.monotonic() - since if since is not None else 0.0)
 
     @property
     def left(self) -> float:
@@ -874,6 +889,7 @@ class Fetcher:
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, _Host] = {}
         self._robots = RobotsCache()
+        self._robots_budgets: dict[str, _Budget] = {}  # of each origin's robots.txt load
         self._random = random.Random()
         self.requests = 0  # HTTP requests sent (robots.txt, redirects and retries included)
 
@@ -889,8 +905,11 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._sender is not None:
-            await self._sender.aclose()
+        try:
+            await self._robots.aclose()
+        finally:
+            if self._sender is not None:
+                await self._sender.aclose()
 
     # ---------------------------------------------------------------- public
 
@@ -947,9 +966,11 @@ class Fetcher:
         max_bytes: int,
         max_redirects: int,
         robots: bool,
+        budget: _Budget | None = None,
     ) -> Response:
         s = self.settings
-        budget = _Budget(s.deadline)
+        if budget is None:
+            budget = _Budget(s.deadline)
         shown = redact_url(url)
         attempt = 0
         while True:
@@ -1095,8 +1116,8 @@ class Fetcher:
             try:
                 host = self._check_url(current, shown, first=not redirects)
                 if robots and self.settings.obey_robots:
-                    await self._robots_check(current, shown)
-                async with self._slot(host):
+                    await self._robots_check(current, shown, budget)
+                async with self._slot(host, budget):
                     try:
                         async with budget.running():
                             answer = await self._exchange(
@@ -1143,27 +1164,67 @@ class Fetcher:
     # ------------------------------------------------------------ politeness
 
     @contextlib.asynccontextmanager
-    async def _slot(self, host: str) -> AsyncIterator[None]:
-        """A per-host slot (started host_delay after the previous one), then a global one."""
+    async def _slot(self, host: str, budget: _Budget) -> AsyncIterator[None]:
+        """A per-host slot (started host_delay after the previous one), then a global
+        one; the time queueing for them is recorded in `budget` (it does not count)."""
         h = self._hosts.get(host)
         if h is None:
             h = self._hosts[host] = _Host(
                 self.settings.per_host_concurrency, self.settings.host_delay
             )
-        async with h.slots:
-            async with h.lock:
-                wait = h.next_start - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                h.next_start = time.monotonic() + h.delay
-            async with self._global:
-                yield
+        started = budget.queue_since = time.monotonic()
+        try:
+            async with h.slots:
+                async with h.lock:
+                    wait = h.next_start - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    h.next_start = time.monotonic() + h.delay
+                async with self._global:
+                    budget.queue_since = None
+                    budget.queued_total += time.monotonic() - started
+                    yield
+        finally:
+            if budget.queue_since is not None:
+                budget.queue_since = None
+                budget.queued_total += time.monotonic() - started
 
-    async def _robots_check(self, url: str, shown: str) -> None:
-        rules = await self._robots.get(origin_of(url), self._load_robots)
+    async def _robots_check(self, url: str, shown: str, budget: _Budget) -> None:
+        """Raise FetchError when robots.txt refuses `url`. The time waiting for the
+        origin's robots.txt counts within the URL's deadline (`budget`), except the
+        load's own queueing for a politeness slot."""
+        origin = origin_of(url)
+        task = self._robots.load(origin, self._start_robots)
+        if not task.done():
+            load_budget = self._robots_budgets[origin]
+            started, queued = time.monotonic(), load_budget.queued()
+
+            def counted() -> float:
+                return time.monotonic() - started - (load_budget.queued() - queued)
+
+            try:
+                while not task.done():
+                    left = budget.left - counted()
+                    if left <= 0:
+                        raise FetchError(
+                            "timeout",
+                            f"robots.txt of {origin} not read within the "
+                            f"{self.settings.deadline:g} s deadline",
+                            url=shown,
+                        )
+                    await asyncio.wait({task}, timeout=left)
+            finally:
+                budget.spent += max(0.0, counted())
+        rules = self._robots.result(origin, task)
         rules.check(url, self.settings.user_agent, shown)
 
-    async def _load_robots(self, origin: str) -> Rules:
+    def _start_robots(self, origin: str) -> typing.Awaitable[Rules]:
+        """The load of `origin`'s robots.txt, with its own deadline (kept, so that
+        the URLs waiting for it can tell how long it queued for a slot)."""
+        budget = self._robots_budgets[origin] = _Budget(self.settings.deadline)
+        return self._load_robots(origin, budget)
+
+    async def _load_robots(self, origin: str, budget: _Budget) -> Rules:
         url = origin + "/robots.txt"
         try:
             resp = await self._with_retries(
@@ -1173,6 +1234,7 @@ class Fetcher:
                 ROBOTS_MAX_BYTES,
                 ROBOTS_MAX_REDIRECTS,
                 robots=False,
+                budget=budget,
             )
         except FetchError as err:
             if err.kind == "internal":

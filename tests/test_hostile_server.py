@@ -10,8 +10,10 @@ URL only. The headers are sent as raw bytes by RawServer (tests/servers.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -396,3 +398,43 @@ def test_hostile_archive_costs_one_source_in_a_run(srv, tmp_path, local_env, mon
     by_url = {s["url"]: s for s in sidecar(folder)["sources"]}
     assert by_url[srv.url("/ok")]["status"] == "ok"
     assert by_url[srv.url("/gone")]["status"] == "gone"
+
+
+# ------------------------------------------------------- robots.txt in deadline
+
+
+def test_robots_txt_along_redirects_counts_within_the_deadline(local_settings):
+    """Each hop is another origin whose robots.txt drips in just under the
+    deadline: the URL as a whole still ends within its deadline (plus slack)."""
+    from servers import drip, redirect
+
+    robots = b"User-agent: *\n"  # 14 bytes, one every 0.1 s: 1.4 s per robots.txt
+    with contextlib.ExitStack() as stack:
+        hops = [stack.enter_context(RawServer()) for _ in range(4)]
+        for i, hop in enumerate(hops):
+            hop.route("/robots.txt", drip(robots, delay=0.1, content_type="text/plain"))
+            target = hops[i + 1].url("/a") if i + 1 < len(hops) else None
+            hop.route("/a", redirect(target) if target else page(ARTICLE))
+        settings = local_settings.replace(deadline=2.0, obey_robots=True)
+        started = time.monotonic()
+        err = fetch(settings, hops[0].url("/a"))
+        took = time.monotonic() - started
+    assert isinstance(err, FetchError) and err.kind == "timeout", err
+    assert "robots.txt" in err.message
+    assert took <= 2.0 + 1.0, took
+    assert hops[-1].hits["/a"] == 0
+
+
+def test_robots_txt_in_time_lets_the_chain_finish(local_settings):
+    from servers import drip, redirect
+
+    with RawServer() as a, RawServer() as b:
+        for srv in (a, b):
+            srv.route(
+                "/robots.txt", drip(b"User-agent: *\n", delay=0.02, content_type="text/plain")
+            )
+        a.route("/a", redirect(b.url("/b")))
+        b.route("/b", page(ARTICLE))
+        resp = fetch(local_settings.replace(deadline=3.0, obey_robots=True), a.url("/a"))
+    assert isinstance(resp, Response) and resp.status_code == 200
+    assert len(resp.redirects) == 1
