@@ -221,6 +221,17 @@ def test_odd_content_type_charset_is_ignored(srv, settings):
     assert isinstance(b, Response) and b.content_type == "text/html"
 
 
+@pytest.mark.parametrize(
+    "value",
+    [b"gzip;q=1", b"\xff\xfe", "\uff47zip".encode(), b"br, br", b"compress", b"a" * 5000],
+)
+def test_odd_content_encoding_is_kind_encoding(srv, settings, value):
+    srv.route("/a", raw(200, b"Content-Type: text/html\r\nContent-Encoding: " + value, ARTICLE))
+    err = fetch(settings, srv.url("/a"))
+    assert isinstance(err, FetchError) and err.kind == "encoding", err
+    assert len(err.message) <= 300
+
+
 # ---------------------------------------------------------------- redirects
 
 BAD_LOCATIONS = [
