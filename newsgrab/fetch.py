@@ -1337,7 +1337,7 @@ class Fetcher:
     ) -> Response | _Redirect:
         code = r.status_code
         if code in REDIRECT_STATUSES:
-            location = r.headers.get("location")
+            location = _location(r.headers)
             if not location:
                 raise FetchError(
                     "protocol",
@@ -1482,6 +1482,18 @@ def internal_error(exc: BaseException, shown: str) -> FetchError:
         "(run with -vv for the traceback)",
         url=shown,
     )
+
+
+def _location(headers: httpx.Headers) -> str | None:
+    """The first Location header, its bytes read as UTF-8 (as browsers do) when they
+    are UTF-8, else as Latin-1 (httpx decodes all of an answer's headers alike)."""
+    for name, value in headers.raw:
+        if name.lower() == b"location":
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                return value.decode("latin-1")
+    return None
 
 
 def _note_unusable(headers: dict[str, str], shown: str) -> None:

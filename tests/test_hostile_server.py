@@ -271,6 +271,15 @@ def test_bad_redirect_costs_one_source_in_a_run(srv, tmp_path, local_env):
     assert by_url[srv.url("/bad")]["error"]["kind"] == "bad_redirect"
 
 
+def test_utf8_location_is_read_as_utf8_whatever_the_other_headers(srv, settings):
+    """Another header's Latin-1 byte must not turn the UTF-8 Location into mojibake."""
+    srv.route("/a", raw(302, "Location: /caf\u00e9".encode() + b"\r\nX-Note: \xe9"))
+    srv.route("/caf%C3%A9", page(ARTICLE))
+    resp = fetch(settings, srv.url("/a"))
+    assert isinstance(resp, Response) and resp.status_code == 200, resp
+    assert srv.requests[-1].path == "/caf%C3%A9"
+
+
 def test_redirect_target_is_fetched_in_canonical_form(srv, settings):
     srv.route("/a", raw(302, "Location: /caf\u00e9?q=\u00e9#frag".encode()))
     srv.route("/caf%C3%A9", page(ARTICLE))
