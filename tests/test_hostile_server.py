@@ -458,3 +458,33 @@ def test_robots_txt_in_time_lets_the_chain_finish(local_settings):
         resp = fetch(local_settings.replace(deadline=3.0, obey_robots=True), a.url("/a"))
     assert isinstance(resp, Response) and resp.status_code == 200
     assert len(resp.redirects) == 1
+
+
+def test_robots_txt_queueing_for_a_politeness_slot_does_not_count(local_settings):
+    """Two origins on one host share its politeness slots: the robots.txt load of
+    the second queues behind a slow page of the first. That queueing does not
+    count within the second URL's deadline, as for its own requests."""
+    from servers import slow_page
+
+    with RawServer() as a, RawServer() as b:
+        a.route("/slow", slow_page(ARTICLE, 1.6))
+        b.route("/robots.txt", slow_page(b"User-agent: *\n", 0.6))
+        b.route("/page", slow_page(ARTICLE, 0.6))
+        settings = local_settings.replace(deadline=2.0, obey_robots=True, per_host_concurrency=1)
+
+        async def go():
+            async with Fetcher(settings) as f:
+
+                async def one(url: str, after: float):
+                    await asyncio.sleep(after)
+                    try:
+                        return await f.fetch(url)
+                    except FetchError as err:
+                        return err
+
+                return await asyncio.gather(one(a.url("/slow"), 0), one(b.url("/page"), 0.3))
+
+        slow, other = asyncio.run(go())
+    assert isinstance(slow, Response), slow
+    # queued about 1.3 s, then 0.6 s of robots.txt and 0.6 s of page: 1.2 s counted
+    assert isinstance(other, Response), other
