@@ -210,6 +210,10 @@ def test_odd_retry_after_costs_one_source(srv, settings, value, caplog):
     with caplog.at_level(logging.INFO, logger="newsgrab"):
         err = fetch(settings.replace(retries=1), srv.url("/busy"))
     assert isinstance(err, FetchError) and err.kind == "http_status" and err.http_status == 503
+    if not value.isdigit():  # ignored, and noted under -v
+        assert "unusable Retry-After" in caplog.text
+    else:  # 400 digits: far over retry_after_cap, the URL fails for this run
+        assert "over the retry_after_cap" in err.message
 
 
 def test_odd_content_type_charset_is_ignored(srv, settings):
