@@ -11,9 +11,16 @@ Rules every request follows (see /README "Fetching" for the user's view):
   per host, requests to one host started at least `host_delay` seconds apart
   (longer when robots.txt asks with Crawl-delay or a server with Retry-After),
   robots.txt obeyed (robots.py), an honest User-Agent;
-- a total `deadline` per URL over all its attempts, redirects and back-off
-  sleeps (time spent queueing for a politeness slot does not count);
-- redirects followed here, each hop checked like the first; 3xx bodies unread;
+- a total `deadline` per URL over all its attempts, redirects, back-off
+  sleeps and the waits for robots.txt on every hop (time spent queueing for a
+  politeness slot does not count, the robots.txt load's own queueing included);
+- redirects followed here, each hop checked like the first, every Location
+  validated with urlutil.parse_url (else kind `bad_redirect`); 3xx bodies unread;
+- every response header parsed defensively (the "header values" section): what
+  cannot be parsed is ignored and noted at INFO; an ETag or Last-Modified is
+  kept only when it can be sent back as it is;
+- any unexpected exception while fetching one URL is a FetchError of kind
+  `internal` for that URL (a bug, reported with ISSUES_URL), never the run's end;
 - the body streamed raw and decoded by decode.py in bounded steps, the decoded
   size capped at `max_bytes`;
 - addresses checked by netguard.py: the URL host when it is an IP literal, every
@@ -37,6 +44,7 @@ import email.utils
 import logging
 import os
 import random
+import re
 import socket
 import ssl
 import time
@@ -49,7 +57,7 @@ import h11
 import httpcore
 import httpx
 
-from newsgrab import netguard
+from newsgrab import PROJECT_URL, __version__, netguard
 from newsgrab.config import Settings
 from newsgrab.decode import (
     BROTLI_BOUNDED,
@@ -61,7 +69,7 @@ from newsgrab.decode import (
 )
 from newsgrab.errors import BLOCKED, GONE, UNSUPPORTED, FetchError
 from newsgrab.robots import RobotsCache, Rules, origin_of
-from newsgrab.urlutil import redact_url
+from newsgrab.urlutil import MAX_URL_LENGTH, BadURL, parse_url, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -96,39 +104,116 @@ class Response:
 
     @property
     def etag(self) -> str | None:
-        return self.headers.get("etag")
+        """The ETag, when it can be sent back in If-None-Match as it is."""
+        return sendable(self.headers.get("etag"))
 
     @property
     def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
+        """The Last-Modified date, when it can be sent back in If-Modified-Since."""
+        return parse_last_modified(self.headers.get("last-modified"))
+
+
+# ------------------------------------------------------------ header values
+#
+# Every response header newsgrab uses is parsed here, defensively: a value that
+# cannot be parsed is ignored (None), and the caller notes it at INFO (-v). A
+# validator (ETag, Last-Modified) is kept only when it can be sent back as it is
+# in a later conditional request: visible ASCII, at most MAX_VALIDATOR characters.
+
+MAX_VALIDATOR = 1024
+MAX_MEDIA_TYPE = 127
+MAX_CHARSET = 40
+MAX_DELAY_DIGITS = 12  # a Retry-After of more digits is "longer than any cap"
+_SENDABLE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_DIGITS = re.compile(r"[0-9]+")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_DATE_ERRORS = (TypeError, ValueError, IndexError, OverflowError, AttributeError)
+
+
+def sendable(value: str | None) -> str | None:
+    """`value` when it can be sent in a request header as it is, else None."""
+    if value is None:
+        return None
+    value = value.strip(" \t")
+    if len(value) > MAX_VALIDATOR or not _SENDABLE.fullmatch(value):
+        return None
+    return value
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An HTTP-date (or any RFC 5322 date) as an aware datetime; None when it is not one."""
+    if not value or len(value) > 100 or not value.isascii():
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except _DATE_ERRORS:
+        return None
+    if when is None:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def parse_last_modified(value: str | None) -> str | None:
+    """A Last-Modified worth storing: a date that can be sent back as it is."""
+    value = sendable(value)
+    return value if value is not None and parse_http_date(value) is not None else None
+
+
+def parse_content_length(value: str | None) -> int | None:
+    """A Content-Length of ASCII digits, or None."""
+    value = (value or "").strip(" \t")
+    if not _DIGITS.fullmatch(value) or len(value) > 19:
+        return None
+    return int(value)
 
 
 def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
+    """(media type, charset), lower case; each None when absent or not a valid token."""
     if not value:
         return None, None
-    media, _, params = value.partition(";")
+    media_text, _, params = value.partition(";")
+    media: str | None = media_text.strip(" \t").lower()
+    kind, slash, sub = (media or "").partition("/")
+    if (
+        not slash
+        or len(media_text) > MAX_MEDIA_TYPE
+        or not _TOKEN.fullmatch(kind)
+        or not _TOKEN.fullmatch(sub)
+    ):
+        media = None
     charset = None
     for param in params.split(";"):
         name, _, v = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = v.strip().strip("\"'").lower() or None
-    return media.strip().lower() or None, charset
+        if name.strip(" \t").lower() == "charset":
+            v = v.strip(" \t").strip("\"'")
+            if v and len(v) <= MAX_CHARSET and _TOKEN.fullmatch(v):
+                charset = v.lower()
+    return media, charset
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or an HTTP-date)."""
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP-date);
+    None when it is neither (non-ASCII digits, negative, a date past the calendar)."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    value = value.strip(" \t")
+    if _DIGITS.fullmatch(value):
+        digits = value.lstrip("0") or "0"
+        return float(int(digits)) if len(digits) <= MAX_DELAY_DIGITS else 10.0**MAX_DELAY_DIGITS
+    when = parse_http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    try:
+        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    except OverflowError:
+        return None
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """A header value as it may appear in a message or log: short, escaped."""
+    text = ascii(value[:limit])[1:-1]
+    return text + ("…" if len(value) > limit else "")
 
 
 # ------------------------------------------------------------------ sniffing
@@ -741,11 +826,19 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
 
 
 class _Budget:
-    """The time left of a URL's deadline; only the time spent working counts."""
+    """The time left of a URL's deadline; only the time spent working counts
+    (not the time queueing for a politeness slot, which `queued()` tells)."""
 
     def __init__(self, total: float):
         self.total = total
         self.spent = 0.0
+        self.queued_total = 0.0
+        self.queue_since: float | None = None
+
+    def queued(self) -> float:
+        """Seconds spent queueing for politeness slots so far (a wait in progress included)."""
+        since = self.queue_since
+        return self.queued_total + (time.monotonic() - since if since is not None else 0.0)
 
     @property
     def left(self) -> float:
@@ -796,6 +889,7 @@ class Fetcher:
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, _Host] = {}
         self._robots = RobotsCache()
+        self._robots_budgets: dict[str, _Budget] = {}  # of each origin's robots.txt load
         self._random = random.Random()
         self.requests = 0  # HTTP requests sent (robots.txt, redirects and retries included)
 
@@ -811,8 +905,11 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._sender is not None:
-            await self._sender.aclose()
+        try:
+            await self._robots.aclose()
+        finally:
+            if self._sender is not None:
+                await self._sender.aclose()
 
     # ---------------------------------------------------------------- public
 
@@ -823,16 +920,41 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: tuple[str, ...] | None = HTML_TYPES,
+        max_bytes: int | None = None,
     ) -> Response:
-        """GET `url` under every rule above. `accept=None` takes any media type."""
+        """GET `url` under every rule above. `accept=None` takes any media type;
+        `max_bytes` (at most the max_bytes setting) caps this answer's body."""
         headers = {"Accept": ", ".join(accept) + ", */*;q=0.1" if accept else "*/*"}
-        if etag:
-            headers["If-None-Match"] = etag
+        shown = redact_url(url)
+        if etag:  # a stored value newsgrab cannot send (an old sidecar's) is left out
+            tag = sendable(etag)
+            if tag is not None:
+                headers["If-None-Match"] = tag
+            else:
+                log.info("%s: stored ETag '%s' cannot be sent back; not sent", shown, _shown(etag))
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        return await self._with_retries(
-            url, headers, accept, self.settings.max_bytes, self.settings.max_redirects, robots=True
-        )
+            date = parse_last_modified(last_modified)
+            if date is not None:
+                headers["If-Modified-Since"] = date
+            else:
+                log.info(
+                    "%s: stored Last-Modified '%s' is not a sendable date; not sent",
+                    shown,
+                    _shown(last_modified),
+                )
+        try:
+            return await self._with_retries(
+                url,
+                headers,
+                accept,
+                min(max_bytes or self.settings.max_bytes, self.settings.max_bytes),
+                self.settings.max_redirects,
+                robots=True,
+            )
+        except FetchError:
+            raise
+        except Exception as exc:  # a bug: this URL fails alone, the run goes on
+            raise internal_error(exc, shown) from None
 
     # ------------------------------------------------------------- attempts
 
@@ -844,9 +966,11 @@ class Fetcher:
         max_bytes: int,
         max_redirects: int,
         robots: bool,
+        budget: _Budget | None = None,
     ) -> Response:
         s = self.settings
-        budget = _Budget(s.deadline)
+        if budget is None:
+            budget = _Budget(s.deadline)
         shown = redact_url(url)
         attempt = 0
         while True:
@@ -934,6 +1058,45 @@ class Fetcher:
                 )
         return host
 
+    def _redirect_target(
+        self, current: str, location: str, status: int, shown: str, redirects: list[dict]
+    ) -> str:
+        """The canonical URL a Location header points to (resolved against `current`),
+        recorded in `redirects`; FetchError `bad_redirect` when it cannot be a URL
+        newsgrab fetches (a target that is not even printable is not recorded)."""
+        location = location.strip(" \t")
+        try:
+            if len(location) > MAX_URL_LENGTH:
+                raise BadURL(f"longer than {MAX_URL_LENGTH} characters")
+            joined = urljoin(current, location).split("#", 1)[0]
+        except (BadURL, ValueError) as exc:
+            why = exc.reason if isinstance(exc, BadURL) else _describe(exc)
+            raise FetchError(
+                "bad_redirect",
+                _one_line(f"invalid redirect to {_shown(location)}: {why}"),
+                url=shown,
+                redirects=redirects,
+            ) from None
+        if joined.isprintable():
+            redirects.append({"url": redact_url(joined), "status": status})
+        scheme = _SCHEME.match(joined)
+        if scheme and scheme.group(1).lower() not in ("http", "https"):
+            raise FetchError(
+                "bad_redirect",
+                f"not an http(s) redirect to {_shown(redact_url(joined))}",
+                url=shown,
+                redirects=redirects,
+            )
+        try:
+            return str(parse_url(joined))
+        except BadURL as exc:
+            raise FetchError(
+                "bad_redirect",
+                _one_line(f"invalid redirect to {_shown(redact_url(joined))}: {exc.reason}"),
+                url=shown,
+                redirects=redirects,
+            ) from None
+
     async def _follow(
         self,
         url: str,
@@ -953,8 +1116,8 @@ class Fetcher:
             try:
                 host = self._check_url(current, shown, first=not redirects)
                 if robots and self.settings.obey_robots:
-                    await self._robots_check(current, shown)
-                async with self._slot(host):
+                    await self._robots_check(current, shown, budget)
+                async with self._slot(host, budget):
                     try:
                         async with budget.running():
                             answer = await self._exchange(
@@ -978,9 +1141,9 @@ class Fetcher:
                 answer.url = redact_url(url)
                 answer.redirects = redirects
                 return answer
-            target = urljoin(current, answer.location.strip())
-            target = target.split("#", 1)[0]
-            redirects.append({"url": redact_url(target), "status": answer.status})
+            target = self._redirect_target(
+                current, answer.location, answer.status, shown, redirects
+            )
             if target in seen:
                 raise FetchError(
                     "too_many_redirects",
@@ -1001,27 +1164,67 @@ class Fetcher:
     # ------------------------------------------------------------ politeness
 
     @contextlib.asynccontextmanager
-    async def _slot(self, host: str) -> AsyncIterator[None]:
-        """A per-host slot (started host_delay after the previous one), then a global one."""
+    async def _slot(self, host: str, budget: _Budget) -> AsyncIterator[None]:
+        """A per-host slot (started host_delay after the previous one), then a global
+        one; the time queueing for them is recorded in `budget` (it does not count)."""
         h = self._hosts.get(host)
         if h is None:
             h = self._hosts[host] = _Host(
                 self.settings.per_host_concurrency, self.settings.host_delay
             )
-        async with h.slots:
-            async with h.lock:
-                wait = h.next_start - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                h.next_start = time.monotonic() + h.delay
-            async with self._global:
-                yield
+        started = budget.queue_since = time.monotonic()
+        try:
+            async with h.slots:
+                async with h.lock:
+                    wait = h.next_start - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    h.next_start = time.monotonic() + h.delay
+                async with self._global:
+                    budget.queue_since = None
+                    budget.queued_total += time.monotonic() - started
+                    yield
+        finally:
+            if budget.queue_since is not None:
+                budget.queue_since = None
+                budget.queued_total += time.monotonic() - started
 
-    async def _robots_check(self, url: str, shown: str) -> None:
-        rules = await self._robots.get(origin_of(url), self._load_robots)
+    async def _robots_check(self, url: str, shown: str, budget: _Budget) -> None:
+        """Raise FetchError when robots.txt refuses `url`. The time waiting for the
+        origin's robots.txt counts within the URL's deadline (`budget`), except the
+        load's own queueing for a politeness slot."""
+        origin = origin_of(url)
+        task = self._robots.load(origin, self._start_robots)
+        if not task.done():
+            load_budget = self._robots_budgets[origin]
+            started, queued = time.monotonic(), load_budget.queued()
+
+            def counted() -> float:
+                return time.monotonic() - started - (load_budget.queued() - queued)
+
+            try:
+                while not task.done():
+                    left = budget.left - counted()
+                    if left <= 0:
+                        raise FetchError(
+                            "timeout",
+                            f"robots.txt of {origin} not read within the "
+                            f"{self.settings.deadline:g} s deadline",
+                            url=shown,
+                        )
+                    await asyncio.wait({task}, timeout=left)
+            finally:
+                budget.spent += max(0.0, counted())
+        rules = self._robots.result(origin, task)
         rules.check(url, self.settings.user_agent, shown)
 
-    async def _load_robots(self, origin: str) -> Rules:
+    def _start_robots(self, origin: str) -> typing.Awaitable[Rules]:
+        """The load of `origin`'s robots.txt, with its own deadline (kept, so that
+        the URLs waiting for it can tell how long it queued for a slot)."""
+        budget = self._robots_budgets[origin] = _Budget(self.settings.deadline)
+        return self._load_robots(origin, budget)
+
+    async def _load_robots(self, origin: str, budget: _Budget) -> Rules:
         url = origin + "/robots.txt"
         try:
             resp = await self._with_retries(
@@ -1031,8 +1234,11 @@ class Fetcher:
                 ROBOTS_MAX_BYTES,
                 ROBOTS_MAX_REDIRECTS,
                 robots=False,
+                budget=budget,
             )
         except FetchError as err:
+            if err.kind == "internal":
+                raise
             code = err.http_status
             if code is not None and (code >= 500 or code == 429):
                 log.info("%s: HTTP %d; nothing fetched from %s in this run", url, code, origin)
@@ -1047,6 +1253,8 @@ class Fetcher:
                 raise
             log.info("%s: unusable (%s); treating as absent", url, err.message)
             return Rules()
+        except Exception as exc:  # a bug: the origin's URLs fail with it in this run
+            raise internal_error(exc, redact_url(url)) from None
         if resp.not_modified:
             return Rules()
         rules = Rules.parse(resp.body.decode("utf-8", "replace"), self.settings.user_agent)
@@ -1100,7 +1308,11 @@ class Fetcher:
         took = time.monotonic() - started
         if isinstance(answer, _Redirect):
             log.info(
-                "GET %s: %d -> %s (%.2f s)", shown, answer.status, redact_url(answer.location), took
+                "GET %s: %d -> %s (%.2f s)",
+                shown,
+                answer.status,
+                _shown(redact_url(answer.location), 200),
+                took,
             )
         else:
             log.info(
@@ -1125,7 +1337,7 @@ class Fetcher:
     ) -> Response | _Redirect:
         code = r.status_code
         if code in REDIRECT_STATUSES:
-            location = r.headers.get("location")
+            location = _location(r.headers)
             if not location:
                 raise FetchError(
                     "protocol",
@@ -1141,12 +1353,16 @@ class Fetcher:
             )
         if code in RETRY_STATUSES:
             await _drain(r)
-            wait = parse_retry_after(r.headers.get("retry-after"))
+            value = r.headers.get("retry-after")
+            wait = parse_retry_after(value)
             if wait is not None:
                 retry_after.append(wait)
+            elif value:
+                log.info("%s: unusable Retry-After '%s' ignored", shown, _shown(value))
             raise FetchError("http_status", f"HTTP {code}", url=shown, http_status=code)
         conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
         lowered = {k.lower(): v for k, v in r.headers.items()}
+        _note_unusable(lowered, shown)
         if code == 304 and conditional:
             await _drain(r)  # a 304 has no body; reading its end keeps the connection
             return Response(url=url, final_url=shown, status_code=304, headers=lowered)
@@ -1200,8 +1416,8 @@ class Fetcher:
                 http_status=r.status_code,
             )
         coding = codings[0] if codings else None
-        length = r.headers.get("content-length", "").strip()
-        if length.isdigit() and int(length) > max_bytes:
+        length = parse_content_length(r.headers.get("content-length"))
+        if length is not None and length > max_bytes:
             raise FetchError(
                 "too_large",
                 f"Content-Length {length} is over the size cap of {max_bytes} bytes",
@@ -1241,14 +1457,61 @@ async def _drain(r: httpx.Response) -> None:
     """Read a small unused body to its end, so its connection goes back to the pool
     (a response closed before its end closes the connection). A body that may be
     larger than DRAIN_LIMIT is left unread: closing costs a reconnect, not memory."""
-    length = r.headers.get("content-length", "").strip()
-    if r.status_code != 304 and (not length.isdigit() or int(length) > DRAIN_LIMIT):
+    length = parse_content_length(r.headers.get("content-length"))
+    if r.status_code != 304 and (length is None or length > DRAIN_LIMIT):
         return  # (HTTP gives a 304 no body, whatever its headers say)
     received = 0
     async for chunk in r.aiter_raw():
         received += len(chunk)
         if received > DRAIN_LIMIT:
             return
+
+
+ISSUES_URL = f"{PROJECT_URL}/issues"
+
+
+def internal_error(exc: BaseException, shown: str) -> FetchError:
+    """A FetchError of kind `internal` for an unexpected exception while fetching
+    `shown` (a bug in newsgrab); the traceback is logged at DEBUG."""
+    log.debug("%s: internal error", shown, exc_info=exc)
+    log.info("%s: internal error: %s: %s", shown, type(exc).__name__, _describe(exc))
+    return FetchError(
+        "internal",
+        f"internal error ({type(exc).__name__}) while fetching; this is a bug in "
+        f"newsgrab {__version__}, please report it at {ISSUES_URL} "
+        "(run with -vv for the traceback)",
+        url=shown,
+    )
+
+
+def _location(headers: httpx.Headers) -> str | None:
+    """The first Location header, its bytes read as UTF-8 (as browsers do) when they
+    are UTF-8, else as Latin-1 (httpx decodes all of an answer's headers alike)."""
+    for name, value in headers.raw:
+        if name.lower() == b"location":
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                return value.decode("latin-1")
+    return None
+
+
+def _note_unusable(headers: dict[str, str], shown: str) -> None:
+    """Note at INFO the headers of an answer that are ignored as unusable."""
+    etag = headers.get("etag")
+    if etag is not None and sendable(etag) is None:
+        log.info("%s: ETag '%s' cannot be sent back; not kept", shown, _shown(etag))
+    modified = headers.get("last-modified")
+    if modified is not None and parse_last_modified(modified) is None:
+        log.info("%s: Last-Modified '%s' is not a sendable date; not kept", shown, _shown(modified))
+    ctype = headers.get("content-type")
+    if ctype is not None:
+        media, charset = parse_content_type(ctype)
+        if media is None or (charset is None and "charset" in ctype.lower()):
+            log.info("%s: Content-Type '%s' not understood in part; ignored", shown, _shown(ctype))
+    length = headers.get("content-length")
+    if length is not None and parse_content_length(length) is None:
+        log.info("%s: Content-Length '%s' ignored", shown, _shown(length))
 
 
 def host_of(url: str) -> str:

@@ -52,31 +52,52 @@ def origin_of(url: str) -> str:
 
 
 class RobotsCache:
-    """One load per origin per run, shared by every URL of that origin."""
+    """One load per origin per run, shared by every URL of that origin.
+
+    Each load runs as its own task, bounded by its own deadline: a URL waiting
+    for it stops waiting when the URL's own deadline is spent (fetch.py), and
+    the load goes on for the other URLs of the origin."""
 
     def __init__(self) -> None:
-        self._loads: dict[str, asyncio.Future[Rules]] = {}
+        self._loads: dict[str, asyncio.Task[Rules]] = {}
 
-    async def get(self, origin: str, load: Callable[[str], Awaitable[Rules]]) -> Rules:
-        future = self._loads.get(origin)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._loads[origin] = future
-            try:
-                future.set_result(await load(origin))
-            except FetchError as exc:
-                future.set_exception(exc)
-            except BaseException:
-                # cancelled or a bug: let the next URL of this origin try again
+    def load(self, origin: str, load: Callable[[str], Awaitable[Rules]]) -> asyncio.Task[Rules]:
+        """The task loading `origin`'s rules, started on first use."""
+        task = self._loads.get(origin)
+        if task is None:
+            task = asyncio.ensure_future(load(origin))
+            task.add_done_callback(_retrieve)
+            self._loads[origin] = task
+        return task
+
+    def result(self, origin: str, task: asyncio.Task[Rules]) -> Rules:
+        """The rules of a finished load; its FetchError raised afresh per URL (the
+        stored one must not be mutated). A load that was cancelled is forgotten,
+        so that the next URL of the origin tries again."""
+        if task.cancelled():
+            if self._loads.get(origin) is task:
                 del self._loads[origin]
-                future.cancel()
-                raise
-        if future.done() and not future.cancelled() and future.exception() is None:
-            return future.result()  # the common case: loaded already
-        try:
-            return await asyncio.shield(future)
-        except FetchError as exc:
-            # a fresh exception per URL (the stored one must not be mutated)
+            raise asyncio.CancelledError
+        exc = task.exception()
+        if isinstance(exc, FetchError):
             raise FetchError(
                 exc.kind, exc.message, status=exc.status, http_status=exc.http_status
             ) from None
+        if exc is not None:
+            raise exc
+        return task.result()
+
+    async def aclose(self) -> None:
+        """Cancel the loads still running (the run is over)."""
+        running = [t for t in self._loads.values() if not t.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+        self._loads.clear()
+
+
+def _retrieve(task: asyncio.Task[Rules]) -> None:
+    """Mark a load's exception as seen (URLs that stopped waiting never ask)."""
+    if not task.cancelled():
+        task.exception()
