@@ -288,6 +288,12 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
 )
 @click.option("--concurrency", type=int, help="Requests in flight at once (all hosts).")
 @click.option("--user-agent", help="User-Agent header to send.")
+@click.option(
+    "--jobs",
+    type=int,
+    metavar="N",
+    help="Worker processes that extract the articles (default 1; 0: in this process).",
+)
 @click.option("json_", "--json", is_flag=True, help="Print a JSON run report on stdout.")
 @common_options
 @click.pass_context
@@ -302,6 +308,7 @@ def fetch(
     obey_robots,
     concurrency,
     user_agent,
+    jobs,
     json_,
     config,
     verbose,
@@ -329,6 +336,7 @@ def fetch(
         obey_robots=obey_robots,
         concurrency=concurrency,
         user_agent=user_agent,
+        jobs=jobs,
     )
     paths = list(paths)
     wait_s: float | None = None
@@ -375,7 +383,7 @@ def fetch(
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
         sys.exit(ExitCode.OK)
-    for message in report.seed_errors + report.store_errors:
+    for message in report.seed_errors + report.store_errors + report.internal_errors:
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
         click.echo(plain.json_text(report.to_dict(), indent=2))
