@@ -29,7 +29,7 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -176,6 +176,9 @@ class ExtractorPool:
         return f"extraction took longer than extract_timeout ({self.budget:g} s)"
 
     async def _in_worker(self, url: str | None, content_type: str | None, body: bytes) -> Reply:
+        """The page to an idle worker (started if need be) and its reply back,
+        within the budget. The pipes are watched by the event loop itself: a
+        thread would wait for the busy loop's GIL at every hand-over."""
         loop = asyncio.get_running_loop()
         if self._idle is None:
             self._idle = asyncio.Queue()
@@ -183,20 +186,53 @@ class ExtractorPool:
                 self._idle.put_nowait(None)  # a worker is started when first needed
         idle = self._idle
         slot = await idle.get()
-        job: Future[tuple[_Slot | None, Reply | ExtractFailed]]
-        job = self._threads.submit(self._round_trip, slot, (url, content_type, body))
+        clean = False  # whether the slot can take the next page
+        try:
+            if slot is None or not slot.process.is_alive():
+                old, slot = slot, None
+                if old is not None:
+                    await loop.run_in_executor(self._threads, self._retire, old)
+                try:
+                    slot = await loop.run_in_executor(self._threads, self._start)
+                except (EOFError, OSError) as exc:
+                    raise ExtractFailed(
+                        "internal", bug_message(f"no extraction worker: {exc}")
+                    ) from None
+            try:
+                slot.conn.send((url, content_type, body))
+                await self._readable(loop, slot.conn)
+                reply = slot.conn.recv()
+            except TimeoutError:  # the runaway worker is ended before the page fails
+                await loop.run_in_executor(self._threads, self._retire, slot)
+                slot = None
+                raise ExtractFailed("extract_timeout", self._over_budget()) from None
+            except (EOFError, OSError):  # the worker died with the page
+                code = await loop.run_in_executor(self._threads, self._retire, slot)
+                slot = None
+                if self._closed:
+                    raise ExtractFailed("internal", "the run was stopped") from None
+                how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
+                raise ExtractFailed(
+                    "internal", bug_message(f"the extraction worker died on this page ({how})")
+                ) from None
+            clean = True
+            return reply
+        finally:
+            if slot is not None and not clean:  # over the budget, or the run stopped
+                if not self._closed:  # (close() ends every worker itself)
+                    self._threads.submit(self._retire, slot)
+                slot = None
+            idle.put_nowait(slot)
 
-        def release(f: Future) -> None:
-            # the slot goes back when its thread is done with it (also when the
-            # task awaiting it was cancelled meanwhile)
-            result = None if f.cancelled() or f.exception() else f.result()[0]
-            loop.call_soon_threadsafe(idle.put_nowait, result)
-
-        job.add_done_callback(release)
-        _, reply = await asyncio.wrap_future(job)
-        if isinstance(reply, ExtractFailed):
-            raise reply
-        return reply
+    async def _readable(self, loop: asyncio.AbstractEventLoop, conn: Connection) -> None:
+        """Until `conn` has data (or EOF); TimeoutError after the budget."""
+        ready: asyncio.Future[None] = loop.create_future()
+        fd = conn.fileno()
+        loop.add_reader(fd, _set_result, ready, None)
+        try:
+            await asyncio.wait_for(ready, self.budget)
+        finally:
+            loop.remove_reader(fd)
 
     def _start(self) -> _Slot:
         ctx = multiprocessing.get_context("spawn")
@@ -218,33 +254,6 @@ class ExtractorPool:
             self._retire(slot)
             raise EOFError("the extraction worker did not start")
         return slot
-
-    def _round_trip(
-        self, slot: _Slot | None, request: tuple
-    ) -> tuple[_Slot | None, Reply | ExtractFailed]:
-        """In a thread: the page to a worker (started if need be) and its reply
-        back, within the budget. Returns the slot to use next (None: start a
-        new worker) and the reply or the failure."""
-        try:
-            if slot is None or not slot.process.is_alive():
-                if slot is not None:
-                    self._retire(slot)
-                slot = self._start()
-            slot.conn.send(request)
-            if not slot.conn.poll(self.budget):
-                self._retire(slot)
-                return None, ExtractFailed("extract_timeout", self._over_budget())
-            return slot, slot.conn.recv()
-        except (EOFError, OSError) as exc:  # the worker died with the page
-            if slot is None:
-                return None, ExtractFailed("internal", bug_message(f"no extraction worker: {exc}"))
-            code = self._retire(slot)
-            if self._closed:
-                return None, ExtractFailed("internal", "the run was stopped")
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-            return None, ExtractFailed(
-                "internal", bug_message(f"the extraction worker died on this page ({how})")
-            )
 
     def _retire(self, slot: _Slot) -> int | None:
         """End a worker (terminate, then kill) and return its exit code."""
