@@ -130,7 +130,7 @@ class ExtractorPool:
         self._closed = False
         self._slots: set[_Slot] = set()
         self._idle: asyncio.Queue[_Slot | None] | None = None
-        # threads that wait on the workers (jobs), or run the pages (jobs == 0)
+        # threads that start and end workers (each can take a while)
         self._threads = ThreadPoolExecutor(
             max_workers=max(1, jobs), thread_name_prefix="newsgrab-extract"
         )
