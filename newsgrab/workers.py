@@ -135,6 +135,7 @@ class ExtractorPool:
             max_workers=max(1, jobs), thread_name_prefix="newsgrab-extract"
         )
         self._inline = asyncio.Semaphore(1)
+        self._no_workers = False  # set when a worker could not start
 
     async def __aenter__(self) -> ExtractorPool:
         return self
@@ -147,7 +148,7 @@ class ExtractorPool:
     async def extract(
         self, url: str | None, content_type: str | None, body: bytes
     ) -> tuple[dict[str, Any], str | None]:
-        if self.jobs == 0:
+        if self.jobs == 0 or self._no_workers:
             reply = await self._in_thread(url, content_type, body)
         else:
             reply = await self._in_worker(url, content_type, body)
@@ -194,10 +195,18 @@ class ExtractorPool:
                     await loop.run_in_executor(self._threads, self._retire, old)
                 try:
                     slot = await loop.run_in_executor(self._threads, self._start)
-                except (EOFError, OSError) as exc:
-                    raise ExtractFailed(
-                        "internal", bug_message(f"no extraction worker: {exc}")
-                    ) from None
+                except (EOFError, OSError, RuntimeError) as exc:
+                    # A worker cannot start (a script calling run_fetch without
+                    # the `if __name__ == "__main__":` guard that `spawn` needs,
+                    # say): extract in this process rather than fail every page.
+                    if not self._no_workers:
+                        log.warning(
+                            "no extraction worker could start (%s: %s); extracting in this process",
+                            type(exc).__name__,
+                            str(exc).strip()[:200],
+                        )
+                    self._no_workers = True
+                    return await self._in_thread(url, content_type, body)
             try:
                 slot.conn.send((url, content_type, body))
                 await self._readable(loop, slot.conn)
