@@ -288,6 +288,12 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
 )
 @click.option("--concurrency", type=int, help="Requests in flight at once (all hosts).")
 @click.option("--user-agent", help="User-Agent header to send.")
+@click.option(
+    "--jobs",
+    type=int,
+    metavar="N",
+    help="Worker processes that extract the articles (default 1; 0: in this process).",
+)
 @click.option("json_", "--json", is_flag=True, help="Print a JSON run report on stdout.")
 @common_options
 @click.pass_context
@@ -302,6 +308,7 @@ def fetch(
     obey_robots,
     concurrency,
     user_agent,
+    jobs,
     json_,
     config,
     verbose,
@@ -329,6 +336,7 @@ def fetch(
         obey_robots=obey_robots,
         concurrency=concurrency,
         user_agent=user_agent,
+        jobs=jobs,
     )
     paths = list(paths)
     wait_s: float | None = None
@@ -384,7 +392,9 @@ def fetch(
         )
     for message in report.warnings:
         obj.err.print(plain.sanitize(f"warning: {message}"), soft_wrap=True)
-    for message in report.seed_errors + report.store_errors + report.write_errors:
+    for message in (
+        report.seed_errors + report.store_errors + report.write_errors + report.internal_errors
+    ):
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
         click.echo(plain.json_text(report.to_dict(), indent=2))

@@ -57,6 +57,10 @@ class Settings:
     # dead links
     archive_fallback: bool = True
     archive_url: str = DEFAULT_ARCHIVE_URL
+    # extraction: worker processes (0: in the main process, in a thread) and the
+    # time budget of one page
+    jobs: int = 1
+    extract_timeout: float = 30.0
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -77,6 +81,7 @@ _DURATION_KEYS: dict[str, tuple[float, float]] = {
     "backoff": (0.0, _DAY),
     "retry_after_cap": (0.0, _DAY),
     "refresh_after": (0.0, 36500 * _DAY),
+    "extract_timeout": (0.001, _DAY),
 }
 # Whole-number settings: (smallest, largest). 0 retries: none; 0 revisions kept:
 # no history.
@@ -87,6 +92,7 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "max_redirects": (1, 100),
     "keep_revisions": (0, 10_000),
     "max_bytes": (1, 2**40),
+    "jobs": (0, 256),
 }
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.I | re.A)
 _SIZE_UNITS = {

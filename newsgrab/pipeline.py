@@ -42,7 +42,6 @@ from newsgrab.errors import (
     StoreError,
     WriteError,
 )
-from newsgrab.extract import extract
 from newsgrab.fetch import Fetcher, Response
 from newsgrab.model import (
     EMPTY_FETCH,
@@ -88,6 +87,7 @@ from newsgrab.store import (
     write_sidecar,
 )
 from newsgrab.urlutil import host_of, redact_url
+from newsgrab.workers import ExtractFailed, ExtractorPool, bug_message
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,8 @@ class RunReport:
     # fetched, and no change to the exit code
     rejected: list[dict] = dataclasses.field(default_factory=list)
     requests: int = 0
+    # bugs met for one seed (the run went on without it); see also `internal`
+    internal_errors: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def status_counts(self) -> Counter:
@@ -144,10 +146,27 @@ class RunReport:
 
     @property
     def failed(self) -> list[dict]:
-        return [s for s in self.sources if s["action"] != "fresh" and s["status"] != Status.OK]
+        return [
+            s
+            for s in self.sources
+            if s["action"] != "fresh" and (s["status"] != Status.OK or s["action"] == "internal")
+        ]
+
+    @property
+    def internal(self) -> list[dict]:
+        """Sources this run failed with kind `internal` (a bug, or a dead worker)."""
+        return [
+            s
+            for s in self.sources
+            if s["action"] == "internal"
+            or (s["action"] != "fresh" and (s["error"] or {}).get("kind") == "internal")
+        ]
 
     @property
     def exit_code(self) -> ExitCode:
+        # a bug met for one source or seed: everything else was done and written
+        if self.internal_errors or self.internal:
+            return ExitCode.INTERNAL
         if self.store_errors:
             return ExitCode.DATA_ERROR
         if self.seed_errors:
@@ -168,6 +187,7 @@ class RunReport:
             "store_errors": self.store_errors,
             "seed_errors": self.seed_errors,
             "write_errors": self.write_errors,
+            "internal_errors": self.internal_errors,
             "repaired": self.repaired,
             "warnings": self.warnings,
             "rejected": self.rejected,
@@ -202,27 +222,19 @@ def _answer_of(resp: Response) -> Answer:
     )
 
 
-def _extract(resp: Response) -> Article:
+async def _extract(pool: ExtractorPool, resp: Response) -> Article:
+    """The page's article, extracted off the event loop (see workers.py)."""
     try:
-        article = extract(
-            resp.body, url=resp.final_url, content_type=resp.headers.get("content-type")
+        extracted, encoding = await pool.extract(
+            resp.final_url, resp.headers.get("content-type"), resp.body
         )
-    except Exception as exc:  # a page that breaks the extractor fails alone, not the run
-        log.warning(
-            "%s: the extractor failed: %s: %s",
-            redact_url(resp.url),
-            type(exc).__name__,
-            exc,
-            exc_info=log.isEnabledFor(logging.DEBUG),
-        )
+    except ExtractFailed as exc:  # this page fails alone, not the run
+        log.warning("%s: %s", redact_url(resp.url), exc.message)
         raise FetchError(
-            "extract",
-            f"the extractor failed on this page ({type(exc).__name__})",
-            http_status=resp.status_code,
-            attempts=resp.attempts,
+            exc.kind, exc.message, http_status=resp.status_code, attempts=resp.attempts
         ) from None
-    resp.charset = article.encoding or resp.charset
-    return Article.from_extracted(article.to_dict())
+    resp.charset = encoding or resp.charset
+    return Article.from_extracted(extracted)
 
 
 # FetchError kinds after which a source with no good copy yet is looked up in the
@@ -236,7 +248,9 @@ def _wants_archive(err: FetchError, state: Source, settings: Settings) -> bool:
     return err.status == Status.GONE or err.kind in UNREACHABLE
 
 
-async def settle_url(fetcher: Fetcher, url: str, state: Source, settings: Settings) -> Outcome:
+async def settle_url(
+    fetcher: Fetcher, url: str, state: Source, settings: Settings, pool: ExtractorPool
+) -> Outcome:
     """Fetch one due URL and return its new state. Never raises FetchError."""
     good = state.good_article is not None
     fetch = state.fetch or EMPTY_FETCH
@@ -253,7 +267,7 @@ async def settle_url(fetcher: Fetcher, url: str, state: Source, settings: Settin
         log.info("GET %s -> %s: %s", shown, err.kind, err.message)
         failed = merge_failure(state, _failure_of(err), when)
         if _wants_archive(err, state, settings):
-            archived = await _from_archive(fetcher, shown, failed, settings, when)
+            archived = await _from_archive(fetcher, shown, failed, settings, when, pool)
             if archived is not None:
                 return Outcome(shown, "archived", archived)
         return Outcome(shown, "failed", failed)
@@ -261,7 +275,7 @@ async def settle_url(fetcher: Fetcher, url: str, state: Source, settings: Settin
         "GET %s -> %s%s", shown, resp.status_code, " (not modified)" if resp.not_modified else ""
     )
     try:
-        article = None if resp.not_modified else _extract(resp)
+        article = None if resp.not_modified else await _extract(pool, resp)
     except FetchError as err:
         return Outcome(shown, "failed", merge_failure(state, _failure_of(err), when))
     action, new = merge_success(state, _answer_of(resp), article, when, settings.keep_revisions)
@@ -269,7 +283,7 @@ async def settle_url(fetcher: Fetcher, url: str, state: Source, settings: Settin
 
 
 async def _from_archive(
-    fetcher: Fetcher, url: str, failed: Source, settings: Settings, when: str
+    fetcher: Fetcher, url: str, failed: Source, settings: Settings, when: str, pool: ExtractorPool
 ) -> Source | None:
     try:
         found = await fetch_archived(fetcher, settings.archive_url, url)
@@ -281,7 +295,7 @@ async def _from_archive(
         return None
     resp, snapshot = found
     try:
-        article = _extract(resp)
+        article = await _extract(pool, resp)
     except FetchError:
         return None
     if not article.text:
@@ -488,18 +502,22 @@ class Executor:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.requests = 0  # HTTP requests sent, once the run is over
+        self.pool: ExtractorPool | None = None  # the run's extraction workers
 
     async def outcomes(self, due: Sequence[Work]) -> AsyncIterator[Outcome]:
         if not due:
             return
         queue: asyncio.Queue[Outcome | BaseException] = asyncio.Queue()
         todo = iter(due)  # one shared iterator: each URL is taken by one worker
-        async with Fetcher(self.settings) as fetcher:
+        pool = ExtractorPool(self.settings.jobs, self.settings.extract_timeout)
+        self.pool = pool
+        async with Fetcher(self.settings) as fetcher, pool:
             # More workers than requests allowed in flight, so that per-host limits
             # and delays on one host do not starve the others.
             count = min(len(due), max(4, self.settings.concurrency * 4))
             workers = [
-                asyncio.ensure_future(self._worker(fetcher, todo, queue)) for _ in range(count)
+                asyncio.ensure_future(self._worker(fetcher, pool, todo, queue))
+                for _ in range(count)
             ]
             try:
                 for _ in range(len(due)):
@@ -513,13 +531,31 @@ class Executor:
                 await asyncio.gather(*workers, return_exceptions=True)
                 self.requests = getattr(fetcher, "requests", 0)
 
-    async def _worker(self, fetcher: Fetcher, todo: Iterator[Work], queue: asyncio.Queue) -> None:
+    async def _worker(
+        self, fetcher: Fetcher, pool: ExtractorPool, todo: Iterator[Work], queue: asyncio.Queue
+    ) -> None:
         try:
             for work in todo:
-                outcome = await settle_url(fetcher, work.url, work.state, self.settings)
+                try:
+                    outcome = await settle_url(fetcher, work.url, work.state, self.settings, pool)
+                except Exception as exc:  # a bug, confined to this URL (see internal_outcome)
+                    outcome = internal_outcome(work, exc)
                 queue.put_nowait(Outcome(work.key, outcome.action, outcome.state))
-        except Exception as exc:  # a bug: handed to the consumer, which raises it
+        except Exception as exc:  # a bug outside any one URL: the consumer raises it
             queue.put_nowait(exc)
+
+
+def internal_outcome(work: Work, exc: Exception) -> Outcome:
+    """A bug met while settling one URL: that source fails with kind `internal`
+    (its good copy kept) and the run goes on; the run exits 70 at its end."""
+    where = f"{type(exc).__name__}: {exc}"
+    log.error("%s: internal error: %s", work.key, where, exc_info=log.isEnabledFor(logging.DEBUG))
+    failure = Failure(kind="internal", message=bug_message(where)[:2000])
+    try:
+        state = merge_failure(work.state, failure, utc_now())
+    except Exception:  # the merge itself is at fault: the stored state stays as it was
+        state = work.state
+    return Outcome(work.key, "internal", state)
 
 
 # ------------------------------------------------------------------ write
@@ -740,7 +776,15 @@ def run_fetch(
         for folder in folders:
             for tmp in clean_temp_files(folder):
                 log.info("%s: removed a temporary file left by an interrupted run", tmp)
-        jobs = _prepare(seeds, settings, do_repair, report)
+        jobs = []
+        for seed in seeds:  # one seed at a time, so that a bug costs only that seed
+            try:
+                jobs += _prepare([seed], settings, do_repair, report)
+            except Exception as exc:
+                log.debug("%s: internal error", seed, exc_info=True)
+                report.internal_errors.append(
+                    f"{seed}: {bug_message(f'{type(exc).__name__}: {exc}')}"
+                )
         plan = make_plan(jobs, settings.refresh_after, time.time(), force)
         del jobs
         stop.run(_run(plan, settings, report, progress))

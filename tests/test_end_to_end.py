@@ -348,16 +348,17 @@ def test_seed_hash_is_of_the_file_bytes(web, local_env, tmp_path):
 
 
 def test_a_page_that_breaks_the_extractor_fails_alone(web, local_env, tmp_path, monkeypatch):
-    import newsgrab.pipeline
+    import newsgrab.workers
 
-    real = newsgrab.pipeline.extract
+    real = newsgrab.workers.extract
 
     def fragile(body, url=None, content_type=None):
         if url.endswith("/boom"):
             raise ValueError("unexpected markup")
         return real(body, url=url, content_type=content_type)
 
-    monkeypatch.setattr(newsgrab.pipeline, "extract", fragile)
+    monkeypatch.setattr(newsgrab.workers, "extract", fragile)
+    monkeypatch.setenv("NEWSGRAB_JOBS", "0")  # in this process, where the patch is
     serve(web, "/boom", ARTICLE)
     serve(web, "/news/storm", ARTICLE)
     (tmp_path / "a.txt").write_text(f"{web.url_for('/boom')}\n{web.url_for('/news/storm')}\n")
