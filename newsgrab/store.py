@@ -181,7 +181,7 @@ def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[Sidecar, int]:
         head = model.decode_head(raw)
     except msgspec.ValidationError:
         raise CorruptSidecarError(path, "not a JSON object; left untouched") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise CorruptSidecarError(path, f"not valid JSON ({exc}); left untouched") from None
     except RecursionError:
         raise SidecarError(path, None, TOO_DEEP) from None
@@ -206,7 +206,9 @@ def parse_sidecar_versioned(path: Path, raw: bytes) -> tuple[Sidecar, int]:
     except msgspec.ValidationError as exc:
         # (the value is quoted from the file only when no migration moved it)
         raise _field_error(path, raw if version == SCHEMA_VERSION else b"", exc) from None
-    except msgspec.DecodeError as exc:  # past the head: invalid UTF-8 in a string, say
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # past the head: invalid UTF-8 in a string, say (msgspec before 0.19 raises
+        # UnicodeDecodeError for it)
         raise CorruptSidecarError(path, f"not valid JSON ({exc}); left untouched") from None
     except RecursionError:
         raise SidecarError(path, None, TOO_DEEP) from None
