@@ -12,7 +12,8 @@ HTTP/1.1 keep-alive server process), writes seed files citing them, and runs:
   (by default the `trafilatura` on PATH; install it in a separate virtual
   environment, never as a newsgrab dependency);
 
-and prints pages/s and peak RSS of each, then the ratios the targets are about:
+and prints pages/s, CPU seconds and peak RSS of each, then the ratios the
+targets are about:
 the CLI's throughput over trafilatura's (target: at least 2x) and, with
 `--scale` (newsgrab also run at 1,000 and 10,000 URLs), the CLI's peak memory
 at 10,000 URLs over that at 1,000 (target: flat). A trafilatura that cannot
@@ -20,6 +21,11 @@ run (say, a broken install) is reported and skipped.
 
     .venv/bin/python benchmarks/fetch.py                 # 2,000 URLs, concurrency 16
     .venv/bin/python benchmarks/fetch.py -n 500 --scale --trafilatura PATH
+    .venv/bin/python benchmarks/fetch.py --repeat 5 --trafilatura PATH
+
+On a shared machine, other processes take CPU from one run and not the next:
+`--repeat R` runs newsgrab then trafilatura R times and reports the median of
+the R ratios, and the CPU-seconds ratio (less sensitive to load) beside it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import compileall
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,8 +157,12 @@ def start_server() -> tuple[subprocess.Popen, int]:
 # --------------------------------------------------------------- measuring
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MiB of the child, exit status)."""
+Measured = tuple[float, int, int, float]
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """(seconds, peak RSS in MiB of the child, exit status, CPU seconds of the
+    child and the processes it waited for: its extraction workers, say)."""
     started = time.monotonic()
     with open(os.devnull, "wb") as devnull:
         proc = subprocess.Popen(cmd, env=env, stdout=devnull, stderr=subprocess.PIPE)
@@ -162,7 +173,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     took = time.monotonic() - started
     if proc.returncode != 0:
         sys.stderr.write(err.decode(errors="replace")[-2000:])
-    return took, usage.ru_maxrss // 1024, proc.returncode
+    return took, usage.ru_maxrss // 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def write_inputs(folder: Path, port: int, n: int) -> tuple[Path, Path]:
@@ -191,19 +202,17 @@ def newsgrab_env(concurrency: int) -> dict[str, str]:
     return env
 
 
-def bench_newsgrab(folder: Path, seeds: Path, concurrency: int) -> tuple[float, int, int]:
+def bench_newsgrab(folder: Path, seeds: Path, concurrency: int) -> Measured:
     cmd = [sys.executable, "-m", "newsgrab", "fetch", "-q", str(seeds)]
     return run_measured(cmd, newsgrab_env(concurrency))
 
 
-def bench_library(url_file: Path, concurrency: int) -> tuple[float, int, int]:
+def bench_library(url_file: Path, concurrency: int) -> Measured:
     cmd = [sys.executable, __file__, "fetchonly", str(url_file), str(concurrency)]
     return run_measured(cmd, newsgrab_env(concurrency))
 
 
-def bench_trafilatura(
-    exe: str, folder: Path, url_file: Path, concurrency: int
-) -> tuple[float, int, int]:
+def bench_trafilatura(exe: str, folder: Path, url_file: Path, concurrency: int) -> Measured:
     out = folder / "trafilatura-out"
     cfg = folder / "trafilatura.cfg"
     # trafilatura's own settings with its per-domain sleep (5 s) set to 0,
@@ -291,6 +300,13 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=2000, help="URLs (default 2000)")
     ap.add_argument("-c", "--concurrency", type=int, default=16)
     ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of newsgrab then trafilatura; the median ratio is reported "
+        "(a shared machine's noise evens out)",
+    )
+    ap.add_argument(
         "--trafilatura",
         default=DEFAULT_TRAFILATURA,
         help="trafilatura executable (skipped when missing)",
@@ -306,7 +322,8 @@ def main() -> None:
     # checkout would otherwise be compiled again by every run
     compileall.compile_dir(ROOT / "newsgrab", quiet=1)
     server, port = start_server()
-    rows: list[tuple[str, int, float, int, int]] = []
+    rows: list[tuple[str, int, float, int, int, float]] = []
+    pairs: list[float] = []  # CLI over trafilatura throughput, one per round
     try:
         with tempfile.TemporaryDirectory(prefix="ngbench-") as tmp:
 
@@ -314,42 +331,59 @@ def main() -> None:
                 folder = Path(tempfile.mkdtemp(dir=tmp))
                 return (folder, *write_inputs(folder, port, n))
 
-            folder, seeds, url_file = fresh(args.n)
-            took, rss, code = bench_newsgrab(folder, seeds, args.concurrency)
-            rows.append((CLI, args.n, took, rss, code))
-            took, rss, code = bench_library(url_file, args.concurrency)
-            rows.append(("newsgrab Fetcher (library: fetch only)", args.n, took, rss, code))
-            if shutil.which(args.trafilatura) or os.path.exists(args.trafilatura):
-                try:
-                    took, rss, code = bench_trafilatura(
-                        args.trafilatura, folder, url_file, args.concurrency
-                    )
-                    rows.append((TRAFILATURA, args.n, took, rss, code))
-                except RuntimeError as exc:
-                    print(f"(trafilatura skipped: {exc})")
-            else:
+            have_trafilatura = bool(
+                shutil.which(args.trafilatura) or os.path.exists(args.trafilatura)
+            )
+            if not have_trafilatura:
                 print(f"(trafilatura not found at {args.trafilatura}: skipped)")
+            for round_ in range(args.repeat):
+                folder, seeds, url_file = fresh(args.n)
+                cli = bench_newsgrab(folder, seeds, args.concurrency)
+                rows.append((CLI, args.n, *cli))
+                if round_ == 0:
+                    measured = bench_library(url_file, args.concurrency)
+                    rows.append(("newsgrab Fetcher (library: fetch only)", args.n, *measured))
+                if have_trafilatura:
+                    try:
+                        traf = bench_trafilatura(
+                            args.trafilatura, folder, url_file, args.concurrency
+                        )
+                    except RuntimeError as exc:
+                        print(f"(trafilatura skipped: {exc})")
+                        have_trafilatura = False
+                    else:
+                        rows.append((TRAFILATURA, args.n, *traf))
+                        pairs.append(traf[0] / cli[0])
             if args.scale:
                 for n in (1000, 10000):
                     folder, seeds, url_file = fresh(n)
-                    took, rss, code = bench_newsgrab(folder, seeds, args.concurrency)
-                    rows.append((CLI_SCALE, n, took, rss, code))
-                    took, rss, code = bench_library(url_file, args.concurrency)
-                    rows.append(("newsgrab Fetcher (library)", n, took, rss, code))
+                    rows.append((CLI_SCALE, n, *bench_newsgrab(folder, seeds, args.concurrency)))
+                    measured = bench_library(url_file, args.concurrency)
+                    rows.append(("newsgrab Fetcher (library)", n, *measured))
     finally:
         server.terminate()
         server.wait()
-    print(f"{'run':48} {'URLs':>6} {'seconds':>8} {'pages/s':>8} {'peak MiB':>9} {'exit':>4}")
-    for name, n, took, rss, code in rows:
-        print(f"{name:48} {n:>6} {took:>8.1f} {n / took:>8.1f} {rss:>9} {code:>4}")
-    ratios = {}
+    print(
+        f"{'run':48} {'URLs':>6} {'seconds':>8} {'pages/s':>8} {'CPU s':>6} "
+        f"{'peak MiB':>9} {'exit':>4}"
+    )
+    for name, n, took, rss, code, cpu in rows:
+        print(f"{name:48} {n:>6} {took:>8.1f} {n / took:>8.1f} {cpu:>6.1f} {rss:>9} {code:>4}")
+    ratios: dict[str, float] = {}
     by_name = {(r[0], r[1]): r for r in rows}
-    cli, traf = by_name.get((CLI, args.n)), by_name.get((TRAFILATURA, args.n))
-    if cli and traf:
-        ratios["throughput_cli_over_trafilatura"] = round(traf[2] / cli[2], 2)
+    if pairs:
+        median = statistics.median(pairs)
+        ratios["throughput_cli_over_trafilatura"] = round(median, 2)
+        each = ", ".join(f"{p:.2f}x" for p in pairs)
         print(
-            f"newsgrab CLI / trafilatura throughput = {traf[2] / cli[2]:.2f}x (target: at least 2x)"
+            f"newsgrab CLI / trafilatura throughput = {median:.2f}x"
+            + (f" (median of {len(pairs)} rounds: {each})" if len(pairs) > 1 else "")
+            + " (target: at least 2x)"
         )
+        cpu_cli = statistics.median(r[5] for r in rows if r[0] == CLI)
+        cpu_traf = statistics.median(r[5] for r in rows if r[0] == TRAFILATURA)
+        ratios["cpu_trafilatura_over_cli"] = round(cpu_traf / cpu_cli, 2)
+        print(f"CPU seconds, trafilatura / newsgrab CLI = {cpu_traf / cpu_cli:.2f}x")
     small, large = by_name.get((CLI_SCALE, 1000)), by_name.get((CLI_SCALE, 10000))
     if small and large:
         ratios["peak_memory_10k_over_1k"] = round(large[3] / small[3], 2)
@@ -365,8 +399,8 @@ def main() -> None:
                 "runs": [
                     dict(
                         zip(
-                            ("run", "urls", "seconds", "peak_mib", "exit"),
-                            (r[0], r[1], round(r[2], 2), r[3], r[4]),
+                            ("run", "urls", "seconds", "peak_mib", "exit", "cpu_seconds"),
+                            (r[0], r[1], round(r[2], 2), r[3], r[4], round(r[5], 2)),
                             strict=True,
                         )
                     )

@@ -512,6 +512,10 @@ class Executor:
         pool = ExtractorPool(self.settings.jobs, self.settings.extract_timeout)
         self.pool = pool
         async with Fetcher(self.settings) as fetcher, pool:
+            if any(work.state.fetch is None for work in due):
+                # pages never fetched will need the extractor: its workers start
+                # (import it) while the first requests are in flight
+                pool.warm()
             # More workers than requests allowed in flight, so that per-host limits
             # and delays on one host do not starve the others.
             count = min(len(due), max(4, self.settings.concurrency * 4))

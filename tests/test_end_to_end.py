@@ -348,16 +348,19 @@ def test_seed_hash_is_of_the_file_bytes(web, local_env, tmp_path):
 
 
 def test_a_page_that_breaks_the_extractor_fails_alone(web, local_env, tmp_path, monkeypatch):
-    import newsgrab.workers
+    import sys
 
-    real = newsgrab.workers.extract
+    import newsgrab.workers  # noqa: F401  (imports the extractor's module)
+
+    extractor = sys.modules["newsgrab.extract"]  # where extract_page finds `extract`
+    real = extractor.extract
 
     def fragile(body, url=None, content_type=None):
         if url.endswith("/boom"):
             raise ValueError("unexpected markup")
         return real(body, url=url, content_type=content_type)
 
-    monkeypatch.setattr(newsgrab.workers, "extract", fragile)
+    monkeypatch.setattr(extractor, "extract", fragile)
     monkeypatch.setenv("NEWSGRAB_JOBS", "0")  # in this process, where the patch is
     serve(web, "/boom", ARTICLE)
     serve(web, "/news/storm", ARTICLE)

@@ -165,6 +165,47 @@ def test_a_worker_that_cannot_start_means_extracting_in_process(monkeypatch):
     assert pids == []
 
 
+def test_pages_queued_behind_a_page_over_the_budget_go_to_a_new_worker():
+    """A worker holds the page it is on and the next one; when the first goes
+    over the budget, the ones queued behind it are extracted by the worker that
+    replaces it, not failed."""
+
+    async def go():
+        async with ExtractorPool(1, 1.0) as pool:
+            await pool.extract("https://example.org/a", None, ARTICLE)  # the worker is up
+            (first,) = pool.worker_pids()
+            pages = [("https://example.org/huge", slow_page())] + [
+                (f"https://example.org/{i}", ARTICLE) for i in range(3)
+            ]
+            results = await asyncio.gather(
+                *(pool.extract(url, None, body) for url, body in pages), return_exceptions=True
+            )
+            return first, results, pool.worker_pids()
+
+    first, results, pids = asyncio.run(go())
+    assert isinstance(results[0], ExtractFailed) and results[0].kind == "extract_timeout"
+    assert [r[0]["title"] for r in results[1:]] == ["Storm closes harbour"] * 3
+    assert len(pids) == 1 and pids[0] != first
+
+
+def test_warm_starts_the_workers_before_the_first_page():
+    async def go():
+        async with ExtractorPool(2, 30.0) as pool:
+            pool.warm()
+            for _ in range(600):  # up to a minute on a busy machine
+                if len(pool.worker_pids()) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            started = pool.worker_pids()
+            article, _ = await pool.extract("https://example.org/a", None, ARTICLE)
+            return started, pool.worker_pids(), article
+
+    started, after, article = asyncio.run(go())
+    assert len(started) == 2
+    assert after == started  # the page went to a worker already running
+    assert article["title"] == "Storm closes harbour"
+
+
 def test_a_pool_that_is_not_needed_starts_no_worker():
     async def go():
         async with ExtractorPool(2, 30.0) as pool:
