@@ -398,12 +398,22 @@ def fetch(
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
     if json_:
         click.echo(plain.json_text(report.to_dict(), indent=2))
+    elif obj.quiet:
+        # Changes of state only, so that cron mails when something happened: a
+        # source that started failing (stderr), or a new, changed, recovered or
+        # archived one (stdout).
+        for src in report.state_changes:
+            if src["change"] == "newly_failing":
+                click.echo(plain.failure_line(src), err=True)
+            else:
+                click.echo(plain.change_line(src))
     else:
-        # Failures on stderr, one line each; the summary (not with --quiet) on stdout.
+        # Failures on stderr, one line each (a source that keeps failing as gone,
+        # unsupported or blocked only the first time); the summary on stdout.
         for src in report.failed:
-            click.echo(plain.failure_line(src), err=True)
-        if not obj.quiet:
-            click.echo(plain.summary_line(report))
+            if src["change"] != "still_failing" or src["status"] == "error":
+                click.echo(plain.failure_line(src), err=True)
+        click.echo(plain.summary_line(report))
     sys.exit(report.exit_code)
 
 

@@ -312,13 +312,81 @@ def pending_source(url: str, cited: list[CitedPlace] | None = None) -> Source:
     return Source(url=url, cited=cited or [])
 
 
-def is_due(source: Source, refresh_after: float, now_epoch: float, force: bool = False) -> bool:
-    """Whether the source must be fetched: forced, never settled, or checked at
-    least `refresh_after` seconds before `now_epoch`."""
+# A source that keeps failing as `gone` or `unsupported` is retried less and less
+# often: after refresh_after, then twice that, four times ..., at most every
+# SETTLED_RETRY_CAP (or every refresh_after, when that is longer).
+SETTLED_RETRY_CAP = 30 * 24 * 3600.0
+
+
+def retry_interval(source: Source, refresh_after: float) -> float:
+    """Seconds after its last check that a settled source is due again."""
+    fetch = source.fetch
+    if source.status in (Status.GONE, Status.UNSUPPORTED) and fetch is not None:
+        failures = min(fetch.consecutive_failures, 64)
+        if failures > 1:
+            cap = max(refresh_after, SETTLED_RETRY_CAP)
+            return min(refresh_after * 2.0 ** (failures - 1), cap)
+    return refresh_after
+
+
+def is_due(
+    source: Source,
+    refresh_after: float,
+    now_epoch: float,
+    force: bool = False,
+    *,
+    allow_private_networks: bool = False,
+    obey_robots: bool = True,
+) -> bool:
+    """Whether the source must be fetched: forced, never settled, blocked by a
+    setting that has been lifted since, or checked at least `retry_interval`
+    seconds before `now_epoch`."""
     if force or source.status not in SETTLED or source.fetch is None:
         return True
+    if source.status == Status.BLOCKED and source.error is not None:
+        # blocked by a setting that is now off: retried at once
+        lifted = {"blocked": allow_private_networks, "robots": not obey_robots}
+        if lifted.get(source.error.kind, False):
+            return True
     checked = epoch_of(source.fetch.checked_at)
-    return checked is None or now_epoch - checked >= refresh_after
+    return checked is None or now_epoch - checked >= retry_interval(source, refresh_after)
+
+
+# What a run did to a source, as users care about it (`fetch --json`, the
+# summary, `--quiet`), in the order the summary lists them.
+CHANGES = (
+    "new",  # a first article
+    "changed",  # a new version of the article (the old one kept in `revisions`)
+    "unchanged",  # revalidated (304) or the same text
+    "recovered",  # was failing, works again
+    "archived",  # failing, and an archived copy was stored
+    "newly_failing",  # started failing (or fails another way)
+    "still_failing",  # fails as it did before
+    "fresh",  # not due: no request
+)
+
+
+def change_of(before: Source, action: str, after: Source) -> str:
+    """One of CHANGES for a source that was `before` and is `after` once a run
+    did `action` (merge_success's, `failed`, `archived`, `internal`, `fresh`)."""
+    if action == "fresh":
+        return "fresh"
+    if action == "archived":
+        return "archived"
+    was_failing = before.fetch is not None and before.status not in (Status.OK, Status.PENDING)
+    if after.status != Status.OK:
+        same = (
+            was_failing
+            and before.status == after.status
+            and (before.error.kind if before.error else None)
+            == (after.error.kind if after.error else None)
+        )
+        return "still_failing" if same else "newly_failing"
+    if action == "new":
+        return "new"
+    if was_failing:
+        return "recovered"
+    return "changed" if action == "changed" else "unchanged"
 
 
 def parse_time(value: str | None) -> datetime | None:

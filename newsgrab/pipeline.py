@@ -44,6 +44,7 @@ from newsgrab.errors import (
 )
 from newsgrab.fetch import Fetcher, Response
 from newsgrab.model import (
+    CHANGES,
     EMPTY_FETCH,
     SCHEMA_VERSION,
     Answer,
@@ -55,6 +56,7 @@ from newsgrab.model import (
     Sidecar,
     Source,
     Status,
+    change_of,
     freshest,
     is_due,
     merge_archived,
@@ -116,6 +118,10 @@ class Outcome:
     state: Source  # the source's new stored state (url and cited as stored before)
 
 
+# The changes `--quiet` prints (see RunReport.state_changes).
+STATE_CHANGES = frozenset({"new", "changed", "recovered", "archived", "newly_failing"})
+
+
 @dataclasses.dataclass
 class RunReport:
     started_at: str = ""
@@ -143,6 +149,28 @@ class RunReport:
     @property
     def action_counts(self) -> Counter:
         return Counter(s["action"] for s in self.sources)
+
+    @property
+    def change_counts(self) -> Counter:
+        """How many URLs (each once, however many seeds cite it) had each change."""
+        return Counter({s["url"]: s["change"] for s in self.sources}.values())
+
+    @property
+    def urls(self) -> int:
+        return len({s["url"] for s in self.sources})
+
+    @property
+    def state_changes(self) -> list[dict]:
+        """Sources whose state changed (what `--quiet` prints): a new or changed
+        article, an archived copy, a source that started or stopped failing;
+        each URL once, at its first seed."""
+        seen: set[str] = set()
+        out = []
+        for s in self.sources:
+            if s["change"] in STATE_CHANGES and s["url"] not in seen:
+                seen.add(s["url"])
+                out.append(s)
+        return out
 
     @property
     def failed(self) -> list[dict]:
@@ -181,6 +209,8 @@ class RunReport:
             "seeds": self.seeds,
             "sidecars_written": self.written,
             "duration_s": round(self.duration, 3),
+            "urls": self.urls,
+            "changes": {c: self.change_counts.get(c, 0) for c in CHANGES},
             "counts": dict(sorted(self.status_counts.items())),
             "actions": dict(sorted(self.action_counts.items())),
             "requests": self.requests,
@@ -432,9 +462,18 @@ class Plan:
         return frozenset(self.states) - {w.key for w in self.due}
 
 
-def make_plan(jobs: list[SeedJob], refresh_after: float, now: float, force: bool) -> Plan:
+def make_plan(
+    jobs: list[SeedJob],
+    refresh_after: float,
+    now: float,
+    force: bool,
+    *,
+    allow_private_networks: bool = False,
+    obey_robots: bool = True,
+) -> Plan:
     """Which URLs are due and which fresh (no request), and which seeds wait on
-    which due URL. Pure: `now` is seconds since the epoch."""
+    which due URL. Pure: `now` is seconds since the epoch; the two settings say
+    which `blocked` sources are retried at once (see model.is_due)."""
     copies: dict[str, list[Source]] = {}
     for job in jobs:
         for src in job.old.sources if job.old else []:
@@ -449,7 +488,14 @@ def make_plan(jobs: list[SeedJob], refresh_after: float, now: float, force: bool
             found = copies.get(key)
             state = freshest(found) if found else pending_source(key)
             states[key] = state
-            if is_due(state, refresh_after, now, force):
+            if is_due(
+                state,
+                refresh_after,
+                now,
+                force,
+                allow_private_networks=allow_private_networks,
+                obey_robots=obey_robots,
+            ):
                 due[key] = Work(key, c.url, state)
     ordered = interleave_hosts(list(due))
     return Plan(
@@ -588,6 +634,7 @@ class Writer:
         self.keys = dict(enumerate(plan.keys))
         self.states = dict(plan.states)
         self.actions = dict.fromkeys(plan.fresh, "fresh")
+        self.changes = dict.fromkeys(plan.fresh, "fresh")  # key -> one of model.CHANGES
         self.waiting = {i: set(w) for i, w in enumerate(plan.waiting) if w}
         self.citing: dict[str, list[int]] = {}  # due key -> the seeds waiting on it
         for i, waits in self.waiting.items():
@@ -605,8 +652,10 @@ class Writer:
 
     def settle(self, outcome: Outcome) -> None:
         """Record one URL's outcome; write the seeds it was the last one for."""
+        before = self.states[outcome.key]
         self.states[outcome.key] = outcome.state
         self.actions[outcome.key] = outcome.action
+        self.changes[outcome.key] = change_of(before, outcome.action, outcome.state)
         for i in self.citing.pop(outcome.key, []):
             pending = self.waiting[i]
             pending.discard(outcome.key)
@@ -625,6 +674,7 @@ class Writer:
                     "url": src.url,
                     "status": str(src.status),
                     "action": self.actions[key],
+                    "change": self.changes[key],
                     "error": to_builtins(src.error),
                 }
             )
@@ -641,6 +691,7 @@ class Writer:
                 del self.needed[key]
                 self.states.pop(key, None)
                 self.actions.pop(key, None)
+                self.changes.pop(key, None)
 
     def _done(self, future: asyncio.Future) -> None:
         self.writes.discard(future)
@@ -789,7 +840,14 @@ def run_fetch(
                 report.internal_errors.append(
                     f"{seed}: {bug_message(f'{type(exc).__name__}: {exc}')}"
                 )
-        plan = make_plan(jobs, settings.refresh_after, time.time(), force)
+        plan = make_plan(
+            jobs,
+            settings.refresh_after,
+            time.time(),
+            force,
+            allow_private_networks=settings.allow_private_networks,
+            obey_robots=settings.obey_robots,
+        )
         del jobs
         stop.run(_run(plan, settings, report, progress))
     report.duration = time.monotonic() - started

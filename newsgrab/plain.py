@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 FORMATS = ("rich", "text", "markdown", "json", "jsonl")
 
@@ -110,18 +111,50 @@ def sanitize_data(value: object) -> object:
 # ---------------------------------------------------------------- fetch output
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """`1 seed`, `2 seeds`; `many` when adding an s is not the plural."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+# How the summary names each change (model.CHANGES), in its order.
+CHANGE_WORDS = {
+    "new": "new",
+    "changed": "changed",
+    "unchanged": "unchanged",
+    "recovered": "recovered",
+    "archived": "from the archive",
+    "newly_failing": "newly failing",
+    "still_failing": "still failing",
+    "fresh": "fresh (not refetched)",
+}
+
+
 def summary_line(report) -> str:
-    """One line for the end of a fetch: counts per outcome and per status."""
-    counts = report.status_counts
-    actions = report.action_counts
-    parts = [f"{report.seeds} seeds", f"{len(report.sources)} sources"]
-    parts += [f"{n} {name}" for name, n in sorted(counts.items())]
-    if actions.get("fresh"):
-        parts.append(f"{actions['fresh']} fresh (not refetched)")
-    parts.append(f"{report.written} sidecars written")
+    """One line for the end of a fetch. Everything is counted in URLs (a URL
+    cited by several seeds counts once): what changed, then the statuses."""
+    changes = report.change_counts
+    statuses: dict[str, str] = {}
+    for src in report.sources:
+        statuses[src["url"]] = src["status"]
+    what = ", ".join(f"{changes[c]} {w}" for c, w in CHANGE_WORDS.items() if changes.get(c))
+    states = ", ".join(f"{n} {name}" for name, n in sorted(Counter(statuses.values()).items()))
+    parts = [f"{plural(report.seeds, 'seed')}, {plural(report.urls, 'URL')}"]
+    if what:
+        parts[0] += f" ({what})"
+    if states:
+        parts[0] += f": {states}"
+    parts.append(f"{plural(report.written, 'sidecar')} written")
     if report.store_errors:
-        parts.append(f"{len(report.store_errors)} sidecar errors")
-    return sanitize(f"newsgrab: {', '.join(parts)} in {report.duration:.1f}s")
+        parts.append(plural(len(report.store_errors), "sidecar error"))
+    return sanitize(f"newsgrab: {'; '.join(parts)} in {report.duration:.1f}s")
+
+
+def change_line(source: dict) -> str:
+    """A source whose state changed (`fetch --quiet`): change, URL, seed."""
+    return sanitize(
+        f"{CHANGE_WORDS.get(source['change'], source['change'])}\t{source['url']}"
+        f"\t({source['seed']})"
+    )
 
 
 def failure_line(source: dict) -> str:

@@ -20,7 +20,7 @@ from test_refresh_support import Site
 from newsgrab.cli import cli
 
 ESCAPE = re.compile(r"[\x1b\x9b\r]")
-SUMMARY = re.compile(r"^newsgrab: \d+ seeds, \d+ sources, .* in \d+\.\ds$")
+SUMMARY = re.compile(r"^newsgrab: \d+ seeds?, \d+ URLs?\b.* in \d+\.\ds$")
 LOCAL = [
     "NEWSGRAB_ALLOW_PRIVATE_NETWORKS=true",
     "NEWSGRAB_HOST_DELAY=0",
@@ -85,13 +85,24 @@ def test_cron_failure_is_utf8_on_stderr_and_exit_1(docs, site, tmp_path):
     assert line.startswith("gone\t") and "HTTP 404" in line and "café.txt" in line
 
 
-def test_cron_quiet_prints_nothing_unless_something_failed(docs, site, tmp_path):
+def test_cron_quiet_prints_only_changes_of_state(docs, site, tmp_path):
+    """`--quiet` prints a line when a source is new, changes, starts or stops
+    failing; a run where nothing changed prints nothing, so cron mails only
+    when something happened."""
+    url = site.url("/p/good")
     code, out, err = cron("--quiet", docs, cwd=tmp_path)
-    assert (code, out, err) == (0, "", "")
+    assert (code, err) == (0, "") and out.startswith(f"new\t{url}\t(") and out.count("\n") == 1
+    code, out, err = cron("--quiet", "--force", docs, cwd=tmp_path)
+    assert (code, out, err) == (0, "", "")  # refetched, the same article: quiet
     site.pages["/p/good"].status = 503
     code, out, err = cron("--quiet", "--force", docs, cwd=tmp_path)
     assert code == 1 and out == ""
     assert err.startswith("error\t") and "HTTP 503" in err and err.count("\n") == 1
+    code, out, err = cron("--quiet", "--force", docs, cwd=tmp_path)
+    assert (code, out, err) == (1, "", "")  # still failing the same way: said once
+    site.pages["/p/good"].status = 200
+    code, out, err = cron("--quiet", "--force", docs, cwd=tmp_path)
+    assert (code, err) == (0, "") and out.startswith(f"recovered\t{url}\t(")
 
 
 def test_cron_json_report(docs, site, tmp_path):

@@ -94,8 +94,7 @@ def test_fetch_writes_one_sidecar_per_seed_field_by_field(web, local_env, tmp_pa
     result = CliRunner().invoke(cli, ["fetch", str(seeds)])
     assert result.exit_code == 0, result.stderr
     assert re.fullmatch(
-        r"newsgrab: 1 seeds, 2 sources, 2 ok, 1 sidecars written in "
-        r"\d+\.\ds\n",
+        r"newsgrab: 1 seed, 2 URLs \(2 new\): 2 ok; 1 sidecar written in \d+\.\ds\n",
         result.stdout,
     ), result.stdout
 

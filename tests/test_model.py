@@ -377,6 +377,59 @@ def test_is_due():
     assert model.is_due(failed, 3600, t0 + 10)
 
 
+def _failing(status: Status, kind: str, times: int) -> Source:
+    src = _ok()
+    for _ in range(times):
+        src = model.merge_failure(src, Failure(kind=kind, message="x", status=status), T0)
+    return src
+
+
+def test_a_source_that_keeps_failing_as_gone_is_retried_less_and_less_often():
+    t0 = model.epoch_of(T0)
+    assert t0 is not None
+    hour = 3600.0
+    # after the 1st failure: refresh_after; after the 2nd: twice it; the 3rd: 4x ...
+    for times, wait in [(1, 1), (2, 2), (3, 4), (4, 8), (6, 32)]:
+        src = _failing(Status.GONE, "http_status", times)
+        assert not model.is_due(src, hour, t0 + wait * hour - 1), times
+        assert model.is_due(src, hour, t0 + wait * hour), times
+    # ... up to a cap of 30 days
+    src = _failing(Status.UNSUPPORTED, "unsupported", 40)
+    assert model.retry_interval(src, hour) == model.SETTLED_RETRY_CAP
+    assert model.is_due(src, hour, t0 + model.SETTLED_RETRY_CAP)
+    # a refresh_after longer than the cap is never shortened
+    assert model.retry_interval(src, 90 * 86400.0) == 90 * 86400.0
+    # transient errors are retried at every run, however many
+    assert model.is_due(_failing(Status.ERROR, "timeout", 9), hour, t0 + 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([Status.GONE, Status.UNSUPPORTED, Status.BLOCKED, Status.OK]),
+    st.integers(min_value=0, max_value=10_000),
+    st.floats(min_value=0, max_value=36500 * 86400.0),
+)
+def test_retry_interval_is_bounded(status, failures, refresh_after):
+    fetch = model.FetchFacts(checked_at=T0, consecutive_failures=failures)
+    src = Source(url="https://a.example/", status=status, fetch=fetch)
+    interval = model.retry_interval(src, refresh_after)
+    assert refresh_after <= interval <= max(refresh_after, model.SETTLED_RETRY_CAP)
+
+
+def test_a_source_blocked_by_a_setting_is_retried_when_the_setting_changes():
+    t0 = model.epoch_of(T0)
+    assert t0 is not None
+    private = _failing(Status.BLOCKED, "blocked", 1)
+    robots = _failing(Status.BLOCKED, "robots", 1)
+    soon = t0 + 10
+    assert not model.is_due(private, 3600, soon)
+    assert model.is_due(private, 3600, soon, allow_private_networks=True)
+    assert not model.is_due(private, 3600, soon, obey_robots=False)
+    assert not model.is_due(robots, 3600, soon)
+    assert model.is_due(robots, 3600, soon, obey_robots=False)
+    assert not model.is_due(robots, 3600, soon, allow_private_networks=True)
+
+
 def test_merges_never_change_their_input():
     src = _ok()
     frozen = msgspec.json.encode(src)
