@@ -79,7 +79,7 @@ async def _archived(fetcher: Fetcher, url: str, settings: Settings) -> Result | 
     from newsgrab.archive import fetch_archived
 
     try:
-        found = await fetch_archived(fetcher, settings.archive_url, url)
+        found = await fetch_archived(fetcher, settings.archive_url, url, settings.archive_web_url)
     except FetchError:
         return None
     if found is None:

@@ -3,7 +3,10 @@
 Asks a Wayback-Machine-style availability API (`archive_url?url=<url>`) for
 the closest snapshot, then fetches the raw capture (the `id_` form of the
 snapshot URL, without the archive's own banner) through the same fetcher, so
-every safety rule applies to archive traffic too.
+every safety rule applies to archive traffic too. The availability API is
+rate-limited and sometimes answers nothing for an archived page: then, or when
+it fails, the archive's redirect form (`archive_web_url<now>id_/<url>`) is
+asked, and the archive redirects to the closest capture (a 404: none).
 
 The availability answer is validated into typed values before it is used: at
 most ARCHIVE_REPLY_MAX_BYTES, JSON of the expected shape and types (anything
@@ -15,8 +18,8 @@ FetchError of kind `archive` for that one source; the fallback never ends a run.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from urllib.parse import urlencode
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
 
 import msgspec
 
@@ -81,19 +84,57 @@ def parse_reply(body: bytes) -> _Closest | None:
 
 
 async def fetch_archived(
-    fetcher: Fetcher, archive_url: str, url: str
+    fetcher: Fetcher, archive_url: str, url: str, web_url: str | None = None
 ) -> tuple[Response, dict] | None:
     """(raw capture response, {"url", "timestamp"}) or None when nothing is archived.
 
-    Raises FetchError (kind `archive` unless the archive's own fetch failed)
-    when the archive cannot be reached or answers badly."""
+    `web_url`: the archive's redirect form, asked when the availability API
+    answers nothing or fails (None: not asked). Raises FetchError (kind
+    `archive` unless the archive's own fetch failed) when the archive cannot be
+    reached or answers badly."""
     shown = redact_url(url)
     try:
-        return await _fetch_archived(fetcher, archive_url, url, shown)
+        failure: FetchError | None = None
+        try:
+            found = await _fetch_archived(fetcher, archive_url, url, shown)
+        except FetchError as err:
+            if web_url is None:
+                raise
+            found, failure = None, err
+        if found is not None or web_url is None:
+            return found
+        try:
+            return await _by_redirect(fetcher, web_url, url, shown)
+        except FetchError:
+            if failure is not None:  # both failed: the first failure says why
+                raise failure from None
+            raise
     except FetchError:
         raise
     except Exception as exc:  # a bug: this source's fallback fails, the run goes on
         raise internal_error(exc, shown) from None
+
+
+async def _by_redirect(
+    fetcher: Fetcher, web_url: str, url: str, shown: str
+) -> tuple[Response, dict] | None:
+    """The capture closest to now, through the archive's redirect form."""
+    now = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    asked = f"{web_url.rstrip('/')}/{now}id_/{url}"
+    try:
+        response = await fetcher.fetch(asked)
+    except FetchError as err:
+        if err.http_status == 404:
+            return None  # nothing archived
+        raise FetchError(
+            "archive",
+            f"archive's closest capture of {shown} not fetched: {err.message}",
+            http_status=err.http_status,
+        ) from None
+    found = _SNAPSHOT.search(urlsplit(response.final_url).path)
+    timestamp = found.group(1) if found else None
+    snapshot = _SNAPSHOT.sub(lambda m: f"/web/{m.group(1)}/", response.final_url, count=1)
+    return response, {"url": redact_url(snapshot), "timestamp": _iso(timestamp)}
 
 
 async def _fetch_archived(

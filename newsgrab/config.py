@@ -25,6 +25,9 @@ from newsgrab.errors import ConfigError
 
 DEFAULT_SEED_GLOBS = ("*.txt", "*.md", "*.markdown", "*.html", "*.htm")
 DEFAULT_ARCHIVE_URL = "https://archive.org/wayback/available"
+# The archive's own redirect form, `<this><timestamp>id_/<url>`: asked when the
+# availability API answers nothing or fails.
+DEFAULT_ARCHIVE_WEB_URL = "https://web.archive.org/web/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Settings:
     # dead links
     archive_fallback: bool = True
     archive_url: str = DEFAULT_ARCHIVE_URL
+    archive_web_url: str = DEFAULT_ARCHIVE_WEB_URL
     # extraction: worker processes (0: in the main process, in a thread) and the
     # time budget of one page
     jobs: int = 1
@@ -310,7 +314,7 @@ def coerce(key: str, value: Any) -> Any:
         raise ConfigError(f"{key}: must not be empty")
     if key == "user_agent":
         return _header_safe(key, value)
-    if key == "archive_url":
+    if key in ("archive_url", "archive_web_url"):
         return _url(key, value, ("http", "https"))
     return value
 

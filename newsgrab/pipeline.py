@@ -316,7 +316,7 @@ async def _from_archive(
     fetcher: Fetcher, url: str, failed: Source, settings: Settings, when: str, pool: ExtractorPool
 ) -> Source | None:
     try:
-        found = await fetch_archived(fetcher, settings.archive_url, url)
+        found = await fetch_archived(fetcher, settings.archive_url, url, settings.archive_web_url)
     except FetchError as err:
         log.info("%s: archive lookup failed: %s", url, err.message)
         return None

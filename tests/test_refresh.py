@@ -197,7 +197,11 @@ def test_404_after_success_is_gone_with_the_article_kept(site, seeds, local_sett
     run(local_settings, seeds)
     good = by_url(age(seeds / "one.txt.sources.json"))[a]
     del site.pages["/p/a"]
-    settings = local_settings.replace(archive_fallback=True, archive_url=site.archive_url())
+    settings = local_settings.replace(
+        archive_fallback=True,
+        archive_url=site.archive_url(),
+        archive_web_url=site.archive_web_url(),
+    )
     report = run(settings, seeds)
     assert report.exit_code == 1
     src = by_url(read(seeds / "one.txt.sources.json"))[a]
@@ -246,7 +250,11 @@ def test_dead_link_falls_back_to_the_archive(site, seeds, local_settings):
         "20240105123000",
         article_html("Archived story", paragraphs("Archived story")),
     )
-    settings = local_settings.replace(archive_fallback=True, archive_url=site.archive_url())
+    settings = local_settings.replace(
+        archive_fallback=True,
+        archive_url=site.archive_url(),
+        archive_web_url=site.archive_web_url(),
+    )
     cite(seeds / "one.txt", dead)
     report = run(settings, seeds)
     assert report.action_counts == {"archived": 1}
@@ -278,7 +286,10 @@ def test_archive_fallback_off_or_nothing_archived(site, seeds, local_settings):
     run(local_settings.replace(archive_url=site.archive_url()), seeds)  # fallback off
     assert site.hits["/wayback/available"] == 0
     settings = local_settings.replace(
-        archive_fallback=True, archive_url=site.archive_url(), refresh_after=0
+        archive_fallback=True,
+        archive_url=site.archive_url(),
+        archive_web_url=site.archive_web_url(),
+        refresh_after=0,
     )
     report = run(settings, seeds)
     assert site.hits["/wayback/available"] == 1
@@ -286,6 +297,54 @@ def test_archive_fallback_off_or_nothing_archived(site, seeds, local_settings):
     assert report.action_counts == {"failed": 1}
     assert src["status"] == "gone" and src["article"] is None
     assert src["fetch"]["consecutive_failures"] == 2
+
+
+@pytest.mark.parametrize("availability", ["empty", "failing"])
+def test_the_archive_redirect_form_finds_what_the_availability_api_misses(
+    site, seeds, local_settings, availability
+):
+    """The availability API answers nothing (or fails) for a page that is
+    archived: the archive's redirect form, asked for the capture closest to
+    now, finds it."""
+    dead = site.url("/p/dead")
+    site.archive[dead] = ("20240105123000", article_html("Saved", paragraphs("Saved")))
+    if availability == "empty":
+        site.availability_empty = True
+    else:
+        site.availability_status = 503
+    settings = local_settings.replace(
+        archive_fallback=True,
+        archive_url=site.archive_url(),
+        archive_web_url=site.archive_web_url(),
+    )
+    cite(seeds / "one.txt", dead)
+    report = run(settings, seeds)
+    assert report.action_counts == {"archived": 1}
+    assert report.change_counts == {"archived": 1}
+    src = by_url(read(seeds / "one.txt.sources.json"))[dead]
+    assert src["status"] == "gone" and "Paragraph 1 of Saved" in src["article"]["text"]
+    assert src["fetch"]["archived_from"] == {
+        "url": site.url(f"/web/20240105123000/{dead}"),
+        "timestamp": "2024-01-05T12:30:00Z",
+    }
+    asked = [p for p, _ in site.requests if p.startswith("/web/") and p.endswith(f"id_/{dead}")]
+    assert len(asked) == 2 and asked[1] == f"/web/20240105123000id_/{dead}"  # redirected
+    assert asked[0] != asked[1]
+
+
+def test_nothing_archived_anywhere_is_no_copy(site, seeds, local_settings):
+    dead = site.url("/p/dead")
+    site.availability_status = 503
+    settings = local_settings.replace(
+        archive_fallback=True,
+        archive_url=site.archive_url(),
+        archive_web_url=site.archive_web_url(),
+    )
+    cite(seeds / "one.txt", dead)
+    report = run(settings, seeds)
+    assert report.action_counts == {"failed": 1}
+    src = by_url(read(seeds / "one.txt.sources.json"))[dead]
+    assert src["status"] == "gone" and src["article"] is None
 
 
 def test_unreachable_server_falls_back_to_the_archive(site, seeds, local_settings):
@@ -296,7 +355,11 @@ def test_unreachable_server_falls_back_to_the_archive(site, seeds, local_setting
         port = s.getsockname()[1]
     dead = f"http://127.0.0.1:{port}/story"
     site.archive[dead] = ("20230101000000", article_html("Saved", paragraphs("Saved")))
-    settings = local_settings.replace(archive_fallback=True, archive_url=site.archive_url())
+    settings = local_settings.replace(
+        archive_fallback=True,
+        archive_url=site.archive_url(),
+        archive_web_url=site.archive_web_url(),
+    )
     cite(seeds / "one.txt", dead)
     run(settings, seeds)
     src = by_url(read(seeds / "one.txt.sources.json"))[dead]

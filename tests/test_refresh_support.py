@@ -3,7 +3,8 @@
 `Site` is a real HTTP server (pytest-httpserver on 127.0.0.1) whose pages the
 tests change between runs. It counts the requests for each path, records the
 conditional headers it received, answers 304 when a validator matches, and can
-play a Wayback-style archive (`/wayback/available` plus `/web/<time>id_/<url>`).
+play a Wayback-style archive (`/wayback/available` plus `/web/<time>id_/<url>`,
+which redirects a request for another time to the capture it has).
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class Site:
         self.release = threading.Event()  # set to let held requests go
         self.held: set[str] = set()  # paths whose answer waits for `release`
         self.archive: dict[str, tuple[str, str]] = {}  # url -> (timestamp, html)
+        # the availability API answers nothing (as it sometimes does) / fails
+        self.availability_empty = False
+        self.availability_status = 200
         self._lock = threading.Lock()
         server.expect_request(re.compile(r"^/(?!robots\.txt$).*")).respond_with_handler(self.handle)
 
@@ -88,6 +92,9 @@ class Site:
     def archive_url(self) -> str:
         return self.url("/wayback/available")
 
+    def archive_web_url(self) -> str:
+        return self.url("/web/")
+
     def page_hits(self, prefix: str = "/p") -> int:
         return sum(n for path, n in self.hits.items() if path.startswith(prefix))
 
@@ -98,12 +105,18 @@ class Site:
             self.hits[path] += 1
             self.requests.append((path, {k.lower(): v for k, v in request.headers.items()}))
         if path == "/wayback/available":
+            if self.availability_status != 200:
+                return Response("busy", status=self.availability_status)
+            if self.availability_empty:
+                return Response('{"archived_snapshots": {}}', content_type="application/json")
             return self._availability(request.args.get("url", ""))
         m = re.match(r"^/web/(\d{14})id_/(.+)$", request.full_path.rstrip("?"))
         if m:
             stamp, html = self.archive.get(m.group(2), ("", ""))
             if not html:
                 return Response("no capture", status=404)
+            if m.group(1) != stamp:  # the redirect form: to the closest capture
+                return Response(status=302, headers={"Location": f"/web/{stamp}id_/{m.group(2)}"})
             return Response(html, content_type="text/html; charset=utf-8")
         if path in self.held:
             self.release.wait(20)
