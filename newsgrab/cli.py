@@ -360,9 +360,9 @@ def fetch(
         # a progress bar (and rich, to draw it) only on a terminal
         bar = not obj.quiet and not json_ and sys.stderr.isatty()
         if bar:
-            from newsgrab import render
+            from newsgrab.progress import FetchProgress
 
-            progress_bar = render.progress_for(obj.err, enabled=True)
+            progress_bar = FetchProgress(obj.err)
         else:
             progress_bar = contextlib.nullcontext()
         with progress_bar as progress:

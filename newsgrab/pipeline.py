@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from newsgrab.archive import fetch_archived
 from newsgrab.config import Settings
@@ -226,7 +226,14 @@ class RunReport:
         }
 
 
-ProgressFn = Callable[[int, int, str], None]
+class Progress(Protocol):
+    """What `run_fetch` tells a progress display (newsgrab.progress.FetchProgress):
+    `start` once with the number of due URLs and a function returning the URLs
+    in flight (and since when, time.monotonic()); `update` as each URL settles."""
+
+    def start(self, total: int, in_flight: Callable[[], Mapping[str, float]]) -> None: ...
+
+    def update(self, done: int, ok: int, failed: int) -> None: ...
 
 
 def _failure_of(err: FetchError) -> Failure:
@@ -540,6 +547,12 @@ def _unchanged(job: SeedJob, new: Sidecar) -> bool:
 # ------------------------------------------------------------------ execute
 
 
+# Never-fetched URLs from which a run starts its extraction workers at once
+# rather than when the first page needs one (a few pages, perhaps all failing,
+# are not worth a process start).
+WARM_START = 16
+
+
 class Executor:
     """Fetches due URLs with a bounded pool of workers and yields each outcome as
     it settles (`outcomes`, an async iterator). Leaving the iteration early, or
@@ -548,6 +561,7 @@ class Executor:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.requests = 0  # HTTP requests sent, once the run is over
+        self.in_flight: dict[str, float] = {}  # due URL -> when its work started
         self.pool: ExtractorPool | None = None  # the run's extraction workers
 
     async def outcomes(self, due: Sequence[Work]) -> AsyncIterator[Outcome]:
@@ -558,9 +572,9 @@ class Executor:
         pool = ExtractorPool(self.settings.jobs, self.settings.extract_timeout)
         self.pool = pool
         async with Fetcher(self.settings) as fetcher, pool:
-            if any(work.state.fetch is None for work in due):
-                # pages never fetched will need the extractor: its workers start
-                # (import it) while the first requests are in flight
+            if sum(work.state.fetch is None for work in due) >= WARM_START:
+                # many pages never fetched will need the extractor: its workers
+                # start (import it) while the first requests are in flight
                 pool.warm()
             # More workers than requests allowed in flight, so that per-host limits
             # and delays on one host do not starve the others.
@@ -586,10 +600,13 @@ class Executor:
     ) -> None:
         try:
             for work in todo:
+                self.in_flight[work.key] = time.monotonic()
                 try:
                     outcome = await settle_url(fetcher, work.url, work.state, self.settings, pool)
                 except Exception as exc:  # a bug, confined to this URL (see internal_outcome)
                     outcome = internal_outcome(work, exc)
+                finally:
+                    self.in_flight.pop(work.key, None)
                 queue.put_nowait(Outcome(work.key, outcome.action, outcome.state))
         except Exception as exc:  # a bug outside any one URL: the consumer raises it
             queue.put_nowait(exc)
@@ -718,7 +735,7 @@ class Writer:
 
 
 async def _run(
-    plan: Plan, settings: Settings, report: RunReport, progress: ProgressFn | None
+    plan: Plan, settings: Settings, report: RunReport, progress: Progress | None
 ) -> None:
     writer = Writer(plan, report, asyncio.get_running_loop())
     executor = Executor(settings)
@@ -727,15 +744,16 @@ async def _run(
     try:
         writer.write_ready()
         if due:
-            total, done = len(due), 0
+            done = ok = 0
             if progress:
-                progress(0, total, "")
+                progress.start(len(due), lambda: executor.in_flight)
             try:
                 async for outcome in executor.outcomes(due):
                     writer.settle(outcome)
                     done += 1
+                    ok += outcome.state.status == Status.OK
                     if progress:
-                        progress(done, total, outcome.key)
+                        progress.update(done, ok, done - ok)
             finally:
                 report.requests = executor.requests
         await writer.finish()
@@ -807,7 +825,7 @@ def run_fetch(
     force: bool = False,
     do_repair: bool = False,
     wait: float | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     stop: Stop | None = None,
 ) -> RunReport:
     """Fetch what is missing or due for the seeds under `paths`; write sidecars.

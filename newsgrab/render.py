@@ -17,7 +17,6 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich import box
 from rich.cells import cell_len, set_cell_size
@@ -25,9 +24,6 @@ from rich.console import Console, Group, RenderableType
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
-
-if TYPE_CHECKING:
-    from rich.progress import TaskID
 
 from newsgrab.collection import PARAGRAPH, Change, Entry, Fold, Step, diff_counts, paragraphs
 from newsgrab.model import ArchivedCopy, Status
@@ -591,43 +587,3 @@ def now_utc() -> datetime:
 
 
 # ---------------------------------------------------------------- fetch output
-
-
-class _Progress:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-
-    def __init__(self, console: Console, enabled: bool):
-        self.enabled = enabled and console.is_terminal
-        self._bar = None
-        self._task: TaskID | None = None
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            self._bar = Progress(
-                "fetching",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
-
-    def __call__(self, done: int, total: int, url: str) -> None:
-        if self._bar is None:
-            return
-        if self._task is None:
-            self._task = self._bar.add_task("fetch", total=total)
-        self._bar.update(self._task, completed=done, total=total)
-
-    def __enter__(self):
-        if self._bar is not None:
-            self._bar.start()
-        return self if self.enabled else None
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.stop()
-
-
-def progress_for(console: Console, enabled: bool) -> _Progress:
-    return _Progress(console, enabled)

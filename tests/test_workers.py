@@ -416,3 +416,19 @@ def test_a_bug_for_one_seed_costs_that_seed_only(local_env, monkeypatch, tmp_pat
     assert not sidecar_path(folder / "b.txt").exists()
     assert "b.txt" in result.stderr and "IndexError" in result.stderr
     assert ISSUES_URL in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("new_urls", "warmed"), [(3, False), (16, True)])
+def test_a_run_with_many_new_urls_starts_its_workers_at_once(
+    new_urls, warmed, local_env, monkeypatch, tmp_path, web
+):
+    calls = []
+    monkeypatch.setattr(ExtractorPool, "warm", lambda self: calls.append(self.jobs))
+    monkeypatch.setenv("NEWSGRAB_JOBS", "0")
+    web.expect_request("/robots.txt").respond_with_data("", status=404)
+    for i in range(new_urls):
+        web.expect_request(f"/p/{i}").respond_with_data(ARTICLE, content_type="text/html")
+    _seed(tmp_path, "notes.txt", *(web.url_for(f"/p/{i}") for i in range(new_urls)))
+    result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert bool(calls) is warmed
