@@ -703,12 +703,14 @@ def show(
         render.emit(obj.out, render.json_sources(entries, lines=fmt == "jsonl"), pager=False)
     elif not articles:
         counts = collection.status_counts(entries)
-        table = {
-            "rich": render.table_rich,
-            "text": render.table_text,
-            "markdown": render.table_markdown,
-        }[fmt]
-        render.emit(obj.out, table(entries, counts, now), pager=pager)
+        if fmt == "rich":
+            content = render.table_rich(entries, counts, now, obj.out.width)
+        elif fmt == "text":  # fitted to a terminal; never cut on a pipe
+            width = obj.out.width if render.is_tty(obj.out) else None
+            content = render.table_text(entries, counts, now, width)
+        else:
+            content = render.table_markdown(entries, counts, now)
+        render.emit(obj.out, content, pager=pager)
     else:
         if urls:
             sections = [(group[0].url, [group]) for group in collection.group_by_url(entries)]

@@ -11,10 +11,14 @@ as console markup (`[bold]`, `[link=...]`) or emoji codes (`:warning:`).
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
+import shlex
+import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,6 +95,8 @@ def counts_line(counts: dict[str, int]) -> str:
 
 def _fit(text: str, width: int) -> str:
     """Cut `text` to `width` terminal cells (with an ellipsis) or pad it."""
+    if width <= 0:
+        return ""
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
@@ -104,6 +110,49 @@ def _plural(n: int, word: str) -> str:
 
 TABLE_COLUMNS = ("status", "published", "checked", "words", "site", "seed", "title")
 _TEXT_CAPS = {"site": 24, "seed": 28}
+# On a terminal: the site and seed columns are capped, the title gets what is
+# left. When that is too little, the site and seed shrink, then columns go (least
+# useful first); every source stays on one line, cut with an ellipsis.
+_RICH_CAPS = {"site": 24, "seed": 20}
+_MIN_TITLE = 16
+_SHRINK = (("site", 10), ("seed", 8))
+_DROP_ORDER = ("words", "seed", "published", "checked", "site")
+_RICH_ORDER = ("status", "title", "site", "published", "checked", "words", "seed")
+_RICH_GAP = 3  # rich's padding on both sides of the (blank) column rule
+_TEXT_GAP = 2
+
+
+def fit_columns(
+    natural: dict[str, int], order: Sequence[str], width: int, gap: int
+) -> dict[str, int]:
+    """Column widths (in `order`, some left out) that fit in `width` cells: the
+    title gets what the others leave, at least _MIN_TITLE while columns can be
+    shrunk or dropped, and at least one cell."""
+    cols = {c: natural[c] for c in order if c != "title"}
+    title = natural["title"]
+
+    def rest() -> int:
+        return sum(cols.values()) + gap * len(cols)
+
+    for col, low in _SHRINK:
+        excess = rest() + _MIN_TITLE - width
+        if excess > 0 and col in cols and cols[col] > low:
+            cols[col] = max(low, cols[col] - excess)
+    for col in _DROP_ORDER:
+        if rest() + _MIN_TITLE <= width:
+            break
+        cols.pop(col, None)
+    if rest() + 1 > width and "status" in cols:  # a very narrow terminal
+        cols["status"] = max(1, width - 1 - gap)
+    widths = dict(cols, title=max(1, min(title, width - rest())))
+    return {c: widths[c] for c in order if c in widths}
+
+
+def _natural(rows: Sequence[dict[str, str]], caps: dict[str, int]) -> dict[str, int]:
+    widths = {c: max([len(c)] + [cell_len(r[c]) for r in rows]) for c in TABLE_COLUMNS}
+    for col, cap in caps.items():
+        widths[col] = min(widths[col], cap)
+    return widths
 
 
 def _row(entry: Entry, now: datetime) -> dict[str, str]:
@@ -118,43 +167,60 @@ def _row(entry: Entry, now: datetime) -> dict[str, str]:
     }
 
 
-def table_rich(entries: Sequence[Entry], counts: dict[str, int], now: datetime) -> Group:
+def table_rich(
+    entries: Sequence[Entry], counts: dict[str, int], now: datetime, width: int = 100
+) -> Group:
+    """One line per source, fitted to `width` cells (the console's width)."""
+    rows = [_row(e, now) for e in entries]
+    widths = fit_columns(_natural(rows, _RICH_CAPS), _RICH_ORDER, width, _RICH_GAP)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
-    table.add_column(Text("status"), no_wrap=True)
-    table.add_column(Text("title"), ratio=3, overflow="fold")
-    table.add_column(Text("site"), ratio=1, overflow="ellipsis", no_wrap=True)
-    table.add_column(Text("published"), no_wrap=True)
-    table.add_column(Text("checked"), no_wrap=True, justify="right")
-    table.add_column(Text("words"), no_wrap=True, justify="right")
-    table.add_column(Text("seed"), overflow="fold")
-    for e in entries:
-        r = _row(e, now)
+    for col, w in widths.items():
+        right = col in ("checked", "words")
+        table.add_column(
+            Text(_fit(col, w).rstrip() if len(col) > w else col),
+            width=w,
+            no_wrap=True,
+            overflow="ellipsis",
+            justify="right" if right else "left",
+        )
+    for e, r in zip(entries, rows, strict=True):
+        styles = {
+            "status": STATUS_STYLES.get(e.status, ""),
+            "title": "bold" if e.title else "dim",
+            "seed": "dim",
+        }
         table.add_row(
-            Text(r["status"], style=STATUS_STYLES.get(e.status, "")),
-            Text(r["title"], style="bold" if e.title else "dim"),
-            Text(r["site"]),
-            Text(r["published"]),
-            Text(r["checked"]),
-            Text(r["words"]),
-            Text(r["seed"], style="dim"),
+            *(Text(_fit(r[c], w).rstrip(), style=styles.get(c, "")) for c, w in widths.items())
         )
     footer = Text(counts_line(counts), style="dim")
     return Group(table, footer)
 
 
-def table_text(entries: Sequence[Entry], counts: dict[str, int], now: datetime) -> str:
-    """Aligned columns, a header line, the title last (never cut), a counts line."""
+def table_text(
+    entries: Sequence[Entry], counts: dict[str, int], now: datetime, width: int | None = None
+) -> str:
+    """Aligned columns, a header line, the title last, a counts line. Without a
+    `width` (a pipe) the title is never cut; with one (a terminal), every line
+    fits in it."""
     rows = [_row(e, now) for e in entries]
-    widths = {c: max([len(c)] + [cell_len(r[c]) for r in rows]) for c in TABLE_COLUMNS[:-1]}
-    for col, cap in _TEXT_CAPS.items():
-        widths[col] = min(widths[col], cap)
+    natural = _natural(rows, _TEXT_CAPS)
+    if width is None:
+        widths = {c: natural[c] for c in TABLE_COLUMNS}
+    else:
+        widths = fit_columns(natural, TABLE_COLUMNS, width, _TEXT_GAP)
     lines = []
     for r in [{c: c.upper() for c in TABLE_COLUMNS}, *rows]:
         cells = []
-        for c in TABLE_COLUMNS[:-1]:
-            cells.append(r[c].rjust(widths[c]) if c == "words" else _fit(r[c], widths[c]))
-        lines.append("  ".join(cells + [r["title"]]).rstrip())
-    lines.append(counts_line(counts))
+        for c, w in widths.items():
+            if c == "title":
+                cells.append(r[c] if width is None else _fit(r[c], w))
+            elif c == "words" and cell_len(r[c]) <= w:
+                cells.append(r[c].rjust(w))
+            else:
+                cells.append(_fit(r[c], w))
+        lines.append("  ".join(cells).rstrip())
+    footer = counts_line(counts)
+    lines.append(footer if width is None else textwrap.fill(footer, width=max(width, 1)))
     return "\n".join(lines) + "\n"
 
 
@@ -206,6 +272,9 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
     """The metadata lines of an article block, as (label, sanitized value)."""
     a = entry.article
     out: list[tuple[str, str]] = []
+    label = cited_label(entry)
+    if label:
+        out.append(("Label", label))
     if entry.site:
         out.append(("Site", one_line(entry.site)))
     authors = [one_line(x) for x in a.authors if x.strip()]
@@ -250,6 +319,12 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
     shown = seeds or [entry.seed]
     out.append(("Seed" if len(shown) == 1 else "Seeds", ", ".join(one_line(s) for s in shown)))
     return out
+
+
+def cited_label(entry: Entry) -> str:
+    """The label the seed gives the URL (the first citation that has one),
+    sanitized to one line; "" when none."""
+    return next((one_line(c.label) for c in entry.source.cited if c.label and c.label.strip()), "")
 
 
 def _body(entry: Entry, full: bool) -> tuple[list[str], int]:
@@ -551,7 +626,7 @@ def history_rich(items: Sequence[HistoryItem]) -> Group:
 # ---------------------------------------------------------------- writing out
 
 
-def _is_tty(console: Console) -> bool:
+def is_tty(console: Console) -> bool:
     isatty = getattr(console.file, "isatty", None)
     try:
         return bool(console.is_terminal and isatty is not None and isatty())
@@ -561,18 +636,103 @@ def _is_tty(console: Console) -> bool:
 
 def should_page(console: Console, output: str, enabled: bool = True) -> bool:
     """Page only on a real terminal, and only when the output is taller than it."""
-    return enabled and _is_tty(console) and output.count("\n") > console.size.height
+    return enabled and is_tty(console) and output.count("\n") > console.size.height
+
+
+def pager_command(env: Mapping[str, str]) -> list[str] | None:
+    """The pager to run: `$PAGER` (split as a shell would), else `less`; None
+    for no pager (`PAGER=` or `PAGER=cat`, or a value that cannot be split)."""
+    raw = env.get("PAGER", "less").strip()
+    try:
+        cmd = shlex.split(raw)
+    except ValueError:
+        return None
+    if not cmd or os.path.basename(cmd[0]) == "cat":
+        return None
+    return cmd
+
+
+def _less_raw_flag(flags: str) -> bool:
+    """Whether less options (from $LESS or the command line) make it show
+    colours: -R or -r, alone or in a cluster (-FRX, FRX), or the long forms."""
+    for token in flags.split():
+        if token.startswith("--"):
+            if token.lower().startswith(("--raw-control-chars", "--raw-control")):
+                return True
+        elif "R" in token.lstrip("-") or "r" in token.lstrip("-"):
+            return True
+    return False
+
+
+def pager_env(cmd: Sequence[str], env: Mapping[str, str]) -> tuple[dict[str, str], bool]:
+    """The pager's environment and whether it shows colours. less shows them
+    with -R: newsgrab sets `LESS=R` when $LESS is unset (as git does) and
+    otherwise keeps the user's $LESS, colours only if it (or the command) has
+    -R/-r. Any other pager gets plain text: newsgrab cannot know it shows them."""
+    child = dict(env)
+    if os.path.basename(cmd[0]) != "less":
+        return child, False
+    if "LESS" not in env:
+        child["LESS"] = "R"
+        return child, True
+    return child, _less_raw_flag(env["LESS"] + " " + " ".join(cmd[1:]))
 
 
 def page(output: str, color: bool) -> None:
-    import click
+    """Send `output` to the pager and wait for it; the user quitting it early
+    is no error. Without a pager (none set, or it cannot start) the output is
+    written to stdout."""
+    import subprocess
 
-    click.echo_via_pager(output, color=color)
+    cmd = pager_command(os.environ)
+    if cmd is None:
+        _write_stdout(output)
+        return
+    env, _ = pager_env(cmd, os.environ)
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        _write_stdout(output)
+        return
+    assert proc.stdin is not None
+    try:
+        with proc.stdin:
+            proc.stdin.write(output.encode("utf-8", "replace"))
+    except BrokenPipeError:  # the user quit the pager before the end
+        pass
+    while True:
+        try:
+            proc.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C belongs to the pager (less ignores it)
+            continue
+
+
+def _write_stdout(output: str) -> None:
+    sys.stdout.write(output)
+    sys.stdout.flush()
+
+
+def plain_render(console: Console, content: RenderableType) -> str:
+    """A renderable drawn at the console's width with no escape codes at all."""
+    plain = Console(
+        file=io.StringIO(),
+        width=console.width,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    with plain.capture() as capture:
+        plain.print(content)
+    return capture.get()
 
 
 def emit(console: Console, content: str | RenderableType, *, pager: bool = True) -> None:
     """Write a finished string (text, Markdown, JSON) or a rich renderable to the
-    console's file, through a pager when `should_page`."""
+    console's file, through a pager when `should_page`: with colours when the
+    pager shows them (see `pager_env`), as plain text otherwise."""
     if isinstance(content, str):
         output = content if content.endswith("\n") else content + "\n"
     else:
@@ -580,7 +740,14 @@ def emit(console: Console, content: str | RenderableType, *, pager: bool = True)
             console.print(content)
         output = capture.get()
     if should_page(console, output, pager):
-        page(output, color=console.is_terminal and not isinstance(content, str))
+        cmd = pager_command(os.environ)
+        color = False
+        if cmd is not None and not isinstance(content, str):
+            _, color = pager_env(cmd, os.environ)
+            color = color and console.color_system is not None
+            if not color:
+                output = plain_render(console, content)
+        page(output, color=color)
         return
     console.file.write(output)
     console.file.flush()
