@@ -586,13 +586,14 @@ def _find_urls(entries, urls):
 
 FORMAT_HELP = (
     "Output format: rich (default on a terminal), text (default when piped), "
-    "markdown, json or jsonl (one object per source)."
+    "markdown, json, jsonl (one object per source) or csv (one row per source)."
 )
+SHOW_FORMATS = (*plain.FORMATS, "csv")
 
 
 @cli.command()
 @click.argument("targets", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(plain.FORMATS), default=None, help=FORMAT_HELP)
+@click.option("--format", "fmt", type=click.Choice(SHOW_FORMATS), default=None, help=FORMAT_HELP)
 @click.option(
     "--status",
     "statuses",
@@ -667,6 +668,7 @@ def show(
         newsgrab show notes/report.md --format markdown
         newsgrab show https://example.com/story --history
         newsgrab show --format jsonl | jq -r .url
+        newsgrab show notes/ --format csv > sources.csv
     """
     from datetime import UTC, datetime
 
@@ -675,6 +677,10 @@ def show(
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
     fmt = _output_format(obj, fmt)
+    if history and fmt == "csv":
+        raise click.BadParameter(
+            "csv is a table of sources; not with --history", param_hint="--format"
+        )
     now = datetime.now(UTC)
     since_dt = collection.parse_since(since, now) if since else None  # before any reading
     urls = [t for t in targets if _is_url(t)]
@@ -699,6 +705,8 @@ def show(
 
     if history:
         _show_history(obj, entries, fmt, pager)
+    elif fmt == "csv":
+        render.emit(obj.out, render.csv_sources(entries), pager=False)
     elif fmt in ("json", "jsonl"):
         render.emit(obj.out, render.json_sources(entries, lines=fmt == "jsonl"), pager=False)
     elif not articles:
@@ -790,6 +798,123 @@ def schema(ctx, config, verbose, quiet):
     obj = _ctx(ctx, config, verbose, quiet)
     text = files("newsgrab").joinpath("sidecar.schema.json").read_text(encoding="utf-8")
     render.emit(obj.out, text, pager=False)
+
+
+# ---------------------------------------------------------------- config
+
+
+def _toml_value(value: object) -> str:
+    """A TOML literal that is printable ASCII (so it is safe on a terminal and
+    reads back as the same value)."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    # JSON's escapes are TOML's; DEL is the one control JSON leaves as it is
+    return json.dumps(str(value), ensure_ascii=True).replace("\x7f", "\\u007f")
+
+
+@cli.command("config")
+@click.option(
+    "--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True
+)
+@click.option("--refresh-after", help="As for fetch: show its effect.")
+@click.option("--allow-private-networks", is_flag=True, default=None, help="As for fetch.")
+@click.option("--no-robots", "obey_robots", flag_value=False, default=None, help="As for fetch.")
+@click.option("--concurrency", type=int, help="As for fetch.")
+@click.option("--user-agent", help="As for fetch.")
+@click.option("--jobs", type=int, metavar="N", help="As for fetch.")
+@common_options
+@click.pass_context
+def config_cmd(
+    ctx,
+    fmt,
+    refresh_after,
+    allow_private_networks,
+    obey_robots,
+    concurrency,
+    user_agent,
+    jobs,
+    config,
+    verbose,
+    quiet,
+):
+    """Print every effective setting and where it came from.
+
+    Each value comes from the built-in default, the config file (its path is
+    shown), a NEWSGRAB_<KEY> environment variable, or an option. The fetch
+    options given here show what `newsgrab fetch` would run with. The TOML
+    output is a valid config file (a proxy's password is left out).
+
+    \b
+    Example:
+        newsgrab config
+        newsgrab config --format json | jq .settings.refresh_after
+        NEWSGRAB_RETRIES=4 newsgrab config --concurrency 4
+    """
+    from newsgrab.config import FIELDS, explain_settings, setting_text, unknown_variables
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    overrides = {
+        "refresh_after": refresh_after,
+        "allow_private_networks": allow_private_networks,
+        "obey_robots": obey_robots,
+        "concurrency": concurrency,
+        "user_agent": user_agent,
+        "jobs": jobs,
+    }
+    settings, sources, path = explain_settings(obj.config, os.environ, overrides)
+    for message in unknown_variables(os.environ):
+        log.warning("%s", message)
+    values = {key: setting_text(key, getattr(settings, key)) for key in FIELDS}
+    if fmt == "json":
+        report = {
+            "config_file": None if path is None else str(path),
+            "settings": {k: {"value": values[k], "source": sources[k]} for k in FIELDS},
+        }
+        click.echo(plain.json_text(report, indent=2))
+        return
+    shown = "none found" if path is None else str(path)
+    lines = [f"# config file: {shown}"]
+    pairs = [(f"{k} = {_toml_value(values[k])}", sources[k]) for k in FIELDS]
+    width = max(len(p) for p, _ in pairs)
+    lines += [f"{p.ljust(width)}  # {where}" for p, where in pairs]
+    click.echo(plain.sanitize("\n".join(lines)))
+
+
+# ---------------------------------------------------------------- completion
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@common_options
+@click.pass_context
+def completion_cmd(ctx, shell, config, verbose, quiet):
+    """Print the shell completion script for SHELL (bash, zsh or fish).
+
+    \b
+    Example:
+        newsgrab completion bash > ~/.local/share/bash-completion/completions/newsgrab
+        newsgrab completion zsh > "${fpath[1]}/_newsgrab"
+        newsgrab completion fish > ~/.config/fish/completions/newsgrab.fish
+        eval "$(newsgrab completion bash)"      # for this shell only
+    """
+    from click.shell_completion import get_completion_class
+
+    _ctx(ctx, config, verbose, quiet)
+    cls = get_completion_class(shell)
+    if cls is None:  # pragma: no cover (click knows these three)
+        raise click.BadParameter(f"no completion for {shell}", param_hint="SHELL")
+    script = cls(cli, {}, "newsgrab", COMPLETE_VAR).source()
+    click.echo(script)
+
+
+# What click reads to answer a completion request from the scripts above.
+COMPLETE_VAR = "_NEWSGRAB_COMPLETE"
 
 
 # ---------------------------------------------------------------- entry point

@@ -454,6 +454,88 @@ def json_sources(entries: Iterable[Entry], lines: bool = False) -> str:
     return json.dumps(objects, ensure_ascii=False, indent=2) + "\n"
 
 
+CSV_COLUMNS = (
+    "seed",
+    "url",
+    "label",
+    "line",
+    "status",
+    "title",
+    "site",
+    "authors",
+    "published_at",
+    "modified_at",
+    "language",
+    "words",
+    "checked_at",
+    "fetched_at",
+    "final_url",
+    "http_status",
+    "error_kind",
+    "error_message",
+    "archived_from",
+    "revisions",
+)
+# A cell a spreadsheet would run as a formula (OWASP's "CSV injection"): it
+# starts with one of these. Such a cell gets a leading apostrophe, which
+# spreadsheets show as text; the sidecar keeps the exact value.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell: sanitized to one line, a would-be formula neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int):
+        return str(int(value))
+    text = one_line(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_row(entry: Entry) -> dict[str, object]:
+    a = entry.source.article
+    f = entry.fetch
+    err = entry.error
+    archived = f.archived_from
+    cited = entry.source.cited
+    return {
+        "seed": str(entry.seed),
+        "url": entry.url,
+        "label": cited_label(entry),
+        "line": cited[0].line if cited else None,
+        "status": str(entry.status),
+        "title": a.title if a else None,
+        "site": entry.site,
+        "authors": "; ".join(a.authors) if a else None,
+        "published_at": a.published_at if a else None,
+        "modified_at": a.modified_at if a else None,
+        "language": a.language if a else None,
+        "words": entry.words,
+        "checked_at": f.checked_at,
+        "fetched_at": f.fetched_at,
+        "final_url": f.final_url,
+        "http_status": f.http_status,
+        "error_kind": err.kind if err else None,
+        "error_message": err.message if err else None,
+        "archived_from": archived.url if isinstance(archived, ArchivedCopy) else archived,
+        "revisions": len(entry.source.revisions),
+    }
+
+
+def csv_sources(entries: Iterable[Entry]) -> str:
+    """`--format csv`: a header and one row per source per seed (RFC 4180 quoting,
+    LF line ends); every cell one sanitized line, formulas neutralised."""
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        row = _csv_row(entry)
+        writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
+    return buf.getvalue()
+
+
 def history_object(entry: Entry, seeds: Sequence[Path], steps: Sequence[Step]) -> dict:
     return {
         "url": entry.url,
