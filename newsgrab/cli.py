@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ import click
 from newsgrab import __version__, plain
 from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
+from newsgrab.seeds import display_path
 
 if TYPE_CHECKING:
     from newsgrab.pipeline import Stop
@@ -295,6 +297,11 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     help="Worker processes that extract the articles (default 1; 0: in this process).",
 )
 @click.option("json_", "--json", is_flag=True, help="Print a JSON run report on stdout.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be fetched and why, and what is fresh; fetch and write nothing.",
+)
 @common_options
 @click.pass_context
 def fetch(
@@ -310,6 +317,7 @@ def fetch(
     user_agent,
     jobs,
     json_,
+    dry_run,
     config,
     verbose,
     quiet,
@@ -324,6 +332,7 @@ def fetch(
     Example:
         newsgrab fetch notes/
         newsgrab fetch --force --json notes/report.md
+        newsgrab fetch --dry-run notes/
     """
     signals = ctx.with_resource(StopOnSignal())  # first: a signal from now on stops cleanly
     from newsgrab.pipeline import Stop, Stopped, run_fetch
@@ -353,6 +362,8 @@ def fetch(
             wait_s = float("inf")
         if wait_s is not None and not wait_s >= 0:
             raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait")
+    if dry_run:
+        _dry_run(obj, settings, paths, force, json_)
     # What exists before the run (modules, classes, settings) outlives it: keep
     # the garbage collector from scanning all of it again and again meanwhile.
     gc.freeze()
@@ -404,6 +415,124 @@ def fetch(
             click.echo(plain.failure_line(src), err=True)
         if not obj.quiet:
             click.echo(plain.summary_line(report))
+    sys.exit(report.exit_code)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _due_reason(state, force: bool) -> str:
+    """Why a due source would be fetched: forced, new (never fetched), retry
+    (the last attempt failed) or stale (checked longer than refresh_after ago)."""
+    from newsgrab.model import Status
+
+    if force:
+        return "forced"
+    if state.status == Status.ERROR:
+        return "retry"
+    if state.fetch is None or state.status == Status.PENDING:
+        return "new"
+    return "stale"
+
+
+def _ago(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _dry_run(obj: Context, settings: Settings, paths, force: bool, json_: bool) -> None:
+    """`fetch --dry-run`: the plan of a run, no lock, no request, no write."""
+    import time
+
+    from newsgrab.model import epoch_of
+    from newsgrab.pipeline import plan_only
+
+    plan, report = plan_only(settings, paths, force=force)
+    if report.seeds == 0:
+        where = ", ".join(paths) or ", ".join(settings.seeds) or "."
+        obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
+        sys.exit(ExitCode.OK)
+    seeds_of: dict[str, list[str]] = {}
+    for job, keys in zip(plan.jobs, plan.keys, strict=True):
+        for key in keys:
+            seeds_of.setdefault(key, []).append(str(job.seed))
+    now = time.time()
+
+    def item(key: str, state) -> dict:
+        checked = epoch_of(state.fetch.checked_at) if state.fetch else None
+        return {
+            "url": key,
+            "status": str(state.status),
+            "checked_at": state.fetch.checked_at if state.fetch else None,
+            "checked_s_ago": None if checked is None else round(now - checked),
+            "error_kind": state.error.kind if state.error else None,
+            "seeds": seeds_of.get(key, []),
+        }
+
+    due = [dict(item(w.key, w.state), reason=_due_reason(w.state, force)) for w in plan.due]
+    fresh = []
+    for key in plan.states:
+        if key in plan.fresh:
+            entry = item(key, plan.states[key])
+            ago = entry["checked_s_ago"] or 0
+            entry["due_in_s"] = max(0, round(settings.refresh_after - ago))
+            fresh.append(entry)
+    for bad in report.rejected:
+        click.echo(
+            plain.one_line(
+                f"{bad['seed']}:{bad['line']}: not a URL ({bad['reason']}): {bad['text']}"
+            ),
+            err=True,
+        )
+    for message in report.warnings:
+        click.echo(plain.sanitize(f"warning: {message}"), err=True)
+    for message in report.seed_errors + report.store_errors + report.internal_errors:
+        click.echo(plain.sanitize(f"error: {message}"), err=True)
+    if json_:
+        out = {
+            "dry_run": True,
+            "seeds": report.seeds,
+            "refresh_after_s": settings.refresh_after,
+            "due": due,
+            "fresh": fresh,
+            "store_errors": report.store_errors,
+            "seed_errors": report.seed_errors,
+            "internal_errors": report.internal_errors,
+            "warnings": report.warnings,
+            "rejected": report.rejected,
+            "exit_code": int(report.exit_code),
+        }
+        click.echo(plain.json_text(out, indent=2))
+        sys.exit(report.exit_code)
+    for d in due:
+        if d["reason"] == "retry":
+            detail = f"failed last time ({d['error_kind'] or 'error'})"
+        elif d["reason"] == "stale":
+            detail = f"checked {_ago(d['checked_s_ago'] or 0)} ago"
+        elif d["reason"] == "forced":
+            detail = "--force"
+        else:
+            detail = "never fetched"
+        seeds = ", ".join(display_path(x) for x in d["seeds"])
+        click.echo(plain.sanitize(f"due\t{d['reason']}\t{d['url']}\t{detail}\t({seeds})"))
+    if not obj.quiet:
+        for f in fresh:
+            seeds = ", ".join(display_path(x) for x in f["seeds"])
+            detail = f"checked {_ago(f['checked_s_ago'] or 0)} ago, due in {_ago(f['due_in_s'])}"
+            click.echo(plain.sanitize(f"fresh\t-\t{f['url']}\t{detail}\t({seeds})"))
+    reasons = Counter(d["reason"] for d in due)
+    parts = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+    click.echo(
+        plain.sanitize(
+            f"newsgrab: dry run: {_plural(report.seeds, 'seed')}, "
+            f"{_plural(len(plan.states), 'source')}: {len(due)} to fetch"
+            + (f" ({parts})" if parts else "")
+            + f", {len(fresh)} fresh; nothing fetched or written"
+        )
+    )
     sys.exit(report.exit_code)
 
 
