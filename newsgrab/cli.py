@@ -13,6 +13,7 @@ import functools
 import gc
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -192,6 +193,31 @@ def cli(ctx, show_traceback, config, verbose, quiet):
 # ---------------------------------------------------------------- urls
 
 
+STDIN_NAME = "<stdin>"
+_HTML_START = re.compile(rb"\s*(?:<!doctype\s+html|<html[\s>])", re.I)
+
+
+def _read_stdin(limit: int) -> bytes:
+    """At most `limit` + 1 bytes of standard input (one more tells it is over)."""
+    return sys.stdin.buffer.read(limit + 1)
+
+
+def read_stdin_seed() -> tuple[str, bool]:
+    """A seed on standard input (`-`): its text, and whether it is HTML (it
+    starts, after blanks or a BOM, with `<!doctype html` or `<html`); else it is
+    read as text or Markdown."""
+    from newsgrab.seeds import MAX_SEED_BYTES, decode_seed
+
+    data = _read_stdin(MAX_SEED_BYTES)
+    if len(data) > MAX_SEED_BYTES:
+        raise SeedError(
+            f"{STDIN_NAME}: larger than {MAX_SEED_BYTES // (1024 * 1024)} MiB, not read"
+        )
+    text, _ = decode_seed(data, STDIN_NAME)
+    head = text.lstrip("\ufeff").encode("utf-8", "replace")[:64]
+    return text, bool(_HTML_START.match(head))
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -205,18 +231,25 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     Text that looks like a web URL but cannot be one (a bad host, port or IPv6
     address, an over-long URL) is reported on stderr with its line and reason.
     Exit code 0, or 2 when a seed file could not be read (the others are listed).
+    A PATH of `-` reads a seed from standard input (HTML when it starts with
+    <!doctype html> or <html>, else text or Markdown).
 
     \b
     Example:
         newsgrab urls notes/
         newsgrab urls report.md --format json
+        pbpaste | newsgrab urls -
     """
-    from newsgrab.seeds import display_path, find_seed_files, read_seed, scan_citations, visible
+    from newsgrab.seeds import find_seed_files, read_seed, scan_citations, visible
     from newsgrab.urlutil import redact_url
 
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
-    seeds = find_seed_files(paths, settings.seed_globs)
+    stdin = "-" in paths
+    named = [p for p in paths if p != "-"]
+    seeds: list[Path | None] = list(find_seed_files(named, settings.seed_globs)) if named else []
+    if stdin:
+        seeds.insert(paths.index("-"), None)  # None: standard input, where it was named
     if not seeds:
         shown = ", ".join(display_path(p) for p in paths)
         obj.err.print(plain.sanitize(f"no seed files under {shown}"), soft_wrap=True)
@@ -224,14 +257,17 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     rows = []
     unreadable = 0
     for seed in seeds:
-        name = display_path(seed)
+        name = STDIN_NAME if seed is None else display_path(seed)
         try:
-            text = read_seed(seed)
+            if seed is None:
+                text, html = read_stdin_seed()
+            else:
+                text, html = read_seed(seed), seed.suffix.lower() in (".html", ".htm")
         except SeedError as exc:  # one unreadable seed does not hide the others
             unreadable += 1
             click.echo(plain.sanitize(f"error: {exc}"), err=True)
             continue
-        citations, rejected = scan_citations(text, html=seed.suffix.lower() in (".html", ".htm"))
+        citations, rejected = scan_citations(text, html=html)
         for bad in rejected:
             click.echo(
                 plain.one_line(f"{name}:{bad.line}: not a URL ({bad.reason}): {visible(bad.text)}"),
@@ -240,7 +276,8 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         for c in citations:
             rows.append(
                 {
-                    "file": str(seed),  # exact (JSON escapes what a terminal must not see)
+                    # exact (JSON escapes what a terminal must not see)
+                    "file": STDIN_NAME if seed is None else str(seed),
                     "line": c.line,
                     "label": c.label,
                     "url": redact_url(c.url),
@@ -252,7 +289,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     else:
         for row in rows:
             label = f"\t{row['label']}" if row["label"] else ""
-            shown = display_path(Path(row["file"]))
+            shown = row["file"] if row["file"] == STDIN_NAME else display_path(Path(row["file"]))
             click.echo(plain.sanitize(f"{shown}:{row['line']}\t{row['url']}{label}"))
     if unreadable:
         ctx.exit(int(ExitCode.USAGE))  # as `fetch` does for an unreadable seed
@@ -593,16 +630,30 @@ class StopOnSignal:
 def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
     """Extract the article from one HTML file (or URL) and print it.
 
+    SOURCE `-` reads the page from standard input.
+
     \b
     Example:
         newsgrab extract saved-page.html
         newsgrab extract saved-page.html --format text
+        curl -s https://example.org/news/1 | newsgrab extract - --url https://example.org/news/1
     """
     from newsgrab.extract import extract
 
     obj = _ctx(ctx, config, verbose, quiet)
     if source.startswith(("http://", "https://")):
         body, page_url, content_type = _fetch_one(obj.settings(), source)
+    elif source == "-":  # standard input, capped like a fetched body
+        limit = obj.settings().max_bytes
+        body = _read_stdin(limit)
+        if len(body) > limit:
+            raise SeedError(f"{STDIN_NAME}: larger than max_bytes ({limit} bytes), not read")
+        from newsgrab.fetch import binary_kind
+
+        kind = binary_kind(body)
+        if kind is not None:
+            raise SeedError(f"{STDIN_NAME}: not an HTML page ({kind})")
+        page_url, content_type = url, None
     else:
         path = Path(source)
         if not path.is_file():

@@ -237,6 +237,13 @@ def read_seed(path: str | Path) -> str:
         raise SeedError(f"{shown}: not a valid file name") from None
     if len(data) > MAX_SEED_BYTES:
         raise SeedError(f"{shown}: larger than {MAX_SEED_BYTES // (1024 * 1024)} MiB, not read")
+    return decode_seed(data, shown)[0]
+
+
+def decode_seed(data: bytes, shown: str) -> tuple[str, str]:
+    """The text of a seed's bytes and the codec it was read with (`read_seed`'s
+    rules; `shown` names the seed in a SeedError). Also for standard input and
+    for `add`, which writes the file back in the same codec."""
     for bom, codec in (
         (b"\xef\xbb\xbf", "utf-8-sig"),
         (b"\xff\xfe\x00\x00", "utf-32"),
@@ -246,11 +253,11 @@ def read_seed(path: str | Path) -> str:
     ):
         if data.startswith(bom):
             try:
-                return data.decode(codec)
+                return data.decode(codec), codec
             except UnicodeDecodeError:
                 raise SeedError(f"{shown}: not valid {codec.upper()} text") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -259,7 +266,7 @@ def read_seed(path: str | Path) -> str:
     if best is None:
         raise SeedError(f"{shown}: not a text file (unknown encoding)")
     log.info("%s: not UTF-8, read as %s", shown, best.encoding)
-    return str(best)
+    return str(best), best.encoding
 
 
 # ---------------------------------------------------------------- normalization
