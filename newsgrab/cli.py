@@ -980,6 +980,71 @@ def schema(ctx, config, verbose, quiet):
     render.emit(obj.out, text, pager=False)
 
 
+# ---------------------------------------------------------------- add
+
+
+@cli.command("add")
+@click.argument("url")
+@click.option(
+    "--to",
+    "seed",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The seed file to add the citation to (created if missing).",
+)
+@click.option("--label", help="The citation's label (the title you give the page).")
+@click.option("--no-fetch", is_flag=True, help="Only add the citation; fetch nothing.")
+@click.option(
+    "--allow-private-networks",
+    is_flag=True,
+    default=None,
+    help="As for fetch: allow URLs on loopback and private addresses.",
+)
+@common_options
+@click.pass_context
+def add(ctx, url, seed, label, no_fetch, allow_private_networks, config, verbose, quiet):
+    """Add a citation of URL to a seed file, then fetch that seed.
+
+    The citation is appended in the seed's own format: `- [label](<url>)` in
+    Markdown, `<p><a href="url">label</a></p>` before </body> in HTML,
+    `Related: label url` (or the URL alone) in other text files. The file
+    keeps its encoding and line endings and is replaced atomically. Then
+    `newsgrab fetch SEED` runs: the new URL is fetched, with any other source
+    of that seed that is due. A seed that is a symlink, or lies outside the
+    seed folders (the `seeds` setting, else the current folder), is refused.
+
+    \b
+    Example:
+        newsgrab add https://example.org/news/1 --label "Bridge closes" --to notes/bridge.md
+        newsgrab add https://example.org/news/2 --to inbox.txt --no-fetch
+    """
+    from newsgrab.seeds import add_citation, redact
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    settings = obj.settings(allow_private_networks=allow_private_networks)
+    path = Path(seed)
+    roots = list(settings.seeds) or ["."]
+    added = add_citation(path, url, label, roots)
+    shown = display_path(path)
+    if added.already:
+        message = f"{shown}:{added.line}: cites {redact(added.url)} already; not changed"
+    else:
+        created = " (created)" if added.created else ""
+        message = f"{shown}:{added.line}: added {redact(added.url)}{created}"
+    if not obj.quiet:
+        click.echo(plain.sanitize(message), err=True)
+    if no_fetch:
+        return
+    ctx.invoke(
+        fetch,
+        paths=(str(path),),
+        allow_private_networks=allow_private_networks,
+        config=config,
+        verbose=verbose,
+        quiet=quiet,
+    )
+
+
 # ---------------------------------------------------------------- export
 
 
