@@ -115,33 +115,48 @@ _TEXT_CAPS = {"site": 24, "seed": 28}
 # useful first); every source stays on one line, cut with an ellipsis.
 _RICH_CAPS = {"site": 24, "seed": 20}
 _MIN_TITLE = 16
-_SHRINK = (("site", 10), ("seed", 8))
-_DROP_ORDER = ("words", "seed", "published", "checked", "site")
+# The steps taken, in order, until the title gets what it is owed: shrink a
+# column to a width, or drop it.
+_STEPS: tuple[tuple[str, int], ...] = (
+    ("site", 16),
+    ("seed", 10),
+    ("words", 0),
+    ("seed", 0),
+    ("checked", 0),
+    ("published", 0),
+    ("site", 10),
+    ("site", 0),
+)
 _RICH_ORDER = ("status", "title", "site", "published", "checked", "words", "seed")
-_RICH_GAP = 3  # rich's padding on both sides of the (blank) column rule
+_RICH_GAP = 2  # rich's padding on the right and the (blank) column rule
 _TEXT_GAP = 2
 
 
 def fit_columns(
     natural: dict[str, int], order: Sequence[str], width: int, gap: int
 ) -> dict[str, int]:
-    """Column widths (in `order`, some left out) that fit in `width` cells: the
-    title gets what the others leave, at least _MIN_TITLE while columns can be
-    shrunk or dropped, and at least one cell."""
+    """Column widths (in `order`, some left out) that fit in `width` cells. The
+    title is owed its natural width up to 40% of the terminal (at least
+    _MIN_TITLE cells): to make that room the site and seed columns shrink and
+    columns are dropped, least useful first (_STEPS). The title then takes
+    whatever is left (at least one cell)."""
     cols = {c: natural[c] for c in order if c != "title"}
     title = natural["title"]
+    owed = min(title, max(_MIN_TITLE, int(width * 0.4)))
 
     def rest() -> int:
         return sum(cols.values()) + gap * len(cols)
 
-    for col, low in _SHRINK:
-        excess = rest() + _MIN_TITLE - width
-        if excess > 0 and col in cols and cols[col] > low:
-            cols[col] = max(low, cols[col] - excess)
-    for col in _DROP_ORDER:
-        if rest() + _MIN_TITLE <= width:
+    for col, low in _STEPS:
+        excess = rest() + owed - width
+        if excess <= 0:
             break
-        cols.pop(col, None)
+        if col not in cols:
+            continue
+        if low == 0:
+            del cols[col]
+        elif cols[col] > low:
+            cols[col] = max(low, cols[col] - excess)
     if rest() + 1 > width and "status" in cols:  # a very narrow terminal
         cols["status"] = max(1, width - 1 - gap)
     widths = dict(cols, title=max(1, min(title, width - rest())))
@@ -173,7 +188,9 @@ def table_rich(
     """One line per source, fitted to `width` cells (the console's width)."""
     rows = [_row(e, now) for e in entries]
     widths = fit_columns(_natural(rows, _RICH_CAPS), _RICH_ORDER, width, _RICH_GAP)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
+    table = Table(
+        box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False, expand=False
+    )
     for col, w in widths.items():
         right = col in ("checked", "words")
         table.add_column(

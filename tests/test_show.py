@@ -62,14 +62,14 @@ def test_table_text_exact(notes):
 
 
 TABLE_RICH = """\
-status    title                        site                  published    checked   words   seed
+status   title                             site                 published   checked  words  seed
 ────────────────────────────────────────────────────────────────────────────────────────────────────
-ok        Council budget to rise       Example News          2026-11-19        2h      31   alpha.md
-ok        The river is back            blog.sample.org       2026-10-02        1d     138   alpha.md
-gone      An old page                  Gone Net              2025-01-05        3w       4   alpha.md
-ok        Council budget to rise       Example News          2026-11-19        2h      31   beta.txt
-error     https://timeout.example.o…   timeout.example.org                  never           beta.txt
-pending   https://pending.example.c…   pending.example.com                  never           beta.txt
+ok       Council budget to rise            Example News         2026-11-19       2h     31  alpha.md
+ok       The river is back                 blog.sample.org      2026-10-02       1d    138  alpha.md
+gone     An old page                       Gone Net             2025-01-05       3w      4  alpha.md
+ok       Council budget to rise            Example News         2026-11-19       2h     31  beta.txt
+error    https://timeout.example.org/slow  timeout.example.org                never         beta.txt
+pending  https://pending.example.com/new   pending.example.com                never         beta.txt
 6 sources, 3 ok, 1 error, 1 gone, 1 pending
 """
 
