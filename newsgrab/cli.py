@@ -989,7 +989,7 @@ def schema(ctx, config, verbose, quiet):
     "--to",
     "seed",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     help="The seed file to add the citation to (created if missing).",
 )
 @click.option("--label", help="The citation's label (the title you give the page).")

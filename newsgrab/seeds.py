@@ -965,17 +965,20 @@ def _line_ending(text: str) -> str:
     return "\n"
 
 
-def _citation_text(kind: str, url: str, label: str | None, eol: str) -> str:
+def _citation_texts(kind: str, url: str, label: str | None, eol: str) -> list[str]:
+    """The ways to write the citation in a seed of `kind`, preferred first."""
+    md_label = label.replace("[", "(").replace("]", ")") if label else None
+    md_link = f"- [{md_label}](<{url}>){eol}" if md_label else f"- <{url}>{eol}"
     if kind == "html":
         anchor = html.escape(label) if label else html.escape(url)
-        return f'<p><a href="{html.escape(url, quote=True)}">{anchor}</a></p>{eol}'
+        return [f'<p><a href="{html.escape(url, quote=True)}">{anchor}</a></p>{eol}']
     if kind == "markdown":
-        if label is None:
-            return f"- <{url}>{eol}"
-        return f"- [{label.replace('[', '(').replace(']', ')')}](<{url}>){eol}"
+        return [md_link]
     if label is None:
-        return f"{url}{eol}"
-    return f"Related: {label} {url}{eol}"
+        return [f"{url}{eol}"]
+    # A "Related: label url" line; where an earlier "Related:" line of the
+    # document would claim the URL first, a Markdown link (read in text seeds too)
+    return [f"Related: {label} {url}{eol}", f"[{md_label}](<{url}>){eol}"]
 
 
 def _inside(path: Path, roots: Iterable[str | Path]) -> bool:
@@ -1060,7 +1063,6 @@ def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | 
         if c.url == wanted or redact(c.url) == redact(wanted):
             return Added(wanted, c.line, already=True)
     eol = _line_ending(text)
-    addition = _citation_text(kind, wanted, label, eol)
     at = len(text)
     if kind == "html":
         lower = text.lower()
@@ -1068,14 +1070,20 @@ def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | 
     head = text[:at]
     if head and not head.endswith(("\n", "\r")):
         head += eol
-    new_text = head + addition + text[at:]
-    after, rejected_after = scan_citations(new_text, html=kind == "html")
-    old_urls = [c.url for c in before]
-    new_urls = [c.url for c in after]
-    if wanted not in new_urls or sorted(new_urls) != sorted([*old_urls, wanted]):
+    old_urls = sorted([*(c.url for c in before), wanted])
+    chosen: tuple[str, list[Citation]] | None = None
+    for addition in _citation_texts(kind, wanted, label, eol):
+        candidate = head + addition + text[at:]
+        after, rejected_after = scan_citations(candidate, html=kind == "html")
+        if sorted(c.url for c in after) != old_urls or len(rejected_after) != len(rejected_before):
+            continue  # this form would not read back as the old citations plus this one
+        chosen = (candidate, after)
+        mine = next(c for c in after if c.url == wanted)
+        if mine.label == label:
+            break  # read back exactly as given
+    if chosen is None:
         raise SeedError(f"{shown}: the citation would not read back as written; not changed")
-    if len(rejected_after) != len(rejected_before):
-        raise SeedError(f"{shown}: the citation would not read back as written; not changed")
+    new_text, after = chosen
     try:
         payload = bom + new_text.encode(codec)
     except UnicodeEncodeError:

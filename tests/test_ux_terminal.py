@@ -46,7 +46,7 @@ def make_collection(folder: Path, n: int = 30) -> Path:
     labels, wide characters and every status; its sidecar written by the store."""
     folder.mkdir(parents=True, exist_ok=True)
     seed = folder / "notes.md"
-    seed.write_text("# notes\n", encoding="utf-8")
+    lines = ["# notes"]
     sources = []
     statuses = list(Status)
     for i in range(n):
@@ -61,9 +61,11 @@ def make_collection(folder: Path, n: int = 30) -> Path:
             word_count=len(text.split()),
             content_sha256=sha256_text(text),
         )
+        url = f"https://site{i}.example/news/{i}/a-fairly-long-slug-for-the-story"
+        lines.append(f"- [label {i}]({url})")  # line i + 2
         sources.append(
             Source(
-                url=f"https://site{i}.example/news/{i}/a-fairly-long-slug-for-the-story",
+                url=url,
                 cited=[CitedPlace(line=i + 2, label=f"label {i}")],
                 status=status,
                 fetch=FetchFacts(
@@ -75,6 +77,7 @@ def make_collection(folder: Path, n: int = 30) -> Path:
                 article=None if status == Status.PENDING else article,
             )
         )
+    seed.write_text("\n".join(lines) + "\n", encoding="utf-8")
     write_sidecar(folder / "notes.md.sources.json", new_sidecar("notes.md", "0" * 64, sources))
     return seed
 
