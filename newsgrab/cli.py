@@ -1211,7 +1211,7 @@ def completion_cmd(ctx, shell, config, verbose, quiet):
     if cls is None:  # pragma: no cover (click knows these three)
         raise click.BadParameter(f"no completion for {shell}", param_hint="SHELL")
     script = cls(cli, {}, "newsgrab", COMPLETE_VAR).source()
-    click.echo(script)
+    click.echo(plain.sanitize(script))
 
 
 # What click reads to answer a completion request from the scripts above.
