@@ -124,6 +124,28 @@ def _json(value: object) -> str:
     return json.dumps(to_builtins(value), ensure_ascii=False)
 
 
+def _text(value: object) -> object:
+    """A value SQLite can store: text that is not valid Unicode (a file name's
+    undecodable bytes, a lone surrogate) with those characters escaped as
+    `\\xff` or `\\udc80`; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+def _path(path: Path) -> str:
+    """A path as stored: bytes of the name that are not UTF-8 as `\\xff`."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _execute(db: sqlite3.Connection, sql: str, params: tuple) -> sqlite3.Cursor:
+    return db.execute(sql, tuple(_text(p) for p in params))
+
+
 def iter_sidecars(
     paths: Iterable[str | Path], globs: Iterable[str], report: ExportReport
 ) -> Iterator[tuple[Path, Path, Sidecar]]:
@@ -166,10 +188,11 @@ def iter_sidecars(
 
 def _insert_sidecar(db: sqlite3.Connection, seed: Path, path: Path, data: Sidecar) -> dict:
     counts = dict.fromkeys(TABLES, 0)
-    cur = db.execute(
+    cur = _execute(
+        db,
         "INSERT INTO seeds (path, sidecar, seed_sha256, generator, updated_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (str(seed), str(path), data.seed.sha256, data.generator, data.updated_at),
+        (_path(seed), _path(path), data.seed.sha256, data.generator, data.updated_at),
     )
     seed_id = cur.lastrowid
     counts["seeds"] += 1
@@ -183,7 +206,8 @@ def _insert_sidecar(db: sqlite3.Connection, seed: Path, path: Path, data: Sideca
             archived_url, archived_ts = archived.url, archived.timestamp
         else:
             archived_url, archived_ts = archived, None
-        cur = db.execute(
+        cur = _execute(
+            db,
             "INSERT OR IGNORE INTO sources (seed_id, url, status, final_url, http_status, "
             "content_type, charset, etag, last_modified, redirects, fetched_at, checked_at, "
             "attempts, consecutive_failures, archived_url, archived_timestamp, error_kind, "
@@ -218,7 +242,8 @@ def _insert_sidecar(db: sqlite3.Connection, seed: Path, path: Path, data: Sideca
         counts["sources"] += 1
         a = src.article
         if a is not None:
-            db.execute(
+            _execute(
+                db,
                 "INSERT INTO articles (source_id, title, authors, published_at, modified_at, "
                 "language, site_name, description, image, canonical_url, tags, free_access, "
                 "text, word_count, content_sha256, extractor) "
@@ -244,14 +269,16 @@ def _insert_sidecar(db: sqlite3.Connection, seed: Path, path: Path, data: Sideca
             )
             counts["articles"] += 1
         for position, rev in enumerate(src.revisions):
-            db.execute(
+            _execute(
+                db,
                 "INSERT INTO revisions (source_id, position, fetched_at, content_sha256, "
                 "title, text) VALUES (?, ?, ?, ?, ?, ?)",
                 (source_id, position, rev.fetched_at, rev.content_sha256, rev.title, rev.text),
             )
             counts["revisions"] += 1
         for place in src.cited:
-            db.execute(
+            _execute(
+                db,
                 "INSERT INTO citations (source_id, line, label) VALUES (?, ?, ?)",
                 (source_id, place.line, place.label),
             )

@@ -982,10 +982,13 @@ def _citation_texts(kind: str, url: str, label: str | None, eol: str) -> list[st
 
 
 def _inside(path: Path, roots: Iterable[str | Path]) -> bool:
+    """Whether the file `path` is one of `roots` or in a folder under one
+    (symlinks resolved)."""
     real = os.path.realpath(path)
+    folder = os.path.realpath(path.parent)
     for root in roots:
-        top = os.path.realpath(root)
-        if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+        top = os.path.realpath(os.path.expanduser(root))
+        if real == top or folder == top or folder.startswith(top.rstrip(os.sep) + os.sep):
             return True
     return False
 
@@ -1018,7 +1021,7 @@ def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | 
         raise SeedError(f"{visible(url)[:200]}: not a URL ({exc.reason})") from None
     label = clean_added_label(label)
     roots = list(roots)
-    if not _inside(path.parent, roots):
+    if not _inside(path, roots):
         where = ", ".join(display_path(r) for r in roots)
         raise SeedError(
             f"{shown}: outside the seed folders ({where}); run newsgrab from the "

@@ -159,6 +159,15 @@ def test_add_within_the_seeds_setting(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "outside the seed folders" in r.stderr
 
 
+def test_add_to_a_seed_named_in_the_seeds_setting(tmp_path, monkeypatch):
+    seed = tmp_path / "elsewhere.md"
+    seed.write_text("# a\n")
+    monkeypatch.setenv("NEWSGRAB_SEEDS", str(seed))
+    r = run("add", "https://example.org/a", "--to", str(seed), "--no-fetch")
+    assert r.exit_code == 0, r.output
+    assert seed.read_text() == "# a\n- <https://example.org/a>\n"
+
+
 def test_add_keeps_the_permissions(tmp_path):
     Path("a.md").write_text("# a\n")
     os.chmod("a.md", 0o640)
@@ -191,10 +200,22 @@ bodies = st.sampled_from(
 @given(
     kind=st.sampled_from([".md", ".txt", ".html"]),
     body=bodies,
-    path=url_parts,
+    url=st.one_of(
+        st.builds(lambda p: "https://example.org/" + p, url_parts),
+        st.builds(lambda h, p: f"http://{h}/{p}", url_parts, url_parts),
+        st.builds(
+            lambda c, h, p: f"{c}://user:pw@{h}:8080/{p}?utm_source=x&q={p}",
+            st.sampled_from(["http", "HTTPS", "ftp", "javascript"]),
+            st.sampled_from(
+                ["bücher.example", "xn--a.com", "[::1]", "1.2.3.256", "ex\u200bample.com"]
+            ),
+            url_parts,
+        ),
+        url_parts,
+    ),
     label=st.one_of(st.none(), labels),
 )
-def test_add_property_the_seed_reads_back_as_before_plus_the_url(tmp_path, kind, body, path, label):
+def test_add_property_the_seed_reads_back_as_before_plus_the_url(tmp_path, kind, body, url, label):
     """Whatever the label (controls, newlines, bidi, brackets, markup) and the
     URL's path: either a one-line refusal with nothing written, or the seed then
     cites exactly its old URLs plus this one, with its old citations unchanged,
@@ -203,7 +224,6 @@ def test_add_property_the_seed_reads_back_as_before_plus_the_url(tmp_path, kind,
     folder.mkdir(exist_ok=True)
     seed = folder / f"s{kind}"
     seed.write_bytes(body.encode("utf-8"))
-    url = "https://example.org/" + path
     html = kind == ".html"
     old = seeds.find_citations(body, html=html)
     try:
@@ -535,6 +555,20 @@ def test_export_goes_on_past_a_bad_sidecar(tmp_path):
         and "not fetched yet (no sidecar): notes/new.md" in r.stderr
     )
     assert "exported 1 seed, 2 sources" in r.stdout
+
+
+def test_export_of_names_that_are_not_utf8(tmp_path):
+    """A seed whose file name is not UTF-8 (Linux allows it) exports with its odd
+    bytes escaped, as the sidecar stores them."""
+    folder = Path("notes")
+    make_collection(folder, n=1)
+    odd = os.fsdecode(b"caf\xe9.md")
+    os.rename(folder / "notes.md", folder / odd)
+    os.rename(folder / "notes.md.sources.json", folder / (odd + ".sources.json"))
+    r = run("export", "--sqlite", "out.db", "notes")
+    assert r.exit_code == 0, r.output
+    path = sqlite3.connect("out.db").execute("SELECT path FROM seeds").fetchone()[0]
+    assert path == "notes/caf\\xe9.md"
 
 
 def test_export_streams_one_sidecar_at_a_time(tmp_path, monkeypatch):
