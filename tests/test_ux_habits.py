@@ -287,6 +287,27 @@ def test_urls_stdin_that_is_not_text(tmp_path):
     assert r.stderr.startswith("error: <stdin>: not a text file")
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.one_of(
+        st.binary(max_size=3000),
+        st.text(max_size=500).map(
+            lambda t: ("<!doctype html>" + t).encode("utf-8", "surrogatepass")
+        ),
+        st.text(max_size=500).map(lambda t: t.encode("utf-16")),
+    )
+)
+def test_stdin_takes_any_bytes(data):
+    """Whatever arrives on standard input: a result or one error line (exit 2),
+    never a traceback or an internal error."""
+    for args in (["urls", "-"], ["extract", "-"]):
+        r = CliRunner().invoke(cli, args, input=data)
+        assert r.exit_code in (0, 2), (args, r.output)
+        assert "Traceback" not in r.output and "internal error" not in r.output
+        if r.exit_code == 2:
+            assert r.stderr.startswith("error: <stdin>: ") and r.stderr.count("\n") == 1
+
+
 def test_extract_reads_a_page_from_stdin():
     r = run("extract", "-", "--format", "text", input=ARTICLE)
     assert r.exit_code == 0, r.output

@@ -103,7 +103,7 @@ class Terminal:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
 
-    def read(self, until: float = 10.0, quiet: float = 0.5) -> None:
+    def read(self, until: float = 30.0, quiet: float = 0.5) -> None:
         """Read output until the child has ended, or nothing came for `quiet` s."""
         deadline = time.monotonic() + until
         last = time.monotonic()
