@@ -989,6 +989,7 @@ def schema(ctx, config, verbose, quiet):
     "--to",
     "seed",
     required=True,
+    metavar="SEED",
     type=click.Path(),
     help="The seed file to add the citation to (created if missing).",
 )
