@@ -1015,6 +1015,9 @@ def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | 
     decodable, or whose new text would not read back as the old citations plus
     this one. A seed that cites the URL already is left as it is."""
     shown = display_path(path)
+    url = url.strip()
+    if url[:4].lower() == "www.":  # as in prose: a bare www. address is https
+        url = "https://" + url
     try:
         wanted = str(canonical_url(url))
     except BadURL as exc:

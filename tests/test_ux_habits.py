@@ -109,6 +109,9 @@ def test_add_creates_a_missing_seed(tmp_path):
     assert r.exit_code == 0, r.output
     assert Path("inbox.md").read_text() == "- <https://example.org/a>\n"
     assert "(created)" in r.stderr
+    r = run("add", " www.Example.org/b ", "--to", "inbox.md", "--no-fetch")
+    assert r.exit_code == 0, r.output
+    assert Path("inbox.md").read_text().endswith("- <https://www.example.org/b>\n")
 
 
 @pytest.mark.parametrize(
