@@ -178,7 +178,14 @@ def test_add_keeps_the_permissions(tmp_path):
     assert (os.stat("a.md").st_mode & 0o777) == 0o640
 
 
-labels = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+labels = st.text(
+    st.one_of(
+        st.characters(blacklist_categories=("Cs",)),
+        # what a label must survive: line breaks, escapes, bidi, invisibles, markup
+        st.sampled_from(list("\n\r\t\x1b\x9b\u202e\u2066\u200b\u2028[]()*_`<>&\"'#|!\\")),
+    ),
+    max_size=60,
+)
 url_parts = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
 )

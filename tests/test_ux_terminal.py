@@ -159,9 +159,12 @@ def notes(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.parametrize("fmt", ["rich", "text"])
 @pytest.mark.parametrize("cols", [40, 80, 200])
-def test_show_table_fits_the_terminal(notes, cols):
-    term = Terminal([*NEWSGRAB, "show", "notes", "--no-pager"], cols, 60, _env(notes), notes)
+def test_show_table_fits_the_terminal(notes, cols, fmt):
+    term = Terminal(
+        [*NEWSGRAB, "show", "notes", "--no-pager", "--format", fmt], cols, 60, _env(notes), notes
+    )
     term.read()
     assert term.close() == 0, term.raw
     printed = [line for line in _printed_lines(term.raw) if line.strip()]
