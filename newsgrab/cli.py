@@ -13,10 +13,12 @@ import functools
 import gc
 import logging
 import os
+import re
 import signal
 import sys
 import threading
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,7 @@ import click
 from newsgrab import __version__, plain
 from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
+from newsgrab.seeds import display_path
 
 if TYPE_CHECKING:
     from newsgrab.pipeline import Stop
@@ -190,6 +193,31 @@ def cli(ctx, show_traceback, config, verbose, quiet):
 # ---------------------------------------------------------------- urls
 
 
+STDIN_NAME = "<stdin>"
+_HTML_START = re.compile(rb"\s*(?:<!doctype\s+html|<html[\s>])", re.I)
+
+
+def _read_stdin(limit: int) -> bytes:
+    """At most `limit` + 1 bytes of standard input (one more tells it is over)."""
+    return sys.stdin.buffer.read(limit + 1)
+
+
+def read_stdin_seed() -> tuple[str, bool]:
+    """A seed on standard input (`-`): its text, and whether it is HTML (it
+    starts, after blanks or a BOM, with `<!doctype html` or `<html`); else it is
+    read as text or Markdown."""
+    from newsgrab.seeds import MAX_SEED_BYTES, decode_seed
+
+    data = _read_stdin(MAX_SEED_BYTES)
+    if len(data) > MAX_SEED_BYTES:
+        raise SeedError(
+            f"{STDIN_NAME}: larger than {MAX_SEED_BYTES // (1024 * 1024)} MiB, not read"
+        )
+    text, _ = decode_seed(data, STDIN_NAME)
+    head = text.lstrip("\ufeff").encode("utf-8", "replace")[:64]
+    return text, bool(_HTML_START.match(head))
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -203,18 +231,25 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     Text that looks like a web URL but cannot be one (a bad host, port or IPv6
     address, an over-long URL) is reported on stderr with its line and reason.
     Exit code 0, or 2 when a seed file could not be read (the others are listed).
+    A PATH of `-` reads a seed from standard input (HTML when it starts with
+    <!doctype html> or <html>, else text or Markdown).
 
     \b
     Example:
         newsgrab urls notes/
         newsgrab urls report.md --format json
+        pbpaste | newsgrab urls -
     """
-    from newsgrab.seeds import display_path, find_seed_files, read_seed, scan_citations, visible
+    from newsgrab.seeds import find_seed_files, read_seed, scan_citations, visible
     from newsgrab.urlutil import redact_url
 
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
-    seeds = find_seed_files(paths, settings.seed_globs)
+    stdin = "-" in paths
+    named = [p for p in paths if p != "-"]
+    seeds: list[Path | None] = list(find_seed_files(named, settings.seed_globs)) if named else []
+    if stdin:
+        seeds.insert(paths.index("-"), None)  # None: standard input, where it was named
     if not seeds:
         shown = ", ".join(display_path(p) for p in paths)
         obj.err.print(plain.sanitize(f"no seed files under {shown}"), soft_wrap=True)
@@ -222,14 +257,17 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     rows = []
     unreadable = 0
     for seed in seeds:
-        name = display_path(seed)
+        name = STDIN_NAME if seed is None else display_path(seed)
         try:
-            text = read_seed(seed)
+            if seed is None:
+                text, html = read_stdin_seed()
+            else:
+                text, html = read_seed(seed), seed.suffix.lower() in (".html", ".htm")
         except SeedError as exc:  # one unreadable seed does not hide the others
             unreadable += 1
             click.echo(plain.sanitize(f"error: {exc}"), err=True)
             continue
-        citations, rejected = scan_citations(text, html=seed.suffix.lower() in (".html", ".htm"))
+        citations, rejected = scan_citations(text, html=html)
         for bad in rejected:
             click.echo(
                 plain.one_line(f"{name}:{bad.line}: not a URL ({bad.reason}): {visible(bad.text)}"),
@@ -238,7 +276,8 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
         for c in citations:
             rows.append(
                 {
-                    "file": str(seed),  # exact (JSON escapes what a terminal must not see)
+                    # exact (JSON escapes what a terminal must not see)
+                    "file": STDIN_NAME if seed is None else str(seed),
                     "line": c.line,
                     "label": c.label,
                     "url": redact_url(c.url),
@@ -250,7 +289,7 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     else:
         for row in rows:
             label = f"\t{row['label']}" if row["label"] else ""
-            shown = display_path(Path(row["file"]))
+            shown = row["file"] if row["file"] == STDIN_NAME else display_path(Path(row["file"]))
             click.echo(plain.sanitize(f"{shown}:{row['line']}\t{row['url']}{label}"))
     if unreadable:
         ctx.exit(int(ExitCode.USAGE))  # as `fetch` does for an unreadable seed
@@ -295,6 +334,11 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     help="Worker processes that extract the articles (default 1; 0: in this process).",
 )
 @click.option("json_", "--json", is_flag=True, help="Print a JSON run report on stdout.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be fetched and why, and what is fresh; fetch and write nothing.",
+)
 @common_options
 @click.pass_context
 def fetch(
@@ -310,6 +354,7 @@ def fetch(
     user_agent,
     jobs,
     json_,
+    dry_run,
     config,
     verbose,
     quiet,
@@ -324,6 +369,7 @@ def fetch(
     Example:
         newsgrab fetch notes/
         newsgrab fetch --force --json notes/report.md
+        newsgrab fetch --dry-run notes/
     """
     signals = ctx.with_resource(StopOnSignal())  # first: a signal from now on stops cleanly
     from newsgrab.pipeline import Stop, Stopped, run_fetch
@@ -353,6 +399,8 @@ def fetch(
             wait_s = float("inf")
         if wait_s is not None and not wait_s >= 0:
             raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait")
+    if dry_run:
+        _dry_run(obj, settings, paths, force, json_)
     # What exists before the run (modules, classes, settings) outlives it: keep
     # the garbage collector from scanning all of it again and again meanwhile.
     gc.freeze()
@@ -417,6 +465,132 @@ def fetch(
     sys.exit(report.exit_code)
 
 
+def _due_reason(state, force: bool, settings: Settings) -> str:
+    """Why a due source would be fetched: forced, new (never fetched), retry
+    (the last attempt failed), unblocked (blocked by a setting since lifted) or
+    stale (checked longer than refresh_after ago, or its settled retry interval)."""
+    from newsgrab.model import Status
+
+    if force:
+        return "forced"
+    if state.status == Status.ERROR:
+        return "retry"
+    kind = state.error.kind if state.error is not None else None
+    if state.status == Status.BLOCKED and (
+        (kind == "blocked" and settings.allow_private_networks)
+        or (kind == "robots" and not settings.obey_robots)
+    ):
+        return "unblocked"  # the setting that blocked it no longer does
+    if state.fetch is None or state.status == Status.PENDING:
+        return "new"
+    return "stale"
+
+
+def _ago(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _dry_run(obj: Context, settings: Settings, paths, force: bool, json_: bool) -> None:
+    """`fetch --dry-run`: the plan of a run, no lock, no request, no write."""
+    import time
+
+    from newsgrab.model import epoch_of, retry_interval
+    from newsgrab.pipeline import plan_only
+
+    plan, report = plan_only(settings, paths, force=force)
+    if report.seeds == 0:
+        where = ", ".join(paths) or ", ".join(settings.seeds) or "."
+        obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
+        sys.exit(ExitCode.OK)
+    seeds_of: dict[str, list[str]] = {}
+    for job, keys in zip(plan.jobs, plan.keys, strict=True):
+        for key in keys:
+            seeds_of.setdefault(key, []).append(str(job.seed))
+    now = time.time()
+
+    def item(key: str, state) -> dict:
+        checked = epoch_of(state.fetch.checked_at) if state.fetch else None
+        return {
+            "url": key,
+            "status": str(state.status),
+            "checked_at": state.fetch.checked_at if state.fetch else None,
+            "checked_s_ago": None if checked is None else round(now - checked),
+            "error_kind": state.error.kind if state.error else None,
+            "seeds": seeds_of.get(key, []),
+        }
+
+    due = [
+        dict(item(w.key, w.state), reason=_due_reason(w.state, force, settings)) for w in plan.due
+    ]
+    fresh = []
+    for key in plan.states:
+        if key in plan.fresh:
+            entry = item(key, plan.states[key])
+            ago = entry["checked_s_ago"] or 0
+            interval = retry_interval(plan.states[key], settings.refresh_after)
+            entry["due_in_s"] = max(0, round(interval - ago))
+            fresh.append(entry)
+    for bad in report.rejected:
+        click.echo(
+            plain.one_line(
+                f"{bad['seed']}:{bad['line']}: not a URL ({bad['reason']}): {bad['text']}"
+            ),
+            err=True,
+        )
+    for message in report.warnings:
+        click.echo(plain.sanitize(f"warning: {message}"), err=True)
+    for message in report.seed_errors + report.store_errors + report.internal_errors:
+        click.echo(plain.sanitize(f"error: {message}"), err=True)
+    if json_:
+        out = {
+            "dry_run": True,
+            "seeds": report.seeds,
+            "refresh_after_s": settings.refresh_after,
+            "due": due,
+            "fresh": fresh,
+            "store_errors": report.store_errors,
+            "seed_errors": report.seed_errors,
+            "internal_errors": report.internal_errors,
+            "warnings": report.warnings,
+            "rejected": report.rejected,
+            "exit_code": int(report.exit_code),
+        }
+        click.echo(plain.json_text(out, indent=2))
+        sys.exit(report.exit_code)
+    for d in due:
+        if d["reason"] == "retry":
+            detail = f"failed last time ({d['error_kind'] or 'error'})"
+        elif d["reason"] == "stale":
+            detail = f"checked {_ago(d['checked_s_ago'] or 0)} ago"
+        elif d["reason"] == "forced":
+            detail = "--force"
+        elif d["reason"] == "unblocked":
+            detail = "the setting that blocked it no longer does"
+        else:
+            detail = "never fetched"
+        seeds = ", ".join(display_path(x) for x in d["seeds"])
+        click.echo(plain.sanitize(f"due\t{d['reason']}\t{d['url']}\t{detail}\t({seeds})"))
+    if not obj.quiet:
+        for f in fresh:
+            seeds = ", ".join(display_path(x) for x in f["seeds"])
+            detail = f"checked {_ago(f['checked_s_ago'] or 0)} ago, due in {_ago(f['due_in_s'])}"
+            click.echo(plain.sanitize(f"fresh\t-\t{f['url']}\t{detail}\t({seeds})"))
+    reasons = Counter(d["reason"] for d in due)
+    parts = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+    click.echo(
+        plain.sanitize(
+            f"newsgrab: dry run: {plain.plural(report.seeds, 'seed')}, "
+            f"{plain.plural(len(plan.states), 'source')}: {len(due)} to fetch"
+            + (f" ({parts})" if parts else "")
+            + f", {len(fresh)} fresh; nothing fetched or written"
+        )
+    )
+    sys.exit(report.exit_code)
+
+
 class Interrupted(NewsgrabError):
     """SIGINT or SIGTERM stopped the run (sidecars are old or new, never torn)."""
 
@@ -474,16 +648,30 @@ class StopOnSignal:
 def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
     """Extract the article from one HTML file (or URL) and print it.
 
+    SOURCE `-` reads the page from standard input.
+
     \b
     Example:
         newsgrab extract saved-page.html
         newsgrab extract saved-page.html --format text
+        curl -s https://example.org/news/1 | newsgrab extract - --url https://example.org/news/1
     """
     from newsgrab.extract import extract
 
     obj = _ctx(ctx, config, verbose, quiet)
     if source.startswith(("http://", "https://")):
         body, page_url, content_type = _fetch_one(obj.settings(), source)
+    elif source == "-":  # standard input, capped like a fetched body
+        limit = obj.settings().max_bytes
+        body = _read_stdin(limit)
+        if len(body) > limit:
+            raise SeedError(f"{STDIN_NAME}: larger than max_bytes ({limit} bytes), not read")
+        from newsgrab.fetch import binary_kind
+
+        kind = binary_kind(body)
+        if kind is not None:
+            raise SeedError(f"{STDIN_NAME}: not an HTML page ({kind})")
+        page_url, content_type = url, None
     else:
         path = Path(source)
         if not path.is_file():
@@ -596,13 +784,14 @@ def _find_urls(entries, urls):
 
 FORMAT_HELP = (
     "Output format: rich (default on a terminal), text (default when piped), "
-    "markdown, json or jsonl (one object per source)."
+    "markdown, json, jsonl (one object per source) or csv (one row per source)."
 )
+SHOW_FORMATS = (*plain.FORMATS, "csv")
 
 
 @cli.command()
 @click.argument("targets", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(plain.FORMATS), default=None, help=FORMAT_HELP)
+@click.option("--format", "fmt", type=click.Choice(SHOW_FORMATS), default=None, help=FORMAT_HELP)
 @click.option(
     "--status",
     "statuses",
@@ -677,6 +866,7 @@ def show(
         newsgrab show notes/report.md --format markdown
         newsgrab show https://example.com/story --history
         newsgrab show --format jsonl | jq -r .url
+        newsgrab show notes/ --format csv > sources.csv
     """
     from datetime import UTC, datetime
 
@@ -685,6 +875,10 @@ def show(
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
     fmt = _output_format(obj, fmt)
+    if history and fmt == "csv":
+        raise click.BadParameter(
+            "csv is a table of sources; not with --history", param_hint="--format"
+        )
     now = datetime.now(UTC)
     since_dt = collection.parse_since(since, now) if since else None  # before any reading
     urls = [t for t in targets if _is_url(t)]
@@ -709,16 +903,20 @@ def show(
 
     if history:
         _show_history(obj, entries, fmt, pager)
+    elif fmt == "csv":
+        render.emit(obj.out, render.csv_sources(entries), pager=False)
     elif fmt in ("json", "jsonl"):
         render.emit(obj.out, render.json_sources(entries, lines=fmt == "jsonl"), pager=False)
     elif not articles:
         counts = collection.status_counts(entries)
-        table = {
-            "rich": render.table_rich,
-            "text": render.table_text,
-            "markdown": render.table_markdown,
-        }[fmt]
-        render.emit(obj.out, table(entries, counts, now), pager=pager)
+        if fmt == "rich":
+            content = render.table_rich(entries, counts, now, obj.out.width)
+        elif fmt == "text":  # fitted to a terminal; never cut on a pipe
+            width = obj.out.width if render.is_tty(obj.out) else None
+            content = render.table_text(entries, counts, now, width)
+        else:
+            content = render.table_markdown(entries, counts, now)
+        render.emit(obj.out, content, pager=pager)
     else:
         if urls:
             sections = [(group[0].url, [group]) for group in collection.group_by_url(entries)]
@@ -798,6 +996,247 @@ def schema(ctx, config, verbose, quiet):
     obj = _ctx(ctx, config, verbose, quiet)
     text = files("newsgrab").joinpath("sidecar.schema.json").read_text(encoding="utf-8")
     render.emit(obj.out, text, pager=False)
+
+
+# ---------------------------------------------------------------- add
+
+
+@cli.command("add")
+@click.argument("url")
+@click.option(
+    "--to",
+    "seed",
+    required=True,
+    metavar="SEED",
+    type=click.Path(),
+    help="The seed file to add the citation to (created if missing).",
+)
+@click.option("--label", help="The citation's label (the title you give the page).")
+@click.option("--no-fetch", is_flag=True, help="Only add the citation; fetch nothing.")
+@click.option(
+    "--allow-private-networks",
+    is_flag=True,
+    default=None,
+    help="As for fetch: allow URLs on loopback and private addresses.",
+)
+@common_options
+@click.pass_context
+def add(ctx, url, seed, label, no_fetch, allow_private_networks, config, verbose, quiet):
+    """Add a citation of URL to a seed file, then fetch that seed.
+
+    The citation is appended in the seed's own format: `- [label](<url>)` in
+    Markdown, `<p><a href="url">label</a></p>` before </body> in HTML,
+    `Related: label url` (or the URL alone) in other text files. The file
+    keeps its encoding and line endings and is replaced atomically. Then
+    `newsgrab fetch SEED` runs: the new URL is fetched, with any other source
+    of that seed that is due. A seed that is a symlink, or lies outside the
+    seed folders (the `seeds` setting, else the current folder), is refused.
+
+    \b
+    Example:
+        newsgrab add https://example.org/news/1 --label "Bridge closes" --to notes/bridge.md
+        newsgrab add https://example.org/news/2 --to inbox.txt --no-fetch
+    """
+    from newsgrab.seeds import add_citation, redact
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    settings = obj.settings(allow_private_networks=allow_private_networks)
+    path = Path(seed)
+    roots = list(settings.seeds) or ["."]
+    added = add_citation(path, url, label, roots)
+    shown = display_path(path)
+    if added.already:
+        message = f"{shown}:{added.line}: cites {redact(added.url)} already; not changed"
+    else:
+        created = " (created)" if added.created else ""
+        message = f"{shown}:{added.line}: added {redact(added.url)}{created}"
+    if not obj.quiet:
+        click.echo(plain.sanitize(message), err=True)
+    if no_fetch:
+        return
+    ctx.invoke(
+        fetch,
+        paths=(str(path),),
+        allow_private_networks=allow_private_networks,
+        config=config,
+        verbose=verbose,
+        quiet=quiet,
+    )
+
+
+# ---------------------------------------------------------------- export
+
+
+@cli.command("export")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--sqlite",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The SQLite database to write (an earlier export there is replaced).",
+)
+@common_options
+@click.pass_context
+def export_cmd(ctx, paths, target, config, verbose, quiet):
+    """Export the stored sources under PATHS to a SQLite database.
+
+    Tables seeds, sources, articles, revisions and citations, with primary and
+    foreign keys; lists (authors, tags, redirects) as JSON text. Readable as it
+    is by sqlite3, sqlite-utils and Datasette. PATHS as for `show` (default:
+    the `seeds` setting, else the current folder). A FILE that exists is
+    replaced only when it is an earlier newsgrab export. Exits 65 if a sidecar
+    could not be read (the rest is exported).
+
+    \b
+    Example:
+        newsgrab export --sqlite sources.db notes/
+        datasette sources.db
+        sqlite-utils query sources.db "select status, count(*) from sources group by status"
+    """
+    from newsgrab.export import export_sqlite
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    settings = obj.settings()
+    where = list(paths) or list(settings.seeds) or ["."]
+    report = export_sqlite(Path(target), where, settings.seed_globs)
+    for exc in report.errors:
+        click.echo(plain.sanitize(f"error: {exc}"), err=True)
+    if report.unfetched and not obj.quiet:
+        names = ", ".join(display_path(s) for s in report.unfetched[:3])
+        more = f" and {len(report.unfetched) - 3} more" if len(report.unfetched) > 3 else ""
+        click.echo(plain.sanitize(f"not fetched yet (no sidecar): {names}{more}"), err=True)
+    c = report.counts
+    if not obj.quiet:
+        click.echo(
+            plain.sanitize(
+                "newsgrab: exported "
+                + ", ".join(
+                    plain.plural(c[f"{what}s"], what)
+                    for what in ("seed", "source", "article", "revision", "citation")
+                )
+                + f" to {display_path(target)}"
+            )
+        )
+    if report.errors:
+        ctx.exit(int(ExitCode.DATA_ERROR))
+
+
+# ---------------------------------------------------------------- config
+
+
+def _toml_value(value: object) -> str:
+    """A TOML literal that is printable ASCII (so it is safe on a terminal and
+    reads back as the same value)."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    # JSON's escapes are TOML's; DEL is the one control JSON leaves as it is
+    return json.dumps(str(value), ensure_ascii=True).replace("\x7f", "\\u007f")
+
+
+@cli.command("config")
+@click.option(
+    "--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True
+)
+@click.option("--refresh-after", help="As for fetch: show its effect.")
+@click.option("--allow-private-networks", is_flag=True, default=None, help="As for fetch.")
+@click.option("--no-robots", "obey_robots", flag_value=False, default=None, help="As for fetch.")
+@click.option("--concurrency", type=int, help="As for fetch.")
+@click.option("--user-agent", help="As for fetch.")
+@click.option("--jobs", type=int, metavar="N", help="As for fetch.")
+@common_options
+@click.pass_context
+def config_cmd(
+    ctx,
+    fmt,
+    refresh_after,
+    allow_private_networks,
+    obey_robots,
+    concurrency,
+    user_agent,
+    jobs,
+    config,
+    verbose,
+    quiet,
+):
+    """Print every effective setting and where it came from.
+
+    Each value comes from the built-in default, the config file (its path is
+    shown), a NEWSGRAB_<KEY> environment variable, or an option. The fetch
+    options given here show what `newsgrab fetch` would run with. The TOML
+    output is a valid config file (a proxy's password is left out).
+
+    \b
+    Example:
+        newsgrab config
+        newsgrab config --format json | jq .settings.refresh_after
+        NEWSGRAB_RETRIES=4 newsgrab config --concurrency 4
+    """
+    from newsgrab.config import FIELDS, explain_settings, setting_text, unknown_variables
+
+    obj = _ctx(ctx, config, verbose, quiet)
+    overrides = {
+        "refresh_after": refresh_after,
+        "allow_private_networks": allow_private_networks,
+        "obey_robots": obey_robots,
+        "concurrency": concurrency,
+        "user_agent": user_agent,
+        "jobs": jobs,
+    }
+    settings, sources, path = explain_settings(obj.config, os.environ, overrides)
+    for message in unknown_variables(os.environ):
+        log.warning("%s", message)
+    values = {key: setting_text(key, getattr(settings, key)) for key in FIELDS}
+    if fmt == "json":
+        report = {
+            "config_file": None if path is None else str(path),
+            "settings": {k: {"value": values[k], "source": sources[k]} for k in FIELDS},
+        }
+        click.echo(plain.json_text(report, indent=2))
+        return
+    shown = "none found" if path is None else str(path)
+    lines = [f"# config file: {shown}"]
+    pairs = [(f"{k} = {_toml_value(values[k])}", sources[k]) for k in FIELDS]
+    width = max(len(p) for p, _ in pairs)
+    lines += [f"{p.ljust(width)}  # {where}" for p, where in pairs]
+    click.echo(plain.sanitize("\n".join(lines)))
+
+
+# ---------------------------------------------------------------- completion
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@common_options
+@click.pass_context
+def completion_cmd(ctx, shell, config, verbose, quiet):
+    """Print the shell completion script for SHELL (bash, zsh or fish).
+
+    \b
+    Example:
+        newsgrab completion bash > ~/.local/share/bash-completion/completions/newsgrab
+        newsgrab completion zsh > "${fpath[1]}/_newsgrab"
+        newsgrab completion fish > ~/.config/fish/completions/newsgrab.fish
+        eval "$(newsgrab completion bash)"      # for this shell only
+    """
+    from click.shell_completion import get_completion_class
+
+    _ctx(ctx, config, verbose, quiet)
+    cls = get_completion_class(shell)
+    if cls is None:  # pragma: no cover (click knows these three)
+        raise click.BadParameter(f"no completion for {shell}", param_hint="SHELL")
+    script = cls(cli, {}, "newsgrab", COMPLETE_VAR).source()
+    click.echo(plain.sanitize(script))
+
+
+# What click reads to answer a completion request from the scripts above.
+COMPLETE_VAR = "_NEWSGRAB_COMPLETE"
 
 
 # ---------------------------------------------------------------- entry point

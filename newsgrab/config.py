@@ -441,3 +441,67 @@ def load_settings(
             except ConfigError as exc:
                 raise ConfigError(f"{option_name(key)}: {exc}") from None
     return Settings(**values)
+
+
+# ------------------------------------------------------------------ provenance
+# (for `newsgrab config`: added beside load_settings, which it mirrors step by
+# step; tests/test_ux_config.py checks that both always give the same Settings)
+
+DEFAULT_SOURCE = "default"
+
+
+def explain_settings(
+    config: str | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> tuple[Settings, dict[str, str], Path | None]:
+    """What `load_settings` builds, with where each value came from: "default",
+    the config file's path, "$NEWSGRAB_<KEY>", or the option ("--concurrency").
+    Also the config file read (None: none). The config file is read once (it may
+    be a pipe)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    sources = dict.fromkeys(FIELDS, DEFAULT_SOURCE)
+    path = find_config(config, env)
+    if path is not None:
+        for key, value in read_config_file(path).items():
+            values[key] = value
+            sources[key] = str(path)
+    for key in FIELDS:
+        name = f"NEWSGRAB_{key.upper()}"
+        if name in env:
+            try:
+                values[key] = coerce(key, env[name])
+            except ConfigError as exc:
+                raise ConfigError(f"${name}: {exc}") from None
+            sources[key] = f"${name}"
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            try:
+                values[key] = coerce(key, value)
+            except ConfigError as exc:
+                raise ConfigError(f"{option_name(key)}: {exc}") from None
+            sources[key] = option_name(key)
+    return Settings(**values), sources, path
+
+
+def _duration_text(seconds: float) -> str:
+    """A duration as the config file would spell it: 6h, 30m, 1.5s, 0."""
+    if seconds == 0:
+        return "0"
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def setting_text(key: str, value: Any) -> Any:
+    """A setting's value as a config file would hold it (JSON/TOML types):
+    durations as "6h", a proxy without its password, tuples as lists."""
+    if key in _DURATION_KEYS:
+        return _duration_text(value)
+    if key == "proxy":
+        return "" if value is None else _USERINFO.sub("***@", value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value

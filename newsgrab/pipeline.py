@@ -870,3 +870,34 @@ def run_fetch(
         stop.run(_run(plan, settings, report, progress))
     report.duration = time.monotonic() - started
     return report
+
+
+# ------------------------------------------------------------------ dry run
+# Added for `fetch --dry-run` (#14), a minimal addition: the first steps of
+# run_fetch (find the seeds, read them and their sidecars, plan) without the
+# lock, the network or any write (no --repair, no temporary file clean-up).
+
+
+def plan_only(
+    settings: Settings, paths: list[str] | tuple[str, ...], *, force: bool = False
+) -> tuple[Plan, RunReport]:
+    """The plan `run_fetch` would make now, and the report of what reading the
+    seeds and sidecars found (seed_errors, store_errors, rejected, warnings)."""
+    report = RunReport(started_at=utc_now())
+    seeds = find_seed_files(paths or settings.seeds or ["."], settings.seed_globs)
+    report.seeds = len(seeds)
+    jobs = []
+    for seed in seeds:
+        try:
+            jobs += _prepare([seed], settings, False, report)
+        except Exception as exc:
+            report.internal_errors.append(f"{seed}: {bug_message(f'{type(exc).__name__}: {exc}')}")
+    plan = make_plan(
+        jobs,
+        settings.refresh_after,
+        time.time(),
+        force,
+        allow_private_networks=settings.allow_private_networks,
+        obey_robots=settings.obey_robots,
+    )
+    return plan, report

@@ -11,10 +11,14 @@ as console markup (`[bold]`, `[link=...]`) or emoji codes (`:warning:`).
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
+import shlex
+import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +35,7 @@ from newsgrab.plain import (  # noqa: F401 (also used through render)
     FORMATS,
     failure_line,
     one_line,
+    plural,
     sanitize,
     sanitize_data,
     summary_line,
@@ -87,19 +92,75 @@ def counts_line(counts: dict[str, int]) -> str:
 
 def _fit(text: str, width: int) -> str:
     """Cut `text` to `width` terminal cells (with an ellipsis) or pad it."""
+    if width <= 0:
+        return ""
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------- the table
 
 TABLE_COLUMNS = ("status", "published", "checked", "words", "site", "seed", "title")
 _TEXT_CAPS = {"site": 24, "seed": 28}
+# On a terminal: the site and seed columns are capped, the title gets what is
+# left. When that is too little, the site and seed shrink, then columns go (least
+# useful first); every source stays on one line, cut with an ellipsis.
+_RICH_CAPS = {"site": 24, "seed": 20}
+_MIN_TITLE = 16
+# The steps taken, in order, until the title gets what it is owed: shrink a
+# column to a width, or drop it.
+_STEPS: tuple[tuple[str, int], ...] = (
+    ("site", 16),
+    ("seed", 10),
+    ("words", 0),
+    ("seed", 0),
+    ("checked", 0),
+    ("published", 0),
+    ("site", 10),
+    ("site", 0),
+)
+_RICH_ORDER = ("status", "title", "site", "published", "checked", "words", "seed")
+_RICH_GAP = 2  # rich's padding on the right and the (blank) column rule
+_TEXT_GAP = 2
+
+
+def fit_columns(
+    natural: dict[str, int], order: Sequence[str], width: int, gap: int
+) -> dict[str, int]:
+    """Column widths (in `order`, some left out) that fit in `width` cells. The
+    title is owed its natural width up to 40% of the terminal (at least
+    _MIN_TITLE cells): to make that room the site and seed columns shrink and
+    columns are dropped, least useful first (_STEPS). The title then takes
+    whatever is left (at least one cell)."""
+    cols = {c: natural[c] for c in order if c != "title"}
+    title = natural["title"]
+    owed = min(title, max(_MIN_TITLE, int(width * 0.4)))
+
+    def rest() -> int:
+        return sum(cols.values()) + gap * len(cols)
+
+    for col, low in _STEPS:
+        excess = rest() + owed - width
+        if excess <= 0:
+            break
+        if col not in cols:
+            continue
+        if low == 0:
+            del cols[col]
+        elif cols[col] > low:
+            cols[col] = max(low, cols[col] - excess)
+    if rest() + 1 > width and "status" in cols:  # a very narrow terminal
+        cols["status"] = max(1, width - 1 - gap)
+    widths = dict(cols, title=max(1, min(title, width - rest())))
+    return {c: widths[c] for c in order if c in widths}
+
+
+def _natural(rows: Sequence[dict[str, str]], caps: dict[str, int]) -> dict[str, int]:
+    widths = {c: max([len(c)] + [cell_len(r[c]) for r in rows]) for c in TABLE_COLUMNS}
+    for col, cap in caps.items():
+        widths[col] = min(widths[col], cap)
+    return widths
 
 
 def _row(entry: Entry, now: datetime) -> dict[str, str]:
@@ -114,43 +175,62 @@ def _row(entry: Entry, now: datetime) -> dict[str, str]:
     }
 
 
-def table_rich(entries: Sequence[Entry], counts: dict[str, int], now: datetime) -> Group:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
-    table.add_column(Text("status"), no_wrap=True)
-    table.add_column(Text("title"), ratio=3, overflow="fold")
-    table.add_column(Text("site"), ratio=1, overflow="ellipsis", no_wrap=True)
-    table.add_column(Text("published"), no_wrap=True)
-    table.add_column(Text("checked"), no_wrap=True, justify="right")
-    table.add_column(Text("words"), no_wrap=True, justify="right")
-    table.add_column(Text("seed"), overflow="fold")
-    for e in entries:
-        r = _row(e, now)
+def table_rich(
+    entries: Sequence[Entry], counts: dict[str, int], now: datetime, width: int = 100
+) -> Group:
+    """One line per source, fitted to `width` cells (the console's width)."""
+    rows = [_row(e, now) for e in entries]
+    widths = fit_columns(_natural(rows, _RICH_CAPS), _RICH_ORDER, width, _RICH_GAP)
+    table = Table(
+        box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False, expand=False
+    )
+    for col, w in widths.items():
+        right = col in ("checked", "words")
+        table.add_column(
+            Text(_fit(col, w).rstrip() if len(col) > w else col),
+            width=w,
+            no_wrap=True,
+            overflow="ellipsis",
+            justify="right" if right else "left",
+        )
+    for e, r in zip(entries, rows, strict=True):
+        styles = {
+            "status": STATUS_STYLES.get(e.status, ""),
+            "title": "bold" if e.title else "dim",
+            "seed": "dim",
+        }
         table.add_row(
-            Text(r["status"], style=STATUS_STYLES.get(e.status, "")),
-            Text(r["title"], style="bold" if e.title else "dim"),
-            Text(r["site"]),
-            Text(r["published"]),
-            Text(r["checked"]),
-            Text(r["words"]),
-            Text(r["seed"], style="dim"),
+            *(Text(_fit(r[c], w).rstrip(), style=styles.get(c, "")) for c, w in widths.items())
         )
     footer = Text(counts_line(counts), style="dim")
     return Group(table, footer)
 
 
-def table_text(entries: Sequence[Entry], counts: dict[str, int], now: datetime) -> str:
-    """Aligned columns, a header line, the title last (never cut), a counts line."""
+def table_text(
+    entries: Sequence[Entry], counts: dict[str, int], now: datetime, width: int | None = None
+) -> str:
+    """Aligned columns, a header line, the title last, a counts line. Without a
+    `width` (a pipe) the title is never cut; with one (a terminal), every line
+    fits in it."""
     rows = [_row(e, now) for e in entries]
-    widths = {c: max([len(c)] + [cell_len(r[c]) for r in rows]) for c in TABLE_COLUMNS[:-1]}
-    for col, cap in _TEXT_CAPS.items():
-        widths[col] = min(widths[col], cap)
+    natural = _natural(rows, _TEXT_CAPS)
+    if width is None:
+        widths = {c: natural[c] for c in TABLE_COLUMNS}
+    else:
+        widths = fit_columns(natural, TABLE_COLUMNS, width, _TEXT_GAP)
     lines = []
     for r in [{c: c.upper() for c in TABLE_COLUMNS}, *rows]:
         cells = []
-        for c in TABLE_COLUMNS[:-1]:
-            cells.append(r[c].rjust(widths[c]) if c == "words" else _fit(r[c], widths[c]))
-        lines.append("  ".join(cells + [r["title"]]).rstrip())
-    lines.append(counts_line(counts))
+        for c, w in widths.items():
+            if c == "title":
+                cells.append(r[c] if width is None else _fit(r[c], w))
+            elif c == "words" and cell_len(r[c]) <= w:
+                cells.append(r[c].rjust(w))
+            else:
+                cells.append(_fit(r[c], w))
+        lines.append("  ".join(cells).rstrip())
+    footer = counts_line(counts)
+    lines.append(footer if width is None else textwrap.fill(footer, width=max(width, 1)))
     return "\n".join(lines) + "\n"
 
 
@@ -202,6 +282,9 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
     """The metadata lines of an article block, as (label, sanitized value)."""
     a = entry.article
     out: list[tuple[str, str]] = []
+    label = cited_label(entry)
+    if label:
+        out.append(("Label", label))
     if entry.site:
         out.append(("Site", one_line(entry.site)))
     authors = [one_line(x) for x in a.authors if x.strip()]
@@ -234,7 +317,7 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
         else f"checked {checked}" + ("" if checked == "just now" else " ago")
     ]
     if entry.words is not None:
-        details.append(_plural(entry.words, "word"))
+        details.append(plural(entry.words, "word"))
     out.append(("Status", f"{status} ({', '.join(details)})"))
     err = entry.error
     if err:
@@ -248,6 +331,12 @@ def _meta(entry: Entry, now: datetime, seeds: Sequence[Path] = ()) -> list[tuple
     return out
 
 
+def cited_label(entry: Entry) -> str:
+    """The label the seed gives the URL (the first citation that has one),
+    sanitized to one line; "" when none."""
+    return next((one_line(c.label) for c in entry.source.cited if c.label and c.label.strip()), "")
+
+
 def _body(entry: Entry, full: bool) -> tuple[list[str], int]:
     """The paragraphs to show (sanitized) and how many were left out."""
     paras = [sanitize(p) for p in paragraphs(entry.article.text)]
@@ -257,7 +346,7 @@ def _body(entry: Entry, full: bool) -> tuple[list[str], int]:
 
 
 def _more(n: int) -> str:
-    return f"[… {_plural(n, 'more paragraph')}; --full shows the whole text]"
+    return f"[… {plural(n, 'more paragraph')}; --full shows the whole text]"
 
 
 Block = tuple[Entry, Sequence[Path]]  # an entry and the seeds citing it
@@ -375,6 +464,88 @@ def json_sources(entries: Iterable[Entry], lines: bool = False) -> str:
     return json.dumps(objects, ensure_ascii=False, indent=2) + "\n"
 
 
+CSV_COLUMNS = (
+    "seed",
+    "url",
+    "label",
+    "line",
+    "status",
+    "title",
+    "site",
+    "authors",
+    "published_at",
+    "modified_at",
+    "language",
+    "words",
+    "checked_at",
+    "fetched_at",
+    "final_url",
+    "http_status",
+    "error_kind",
+    "error_message",
+    "archived_from",
+    "revisions",
+)
+# A cell a spreadsheet would run as a formula (OWASP's "CSV injection"): it
+# starts with one of these. Such a cell gets a leading apostrophe, which
+# spreadsheets show as text; the sidecar keeps the exact value.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell: sanitized to one line, a would-be formula neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int):
+        return str(int(value))
+    text = one_line(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_row(entry: Entry) -> dict[str, object]:
+    a = entry.source.article
+    f = entry.fetch
+    err = entry.error
+    archived = f.archived_from
+    cited = entry.source.cited
+    return {
+        "seed": str(entry.seed),
+        "url": entry.url,
+        "label": cited_label(entry),
+        "line": cited[0].line if cited else None,
+        "status": str(entry.status),
+        "title": a.title if a else None,
+        "site": entry.site,
+        "authors": "; ".join(a.authors) if a else None,
+        "published_at": a.published_at if a else None,
+        "modified_at": a.modified_at if a else None,
+        "language": a.language if a else None,
+        "words": entry.words,
+        "checked_at": f.checked_at,
+        "fetched_at": f.fetched_at,
+        "final_url": f.final_url,
+        "http_status": f.http_status,
+        "error_kind": err.kind if err else None,
+        "error_message": err.message if err else None,
+        "archived_from": archived.url if isinstance(archived, ArchivedCopy) else archived,
+        "revisions": len(entry.source.revisions),
+    }
+
+
+def csv_sources(entries: Iterable[Entry]) -> str:
+    """`--format csv`: a header and one row per source per seed (RFC 4180 quoting,
+    LF line ends); every cell one sanitized line, formulas neutralised."""
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        row = _csv_row(entry)
+        writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
+    return buf.getvalue()
+
+
 def history_object(entry: Entry, seeds: Sequence[Path], steps: Sequence[Step]) -> dict:
     return {
         "url": entry.url,
@@ -415,7 +586,7 @@ def _diff_paragraphs(change: Change) -> list[list[tuple[str, str]]]:
 
 
 def _folded(n: int) -> str:
-    return f"[… {_plural(n, 'unchanged paragraph')} …]"
+    return f"[… {plural(n, 'unchanged paragraph')} …]"
 
 
 def _version_head(step: Step, number: int, total: int) -> str:
@@ -426,7 +597,7 @@ def _version_head(step: Step, number: int, total: int) -> str:
     parts.append(f"fetched {one_line(v.fetched_at) or 'at an unknown time'}")
     if v.content_sha256:
         parts.append(f"sha256 {one_line(v.content_sha256)[:12]}")
-    parts.append(_plural(v.words, "word"))
+    parts.append(plural(v.words, "word"))
     return " · ".join(parts)
 
 
@@ -455,7 +626,7 @@ def history_text(items: Sequence[HistoryItem], width: int = 80) -> str:
         out += [
             one_line(entry.url),
             f"Seeds: {', '.join(one_line(s) for s in seeds)}",
-            _plural(len(steps), "version"),
+            plural(len(steps), "version"),
             "",
         ]
         for n, step in enumerate(steps, 1):
@@ -514,8 +685,7 @@ def history_rich(items: Sequence[HistoryItem]) -> Group:
         parts.append(Rule(Text(one_line(entry.url), style="bold"), style="blue"))
         parts.append(
             Text(
-                f"Seeds: {', '.join(one_line(s) for s in seeds)} · "
-                f"{_plural(len(steps), 'version')}",
+                f"Seeds: {', '.join(one_line(s) for s in seeds)} · {plural(len(steps), 'version')}",
                 style="dim",
             )
         )
@@ -547,7 +717,7 @@ def history_rich(items: Sequence[HistoryItem]) -> Group:
 # ---------------------------------------------------------------- writing out
 
 
-def _is_tty(console: Console) -> bool:
+def is_tty(console: Console) -> bool:
     isatty = getattr(console.file, "isatty", None)
     try:
         return bool(console.is_terminal and isatty is not None and isatty())
@@ -557,18 +727,103 @@ def _is_tty(console: Console) -> bool:
 
 def should_page(console: Console, output: str, enabled: bool = True) -> bool:
     """Page only on a real terminal, and only when the output is taller than it."""
-    return enabled and _is_tty(console) and output.count("\n") > console.size.height
+    return enabled and is_tty(console) and output.count("\n") > console.size.height
+
+
+def pager_command(env: Mapping[str, str]) -> list[str] | None:
+    """The pager to run: `$PAGER` (split as a shell would), else `less`; None
+    for no pager (`PAGER=` or `PAGER=cat`, or a value that cannot be split)."""
+    raw = env.get("PAGER", "less").strip()
+    try:
+        cmd = shlex.split(raw)
+    except ValueError:
+        return None
+    if not cmd or os.path.basename(cmd[0]) == "cat":
+        return None
+    return cmd
+
+
+def _less_raw_flag(flags: str) -> bool:
+    """Whether less options (from $LESS or the command line) make it show
+    colours: -R or -r, alone or in a cluster (-FRX, FRX), or the long forms."""
+    for token in flags.split():
+        if token.startswith("--"):
+            if token.lower().startswith(("--raw-control-chars", "--raw-control")):
+                return True
+        elif "R" in token.lstrip("-") or "r" in token.lstrip("-"):
+            return True
+    return False
+
+
+def pager_env(cmd: Sequence[str], env: Mapping[str, str]) -> tuple[dict[str, str], bool]:
+    """The pager's environment and whether it shows colours. less shows them
+    with -R: newsgrab sets `LESS=R` when $LESS is unset (as git does) and
+    otherwise keeps the user's $LESS, colours only if it (or the command) has
+    -R/-r. Any other pager gets plain text: newsgrab cannot know it shows them."""
+    child = dict(env)
+    if os.path.basename(cmd[0]) != "less":
+        return child, False
+    if "LESS" not in env:
+        child["LESS"] = "R"
+        return child, True
+    return child, _less_raw_flag(env["LESS"] + " " + " ".join(cmd[1:]))
 
 
 def page(output: str, color: bool) -> None:
-    import click
+    """Send `output` to the pager and wait for it; the user quitting it early
+    is no error. Without a pager (none set, or it cannot start) the output is
+    written to stdout."""
+    import subprocess
 
-    click.echo_via_pager(output, color=color)
+    cmd = pager_command(os.environ)
+    if cmd is None:
+        _write_stdout(output)
+        return
+    env, _ = pager_env(cmd, os.environ)
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        _write_stdout(output)
+        return
+    assert proc.stdin is not None
+    try:
+        with proc.stdin:
+            proc.stdin.write(output.encode("utf-8", "replace"))
+    except BrokenPipeError:  # the user quit the pager before the end
+        pass
+    while True:
+        try:
+            proc.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C belongs to the pager (less ignores it)
+            continue
+
+
+def _write_stdout(output: str) -> None:
+    sys.stdout.write(output)
+    sys.stdout.flush()
+
+
+def plain_render(console: Console, content: RenderableType) -> str:
+    """A renderable drawn at the console's width with no escape codes at all."""
+    plain = Console(
+        file=io.StringIO(),
+        width=console.width,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    with plain.capture() as capture:
+        plain.print(content)
+    return capture.get()
 
 
 def emit(console: Console, content: str | RenderableType, *, pager: bool = True) -> None:
     """Write a finished string (text, Markdown, JSON) or a rich renderable to the
-    console's file, through a pager when `should_page`."""
+    console's file, through a pager when `should_page`: with colours when the
+    pager shows them (see `pager_env`), as plain text otherwise."""
     if isinstance(content, str):
         output = content if content.endswith("\n") else content + "\n"
     else:
@@ -576,7 +831,14 @@ def emit(console: Console, content: str | RenderableType, *, pager: bool = True)
             console.print(content)
         output = capture.get()
     if should_page(console, output, pager):
-        page(output, color=console.is_terminal and not isinstance(content, str))
+        cmd = pager_command(os.environ)
+        color = False
+        if cmd is not None and not isinstance(content, str):
+            _, color = pager_env(cmd, os.environ)
+            color = color and console.color_system is not None
+            if not color:
+                output = plain_render(console, content)
+        page(output, color=color)
         return
     console.file.write(output)
     console.file.flush()

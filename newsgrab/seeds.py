@@ -38,6 +38,7 @@ Rules (the README section "Seed files" says the same for users):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import html
@@ -237,6 +238,13 @@ def read_seed(path: str | Path) -> str:
         raise SeedError(f"{shown}: not a valid file name") from None
     if len(data) > MAX_SEED_BYTES:
         raise SeedError(f"{shown}: larger than {MAX_SEED_BYTES // (1024 * 1024)} MiB, not read")
+    return decode_seed(data, shown)[0]
+
+
+def decode_seed(data: bytes, shown: str) -> tuple[str, str]:
+    """The text of a seed's bytes and the codec it was read with (`read_seed`'s
+    rules; `shown` names the seed in a SeedError). Also for standard input and
+    for `add`, which writes the file back in the same codec."""
     for bom, codec in (
         (b"\xef\xbb\xbf", "utf-8-sig"),
         (b"\xff\xfe\x00\x00", "utf-32"),
@@ -246,11 +254,11 @@ def read_seed(path: str | Path) -> str:
     ):
         if data.startswith(bom):
             try:
-                return data.decode(codec)
+                return data.decode(codec), codec
             except UnicodeDecodeError:
                 raise SeedError(f"{shown}: not valid {codec.upper()} text") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -259,7 +267,7 @@ def read_seed(path: str | Path) -> str:
     if best is None:
         raise SeedError(f"{shown}: not a text file (unknown encoding)")
     log.info("%s: not UTF-8, read as %s", shown, best.encoding)
-    return str(best)
+    return str(best), best.encoding
 
 
 # ---------------------------------------------------------------- normalization
@@ -897,3 +905,261 @@ def find_citations(text: str, html: bool = False) -> list[Citation]:
     """Each distinct normalized URL cited in `text` once, in order of first citation,
     with every place (1-based line, label) that cites it."""
     return scan_citations(text, html)[0]
+
+
+# ---------------------------------------------------------------- adding a citation
+# (`newsgrab add URL --label TEXT --to SEED`)
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Added:
+    """What `add_citation` did: the URL as written, its line, and whether the
+    seed cited it already (then nothing was written) or was created."""
+
+    url: str
+    line: int
+    already: bool = False
+    created: bool = False
+
+
+def clean_added_label(label: str | None) -> str | None:
+    """A label for `add`: controls, bidi and invisible characters removed,
+    whitespace (newlines included) collapsed to single spaces; None when
+    nothing is left. SeedError when it holds a URL (it would be a citation of
+    its own) or is longer than MAX_LABEL characters."""
+    if label is None:
+        return None
+    from newsgrab.plain import sanitize  # escape sequences go whole
+
+    text = " ".join(_CONTROLS.sub(" ", sanitize(label)).split())
+    if not text:
+        return None
+    if len(text) > MAX_LABEL:
+        raise SeedError(f"--label: longer than {MAX_LABEL} characters ({len(text)})")
+    found, rejected = scan_citations(text)
+    if found or rejected or _START.search(text):
+        raise SeedError(f"--label: must not contain a URL, got {visible(text)!r}")
+    return text
+
+
+def _line_ending(text: str) -> str:
+    crlf = text.count("\r\n")
+    lf = text.count("\n") - crlf
+    cr = text.count("\r") - crlf
+    if crlf > lf and crlf >= cr:
+        return "\r\n"
+    if cr > lf:
+        return "\r"
+    return "\n"
+
+
+def _citation_texts(kind: str, url: str, label: str | None, eol: str) -> list[str]:
+    """The ways to write the citation in a seed of `kind`, preferred first."""
+    md_label = label.replace("[", "(").replace("]", ")") if label else None
+    md_link = f"- [{md_label}](<{url}>){eol}" if md_label else f"- <{url}>{eol}"
+    if kind == "html":
+        anchor = html.escape(label) if label else html.escape(url)
+        return [f'<p><a href="{html.escape(url, quote=True)}">{anchor}</a></p>{eol}']
+    if kind == "markdown":
+        return [md_link]
+    if label is None:
+        return [f"{url}{eol}"]
+    # A "Related: label url" line; where an earlier "Related:" line of the
+    # document would claim the URL first, a Markdown link (read in text seeds too)
+    return [f"Related: {label} {url}{eol}", f"[{md_label}](<{url}>){eol}"]
+
+
+def _inside(path: Path, roots: Iterable[str | Path]) -> bool:
+    """Whether the file `path` is one of `roots` or in a folder under one
+    (symlinks resolved)."""
+    real = os.path.realpath(path)
+    folder = os.path.realpath(path.parent)
+    for root in roots:
+        top = os.path.realpath(os.path.expanduser(root))
+        if real == top or folder == top or folder.startswith(top.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def _seed_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if suffix in (".md", ".markdown"):
+        return "markdown"
+    return "text"
+
+
+def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | Path]) -> Added:
+    """Append a citation of `url` (with `label`) to the seed `path`, in the seed's
+    own format: `- [label](<url>)` in Markdown, `<p><a href="url">label</a></p>`
+    before `</body>` in HTML, `Related: label url` (or the URL alone) in text.
+
+    The file keeps its encoding (BOM included) and line endings, and is written
+    atomically (a temporary file in the same folder, fsync, rename); a missing
+    seed is created (UTF-8). Refused (SeedError, nothing written): a URL that
+    cannot be fetched, a label holding a URL, a seed that is a symlink or not a
+    regular file, outside `roots` (the folders newsgrab works on), not
+    decodable, or whose new text would not read back as the old citations plus
+    this one. A seed that cites the URL already is left as it is."""
+    shown = display_path(path)
+    url = url.strip()
+    if url[:4].lower() == "www.":  # as in prose: a bare www. address is https
+        url = "https://" + url
+    try:
+        wanted = str(canonical_url(url))
+    except BadURL as exc:
+        raise SeedError(f"{visible(url)[:200]}: not a URL ({exc.reason})") from None
+    label = clean_added_label(label)
+    roots = list(roots)
+    if not _inside(path, roots):
+        where = ", ".join(display_path(r) for r in roots)
+        raise SeedError(
+            f"{shown}: outside the seed folders ({where}); run newsgrab from the "
+            "seed's folder or set `seeds`"
+        )
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise SeedError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        raise SeedError(f"{shown}: is a symlink; refused (newsgrab never writes through one)")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise SeedError(f"{shown}: not a regular file")
+    if st is None and not path.parent.is_dir():
+        raise SeedError(f"{shown}: no such folder {display_path(path.parent)}")
+    data = b""
+    if st is not None:
+        try:
+            with open(path, "rb") as f:
+                data = f.read(MAX_SEED_BYTES + 1)
+        except OSError as exc:
+            raise SeedError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+        if len(data) > MAX_SEED_BYTES:
+            raise SeedError(f"{shown}: larger than {MAX_SEED_BYTES // (1024 * 1024)} MiB")
+    text, codec = decode_seed(data, shown) if data else ("", "utf-8")
+    bom = b""
+    for mark, plain_codec in _BOMS:
+        if data.startswith(mark):
+            bom, codec = mark, plain_codec
+            break
+    try:
+        same = bom + text.encode(codec) == data
+    except (UnicodeError, LookupError):
+        same = False
+    if not same:
+        raise SeedError(f"{shown}: its bytes do not read back the same as {codec}; not changed")
+    kind = _seed_kind(path)
+    before, rejected_before = scan_citations(text, html=kind == "html")
+    for c in before:
+        if c.url == wanted or redact(c.url) == redact(wanted):
+            return Added(wanted, c.line, already=True)
+    eol = _line_ending(text)
+    at = len(text)
+    if kind == "html":
+        lower = text.lower()
+        at = next((i for i in (lower.rfind("</body"), lower.rfind("</html")) if i >= 0), at)
+    head = text[:at]
+    if head and not head.endswith(("\n", "\r")):
+        head += eol
+    old_urls = sorted([*(c.url for c in before), wanted])
+    chosen: tuple[str, list[Citation]] | None = None
+    for addition in _citation_texts(kind, wanted, label, eol):
+        candidate = head + addition + text[at:]
+        after, rejected_after = scan_citations(candidate, html=kind == "html")
+        if sorted(c.url for c in after) != old_urls or len(rejected_after) != len(rejected_before):
+            continue  # this form would not read back as the old citations plus this one
+        chosen = (candidate, after)
+        mine = next(c for c in after if c.url == wanted)
+        if mine.label == label:
+            break  # read back exactly as given
+    if chosen is None:
+        raise SeedError(f"{shown}: the citation would not read back as written; not changed")
+    new_text, after = chosen
+    try:
+        payload = bom + new_text.encode(codec)
+    except UnicodeEncodeError:
+        raise SeedError(
+            f"{shown}: the label cannot be written in {codec}, the file's encoding"
+        ) from None
+    line = next(c.line for c in after if c.url == wanted)
+    _replace_file(path, payload, st)
+    return Added(wanted, line, created=st is None)
+
+
+def redact(url: str) -> str:
+    """`url` without `user:password@`."""
+    return _CREDENTIALS.sub(r"\1", url)
+
+
+def _replace_file(path: Path, payload: bytes, st: os.stat_result | None) -> None:
+    """Write `payload` to `path` atomically, keeping its permission bits. A seed
+    changed or created meanwhile (an editor saving it) is not overwritten."""
+    from newsgrab.errors import WriteError
+
+    shown = display_path(path)
+    folder = path.parent
+    tmp = folder / f".newsgrab-tmp-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666
+        )
+    except OSError as exc:
+        raise WriteError(shown, f"cannot write: {exc.strerror or exc}; not changed") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if st is not None:
+                os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode))
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        if st is None:
+            os.link(tmp, path)  # fails if a file of that name appeared meanwhile
+            os.unlink(tmp)
+        else:
+            now = os.lstat(path)
+            if (now.st_ino, now.st_size, now.st_mtime_ns) != (
+                st.st_ino,
+                st.st_size,
+                st.st_mtime_ns,
+            ):
+                raise SeedError(f"{shown}: changed while newsgrab was adding to it; try again")
+            os.replace(tmp, path)
+    except FileExistsError:
+        _unlink(tmp)
+        raise SeedError(f"{shown}: created meanwhile by another program; try again") from None
+    except OSError as exc:
+        _unlink(tmp)
+        raise WriteError(shown, f"cannot write: {exc.strerror or exc}; not changed") from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

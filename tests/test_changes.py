@@ -127,6 +127,8 @@ def test_a_source_blocked_by_a_setting_is_retried_when_it_changes(site, local_en
     assert blocked.exit_code == 1
     assert by_url(read(sidecar_path(seed)))[url]["status"] == "blocked"
     # the setting is now on: fetched at once, though refresh_after has not passed
+    dry = json.loads(fetch("--dry-run", "--json", seed).stdout)
+    assert [d["reason"] for d in dry["due"]] == ["unblocked"]
     result = fetch(seed)
     assert result.exit_code == 0, result.stderr
     assert by_url(read(sidecar_path(seed)))[url]["status"] == "ok"

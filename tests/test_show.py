@@ -62,16 +62,14 @@ def test_table_text_exact(notes):
 
 
 TABLE_RICH = """\
-status    title                        site                  published    checked   words   seed
+status   title                             site                 published   checked  words  seed
 ────────────────────────────────────────────────────────────────────────────────────────────────────
-ok        Council budget to rise       Example News          2026-11-19        2h      31   alpha.md
-ok        The river is back            blog.sample.org       2026-10-02        1d     138   alpha.md
-gone      An old page                  Gone Net              2025-01-05        3w       4   alpha.md
-ok        Council budget to rise       Example News          2026-11-19        2h      31   beta.txt
-error     https://timeout.example.or   timeout.example.org                  never           beta.txt
-          g/slow
-pending   https://pending.example.co   pending.example.com                  never           beta.txt
-          m/new
+ok       Council budget to rise            Example News         2026-11-19       2h     31  alpha.md
+ok       The river is back                 blog.sample.org      2026-10-02       1d    138  alpha.md
+gone     An old page                       Gone Net             2025-01-05       3w      4  alpha.md
+ok       Council budget to rise            Example News         2026-11-19       2h     31  beta.txt
+error    https://timeout.example.org/slow  timeout.example.org                never         beta.txt
+pending  https://pending.example.com/new   pending.example.com                never         beta.txt
 6 sources, 3 ok, 1 error, 1 gone, 1 pending
 """
 
@@ -112,6 +110,7 @@ alpha.md
 
 Council budget to rise
 ----------------------
+Label: Budget story
 Site: Example News
 Authors: Ann Reporter, Bo Writer
 Published: 2026-11-19T09:00:00+01:00
