@@ -817,6 +817,16 @@ SHOW_FORMATS = (*plain.FORMATS, "csv")
     help="Only sources published on or after DATE (2026-11-01, or an age: 7d).",
 )
 @click.option(
+    "--changed",
+    "changed",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[SINCE]",
+    help="Only sources whose article changed (a new version was stored), since "
+    "SINCE when given (2026-11-01, or an age: 7d).",
+)
+@click.option(
     "--sort",
     "sort_key",
     type=click.Choice(["date", "site", "status"]),
@@ -844,6 +854,7 @@ def show(
     site,
     stale,
     since,
+    changed,
     sort_key,
     full,
     history,
@@ -863,6 +874,7 @@ def show(
     Example:
         newsgrab show
         newsgrab show notes/ --status error,gone --sort date
+        newsgrab show notes/ --changed 7d
         newsgrab show notes/report.md --format markdown
         newsgrab show https://example.com/story --history
         newsgrab show --format jsonl | jq -r .url
@@ -881,6 +893,10 @@ def show(
         )
     now = datetime.now(UTC)
     since_dt = collection.parse_since(since, now) if since else None  # before any reading
+    targets = tuple(targets)
+    if changed and os.path.exists(changed):  # `--changed notes/`: a TARGET, not SINCE
+        targets, changed = (changed, *targets), ""
+    changed_dt = collection.parse_since(changed, now, "--changed") if changed else None
     urls = [t for t in targets if _is_url(t)]
     paths = [t for t in targets if not _is_url(t)]
     coll = _read_collection(obj, settings, paths)
@@ -891,6 +907,8 @@ def show(
         stale_after=settings.refresh_after if stale else None,
         since=since_dt,
         now=now,
+        changed=changed is not None,
+        changed_since=changed_dt,
     )
     if urls:
         entries = _find_urls(entries, urls)

@@ -112,6 +112,18 @@ class Entry:
     def words(self) -> int | None:
         return self.source.article.word_count if self.source.article else None
 
+    @property
+    def revisions(self) -> int:
+        """Earlier versions of the article kept: it changed that many times
+        (at least; `keep_revisions` bounds the count)."""
+        return len(self.source.revisions)
+
+    @property
+    def changed(self) -> datetime | None:
+        """When the stored article last changed (or first came; None in a
+        sidecar written before newsgrab recorded it)."""
+        return parse_time(self.fetch.changed_at)
+
     def to_dict(self) -> dict:
         """The stable JSON object for `show --format json|jsonl`: the stored source
         with `seed` and `sidecar` (paths as found) in front."""
@@ -144,34 +156,34 @@ _DATE_LIKE = re.compile(r"[+-]?\d{4,}-", re.A)
 _SINCE_HELP = "expected a date such as 2026-11-01 or an age such as 7d"
 
 
-def parse_since(value: str, now: datetime) -> datetime:
-    """`--since`: a date (2026-11-01), a date and time (2026-11-01T08:00,
+def parse_since(value: str, now: datetime, option: str = "--since") -> datetime:
+    """`--since` (or `option`): a date (2026-11-01), a date and time (2026-11-01T08:00,
     2026-11-01T08:00+03:00; no offset: UTC), or an age (90, 30m, 12h, 7d, 2w).
     Anything else, or a moment outside years 1 to 9999, is a ConfigError (exit 2)."""
     text = value.strip()
     if _DATE_LIKE.match(text):
         year = text.lstrip("+-").partition("-")[0]
         if text[0] in "+-" or len(year) > 4:
-            raise ConfigError(f"--since: {value!r} is outside the calendar (years 1 to 9999)")
+            raise ConfigError(f"{option}: {value!r} is outside the calendar (years 1 to 9999)")
         try:
             dt = datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ConfigError(f"--since: {value!r} is not a valid date ({exc})") from None
+            raise ConfigError(f"{option}: {value!r} is not a valid date ({exc})") from None
         try:
             return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
         except OverflowError:  # 0001-01-01T00:00+05:00
             raise ConfigError(
-                f"--since: {value!r} is outside the calendar (years 1 to 9999)"
+                f"{option}: {value!r} is outside the calendar (years 1 to 9999)"
             ) from None
     m = _AGE.fullmatch(text)
     if not m:
-        raise ConfigError(f"--since: {_SINCE_HELP}, got {value!r}")
+        raise ConfigError(f"{option}: {_SINCE_HELP}, got {value!r}")
     seconds = float(m.group(1)) * _AGE_UNITS[m.group(2).lower()]
     try:
         return now - timedelta(seconds=seconds)
     except OverflowError:
         raise ConfigError(
-            f"--since: {value!r} goes back past the calendar (before year 1)"
+            f"{option}: {value!r} goes back past the calendar (before year 1)"
         ) from None
 
 
@@ -247,10 +259,14 @@ def filter_entries(
     stale_after: float | None = None,
     since: datetime | None = None,
     now: datetime | None = None,
+    changed: bool = False,
+    changed_since: datetime | None = None,
 ) -> list[Entry]:
     """Keep entries with one of `statuses`; whose site name or host contains `site`
     (case-insensitive); not checked within `stale_after` seconds (never-checked
-    ones included); published at or after `since` (undated ones left out)."""
+    ones included); published at or after `since` (undated ones left out); with
+    `changed`, whose article changed (it has revisions), at or after
+    `changed_since` when given."""
     now = now or datetime.now(UTC)
     wanted = set(statuses)
     needle = site.casefold() if site else None
@@ -268,6 +284,13 @@ def filter_entries(
             published = e.published
             if published is None or published < since:
                 continue
+        if changed:
+            if not e.revisions:
+                continue
+            if changed_since is not None:
+                when = e.changed
+                if when is None or when < changed_since:
+                    continue
         kept.append(e)
     return kept
 

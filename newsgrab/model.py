@@ -116,6 +116,10 @@ class FetchFacts(msgspec.Struct, kw_only=True, frozen=True):
     redirects: list[Redirect] = []
     fetched_at: UtcTime | None = None
     checked_at: UtcTime | None = None
+    changed_at: Annotated[
+        UtcTime | None,
+        msgspec.Meta(description="When the stored article last changed (or first came)."),
+    ] = None
     attempts: Count = 0
     consecutive_failures: Count = 0
     archived_from: ArchivedCopy | str | None = None
@@ -268,14 +272,21 @@ def to_builtins(obj: Any) -> Any:
     return msgspec.to_builtins(obj)
 
 
+# Fields added since schema version 2 without a new version: optional in the
+# schema, so that files written before them stay valid (read, they get None).
+ADDED_FIELDS = {"FetchFacts": ("changed_at",)}
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a sidecar, generated from the model. newsgrab writes
-    every field, so every field is required; the model reading a file gives a
-    missing field that has a default (an older or hand-made file) its default."""
+    every field, so every field is required (but ADDED_FIELDS); the model
+    reading a file gives a missing field that has a default (an older or
+    hand-made file) its default."""
     body = _canonical(msgspec.json.schema(Sidecar))
-    for definition in body["$defs"].values():
+    for name, definition in body["$defs"].items():
         if "properties" in definition:
-            definition["required"] = list(definition["properties"])
+            added = ADDED_FIELDS.get(name, ())
+            definition["required"] = [p for p in definition["properties"] if p not in added]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/newsgrab/newsgrab/sidecar.schema.json",
@@ -504,6 +515,7 @@ def merge_success(
     old = source.good_article
     fetch = _fetch_facts(answer, when)
     if old is None:
+        fetch = msgspec.structs.replace(fetch, changed_at=when)
         new = msgspec.structs.replace(
             source, status=Status.OK, error=None, fetch=fetch, article=article
         )
@@ -518,6 +530,9 @@ def merge_success(
         )
         return "degraded", merge_failure(source, failure, when)
     if old.content_sha256 == article.content_sha256:
+        fetch = msgspec.structs.replace(
+            fetch, changed_at=source.fetch.changed_at if source.fetch else None
+        )
         keep = old.extractor == article.extractor
         new = msgspec.structs.replace(
             source, status=Status.OK, error=None, fetch=fetch, article=old if keep else article
@@ -530,6 +545,7 @@ def merge_success(
         text=old.text,
     )
     revisions = ([revision] + list(source.revisions))[: max(0, keep_revisions)]
+    fetch = msgspec.structs.replace(fetch, changed_at=when)
     new = msgspec.structs.replace(
         source, status=Status.OK, error=None, fetch=fetch, article=article, revisions=revisions
     )
@@ -545,6 +561,7 @@ def merge_archived(
         failed.fetch or EMPTY_FETCH,
         archived_from=snapshot,
         fetched_at=when,
+        changed_at=when,
         charset=answer.charset,
         content_type=answer.content_type,
         final_url=answer.final_url,

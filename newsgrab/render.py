@@ -165,7 +165,7 @@ def _natural(rows: Sequence[dict[str, str]], caps: dict[str, int]) -> dict[str, 
 
 def _row(entry: Entry, now: datetime) -> dict[str, str]:
     return {
-        "status": one_line(entry.status),
+        "status": one_line(entry.status) + (f" *{entry.revisions}" if entry.revisions else ""),
         "published": _date(entry.article.published_at),
         "checked": age(entry.checked, now),
         "words": _words(entry),
@@ -485,6 +485,7 @@ CSV_COLUMNS = (
     "error_message",
     "archived_from",
     "revisions",
+    "changed_at",
 )
 # A cell a spreadsheet would run as a formula (OWASP's "CSV injection"): it
 # starts with one of these. Such a cell gets a leading apostrophe, which
@@ -529,6 +530,7 @@ def _csv_row(entry: Entry) -> dict[str, object]:
         "error_message": err.message if err else None,
         "archived_from": archived.url if isinstance(archived, ArchivedCopy) else archived,
         "revisions": len(entry.source.revisions),
+        "changed_at": f.changed_at,
     }
 
 

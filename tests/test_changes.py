@@ -150,3 +150,32 @@ def test_only_sidecars_whose_content_changed_are_written(site, local_env, tmp_pa
     mtime = one.stat().st_mtime_ns
     third = report(tmp_path)
     assert third["sidecars_written"] == 1 and one.stat().st_mtime_ns == mtime
+
+
+def test_show_changed_lists_the_articles_that_changed(site, local_env, tmp_path):
+    a = site.article("/p/a", "Storm closes harbour")
+    b = site.article("/p/b", "Ferry back on time")
+    (tmp_path / "notes.md").write_text(f"{a}\n{b}\n")
+    assert fetch(tmp_path).exit_code == 0
+    site.article("/p/a", "Storm closes harbour", paragraphs("a second edition", 5))
+    assert fetch("--force", tmp_path).exit_code == 0
+
+    def shown(*args):
+        result = CliRunner().invoke(cli, ["show", "--format", "jsonl", *args])
+        assert result.exit_code == 0, result.stderr
+        return [json.loads(line) for line in result.stdout.splitlines() if line]
+
+    [changed] = shown("--changed", str(tmp_path))  # a folder right after: a TARGET
+    assert changed["url"] == a and len(changed["revisions"]) == 1
+    assert changed["fetch"]["changed_at"] >= changed["fetch"]["fetched_at"][:10]
+    assert [s["url"] for s in shown(str(tmp_path), "--changed", "1h")] == [a]
+    assert [s["url"] for s in shown(str(tmp_path), "--changed", "2020-01-01")] == [a]
+    assert shown(str(tmp_path), "--changed", "2999-01-01") == []
+    assert len(shown(str(tmp_path))) == 2
+    # the table marks a changed source with its revision count
+    table = CliRunner().invoke(cli, ["show", "--format", "text", str(tmp_path)])
+    [row_a] = [line for line in table.stdout.splitlines() if "Storm" in line]
+    [row_b] = [line for line in table.stdout.splitlines() if "Ferry" in line]
+    assert "ok *1" in row_a and "*" not in row_b
+    bad = CliRunner().invoke(cli, ["show", str(tmp_path), "--changed", "soon"])
+    assert bad.exit_code == 2 and "--changed" in bad.stderr

@@ -55,7 +55,10 @@ def test_every_schema_property_is_a_model_field_and_back():
     for cls in model.MODEL_CLASSES:
         props = defs[cls.__name__]["properties"]
         assert list(props) == list(cls.__struct_fields__), cls.__name__
-        assert defs[cls.__name__]["required"] == list(cls.__struct_fields__)
+        added = model.ADDED_FIELDS.get(cls.__name__, ())
+        assert defs[cls.__name__]["required"] == [
+            f for f in cls.__struct_fields__ if f not in added
+        ]
     assert set(defs) == {c.__name__ for c in model.MODEL_CLASSES} | {"Status"}
     assert sorted(defs["Status"]["enum"]) == sorted(s.value for s in Status)
 
@@ -280,8 +283,31 @@ def test_first_success_is_new():
         etag='"e1"',
         fetched_at=T0,
         checked_at=T0,
+        changed_at=T0,
         attempts=1,
     )
+
+
+def test_changed_at_moves_only_when_the_article_changes():
+    src = _ok()
+    answer = Answer(final_url=src.url, http_status=200, attempts=1)
+    same = model.Article.from_extracted({**model.to_builtins(src.article)})
+    action, unchanged = model.merge_success(src, answer, same, T1, 10)
+    assert action == "unchanged" and unchanged.fetch.changed_at == T0
+    assert unchanged.fetch.fetched_at == T1
+    other = _ok("a different text with enough words to be no degraded page at all").article
+    action, changed = model.merge_success(unchanged, answer, other, T2, 10)
+    assert action == "changed" and changed.fetch.changed_at == T2
+
+
+def test_an_old_sidecar_without_changed_at_is_valid_and_loads():
+    data = _alpha()
+    for src in data["sources"]:
+        if src.get("fetch"):
+            src["fetch"].pop("changed_at", None)
+    jsonschema.validate(data, SCHEMA)
+    sidecar = model.decode(json.dumps(data).encode())
+    assert all(s.fetch is None or s.fetch.changed_at is None for s in sidecar.sources)
 
 
 def test_not_modified_bumps_checked_at_only():

@@ -45,7 +45,7 @@ def urls_of(jsonl: str) -> list[str]:
 
 TABLE_TEXT = """\
 STATUS   PUBLISHED   CHECKED  WORDS  SITE                 SEED      TITLE
-ok       2026-11-19  2h          31  Example News         alpha.md  Council budget to rise
+ok *2    2026-11-19  2h          31  Example News         alpha.md  Council budget to rise
 ok       2026-10-02  1d         138  blog.sample.org      alpha.md  The river is back
 gone     2025-01-05  3w           4  Gone Net             alpha.md  An old page
 ok       2026-11-19  2h          31  Example News         beta.txt  Council budget to rise
@@ -64,7 +64,7 @@ def test_table_text_exact(notes):
 TABLE_RICH = """\
 status   title                             site                 published   checked  words  seed
 ────────────────────────────────────────────────────────────────────────────────────────────────────
-ok       Council budget to rise            Example News         2026-11-19       2h     31  alpha.md
+ok *2    Council budget to rise            Example News         2026-11-19       2h     31  alpha.md
 ok       The river is back                 blog.sample.org      2026-10-02       1d    138  alpha.md
 gone     An old page                       Gone Net             2025-01-05       3w      4  alpha.md
 ok       Council budget to rise            Example News         2026-11-19       2h     31  beta.txt
