@@ -179,3 +179,13 @@ def test_show_changed_lists_the_articles_that_changed(site, local_env, tmp_path)
     assert "ok *1" in row_a and "*" not in row_b
     bad = CliRunner().invoke(cli, ["show", str(tmp_path), "--changed", "soon"])
     assert bad.exit_code == 2 and "--changed" in bad.stderr
+
+
+def test_quiet_says_which_article_changed(site, local_env, tmp_path):
+    a = site.article("/p/a", "Storm closes harbour")
+    (tmp_path / "notes.md").write_text(f"{a}\n")
+    assert fetch("--quiet", tmp_path).stdout.startswith("new\t")
+    site.article("/p/a", "Storm closes harbour", paragraphs("a second edition", 5))
+    result = fetch("--quiet", "--force", tmp_path)
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout == f"changed\t{a}\t({tmp_path / 'notes.md'})\n"
