@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import itertools
 import logging
@@ -682,6 +683,20 @@ class Writer:
 
     def _write(self, i: int) -> None:
         job, keys = self.jobs.pop(i), self.keys.pop(i)
+        try:
+            self._record_and_write(job, keys)
+        except Exception as exc:  # a bug, confined to this seed: the run goes on
+            self._bug(job.seed, exc)
+        finally:
+            for key in keys:
+                self.needed[key] -= 1
+                if not self.needed[key]:
+                    del self.needed[key]
+                    self.states.pop(key, None)
+                    self.actions.pop(key, None)
+                    self.changes.pop(key, None)
+
+    def _record_and_write(self, job: SeedJob, keys: tuple[str, ...]) -> None:
         sidecar = sidecar_for(job, keys, self.states)
         seed = str(job.seed)
         for key, src in zip(keys, sidecar.sources, strict=True):
@@ -700,17 +715,14 @@ class Writer:
                 self.pool, _write_job, job.sidecar, sidecar, job.legacy
             )
             self.writes.add(future)
-            future.add_done_callback(self._done)
+            future.add_done_callback(functools.partial(self._done, job.seed))
             self.report.written += 1
-        for key in keys:
-            self.needed[key] -= 1
-            if not self.needed[key]:
-                del self.needed[key]
-                self.states.pop(key, None)
-                self.actions.pop(key, None)
-                self.changes.pop(key, None)
 
-    def _done(self, future: asyncio.Future) -> None:
+    def _bug(self, seed: Path, exc: BaseException) -> None:
+        log.debug("%s: internal error", seed, exc_info=exc)
+        self.report.internal_errors.append(f"{seed}: {bug_message(f'{type(exc).__name__}: {exc}')}")
+
+    def _done(self, seed: Path, future: asyncio.Future) -> None:
         self.writes.discard(future)
         if future.cancelled():
             self.failed.append(future)
@@ -719,6 +731,9 @@ class Writer:
         if isinstance(exc, WriteError):  # a full or read-only disk: this seed only
             self.report.write_errors.append(str(exc))
             self.report.written -= 1
+        elif isinstance(exc, Exception):  # a bug writing this seed's sidecar: it only
+            self.report.written -= 1
+            self._bug(seed, exc)
         elif exc is not None:
             self.failed.append(future)
 

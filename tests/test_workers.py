@@ -432,3 +432,39 @@ def test_a_run_with_many_new_urls_starts_its_workers_at_once(
     result = CliRunner().invoke(cli, ["fetch", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
     assert bool(calls) is warmed
+
+
+@pytest.mark.parametrize("where", ["building", "writing"])
+def test_a_bug_writing_one_seeds_sidecar_costs_that_seed_only(
+    where, local_env, monkeypatch, tmp_path, web
+):
+    """A bug met while building or writing one seed's sidecar: that seed's
+    sidecar is not written (its old one stays), every other one is, the run
+    says where to report it and exits 70 at its end."""
+    import newsgrab.pipeline
+
+    site = Site(web)
+    url = site.article("/story", "Story")
+    name = "sidecar_for" if where == "building" else "write_sidecar"
+    real = getattr(newsgrab.pipeline, name)
+
+    def fragile(*args, **kwargs):
+        # sidecar_for(job, ...) and write_sidecar(path, ...): b.txt's breaks
+        if "b.txt" in str(getattr(args[0], "seed", args[0])):
+            raise KeyError("injected")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(newsgrab.pipeline, name, fragile)
+    folder = tmp_path / "docs"
+    for seed in ("a.txt", "b.txt", "c.txt"):
+        _seed(folder, seed, url)
+    result = CliRunner().invoke(cli, ["fetch", "--json", str(folder)])
+    assert result.exit_code == 70, result.output
+    assert _sources(folder, "a.txt")[0]["status"] == "ok"
+    assert _sources(folder, "c.txt")[0]["status"] == "ok"
+    assert not sidecar_path(folder / "b.txt").exists()
+    report = json.loads(result.stdout)
+    [bug] = report["internal_errors"]
+    assert "b.txt" in bug and "KeyError" in bug and ISSUES_URL in bug
+    assert report["sidecars_written"] == 2
+    assert "Traceback" not in result.stderr
