@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 PROJECT_URL = "https://github.com/newsgrab/newsgrab"
+# Where bugs are reported: every "internal error" message names it.
+ISSUES_URL = f"{PROJECT_URL}/issues"
 USER_AGENT = f"newsgrab/{__version__} (+{PROJECT_URL})"
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "ISSUES_URL",
     "PROJECT_URL",
     "USER_AGENT",
     "Article",

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsgrab import __version__, plain
+from newsgrab import ISSUES_URL, __version__, plain
 from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
 from newsgrab.seeds import display_path
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from newsgrab.pipeline import Stop
 
 log = logging.getLogger("newsgrab")
-ISSUES_URL = "https://github.com/newsgrab/newsgrab/issues"
 
 
 def _console(stderr: bool):

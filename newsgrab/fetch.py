@@ -57,7 +57,7 @@ import h11
 import httpcore
 import httpx
 
-from newsgrab import PROJECT_URL, __version__, netguard
+from newsgrab import ISSUES_URL, __version__, netguard
 from newsgrab.config import Settings
 from newsgrab.decode import (
     BROTLI_BOUNDED,
@@ -1465,9 +1465,6 @@ async def _drain(r: httpx.Response) -> None:
         received += len(chunk)
         if received > DRAIN_LIMIT:
             return
-
-
-ISSUES_URL = f"{PROJECT_URL}/issues"
 
 
 def internal_error(exc: BaseException, shown: str) -> FetchError:

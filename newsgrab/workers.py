@@ -40,11 +40,10 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from newsgrab import PROJECT_URL
+from newsgrab import ISSUES_URL
 
 log = logging.getLogger(__name__)
 
-ISSUES_URL = f"{PROJECT_URL}/issues"
 # Seconds a terminated worker gets to exit before it is killed.
 _GRACE = 2.0
 # Seconds a new worker gets to start (import the extractor), outside any page's budget.
