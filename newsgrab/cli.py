@@ -690,7 +690,7 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
         click.echo(plain.sanitize(article.text))
     else:
         # the article as read (sanitized strings), as `show --format json` prints it
-        click.echo(plain.json_text(plain.sanitize_data(article.to_dict()), indent=2))
+        click.echo(plain.json_text(article.to_dict(), indent=2))
 
 
 def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:

@@ -97,17 +97,6 @@ def json_text(value: object, *, indent: int | None = None) -> str:
     return _UNSAFE.sub(_u_escape, json.dumps(value, ensure_ascii=False, indent=indent))
 
 
-def sanitize_data(value: object) -> object:
-    """A JSON-like value with every string (keys too) sanitized."""
-    if isinstance(value, str):
-        return sanitize(value)
-    if isinstance(value, dict):
-        return {sanitize(k): sanitize_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [sanitize_data(v) for v in value]
-    return value
-
-
 # ---------------------------------------------------------------- fetch output
 
 

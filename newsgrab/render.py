@@ -12,7 +12,6 @@ as console markup (`[bold]`, `[link=...]`) or emoji codes (`:warning:`).
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shlex
@@ -34,10 +33,10 @@ from newsgrab.model import ArchivedCopy, Status
 from newsgrab.plain import (  # noqa: F401 (also used through render)
     FORMATS,
     failure_line,
+    json_text,
     one_line,
     plural,
     sanitize,
-    sanitize_data,
     summary_line,
 )
 
@@ -457,11 +456,12 @@ def articles_markdown(
 
 def json_sources(entries: Iterable[Entry], lines: bool = False) -> str:
     """`--format json`: an array; `jsonl`: one object per line. Each object is the
-    stored source with `seed` and `sidecar` in front, every string sanitized."""
-    objects = [sanitize_data(e.to_dict()) for e in entries]
+    stored source with `seed` and `sidecar` in front, exact and terminal-safe
+    (plain.json_text: what a terminal must not see is a \\u escape)."""
+    objects = [e.to_dict() for e in entries]
     if lines:
-        return "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects)
-    return json.dumps(objects, ensure_ascii=False, indent=2) + "\n"
+        return "".join(json_text(o) + "\n" for o in objects)
+    return json_text(objects, indent=2) + "\n"
 
 
 CSV_COLUMNS = (
@@ -560,10 +560,10 @@ def json_history(
     items: Iterable[tuple[Entry, Sequence[Path], Sequence[Step]]], lines: bool = False
 ) -> str:
     """One object per source: {url, seeds, revisions: [current first, then older]}."""
-    objects = [sanitize_data(history_object(*item)) for item in items]
+    objects = [history_object(*item) for item in items]
     if lines:
-        return "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects)
-    return json.dumps(objects, ensure_ascii=False, indent=2) + "\n"
+        return "".join(json_text(o) + "\n" for o in objects)
+    return json_text(objects, indent=2) + "\n"
 
 
 # ---------------------------------------------------------------- revisions
