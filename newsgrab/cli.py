@@ -27,7 +27,7 @@ import click
 from newsgrab import ISSUES_URL, __version__, plain
 from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
-from newsgrab.seeds import display_path
+from newsgrab.seeds import display_path, visible
 
 if TYPE_CHECKING:
     from newsgrab.pipeline import Stop
@@ -431,12 +431,7 @@ def fetch(
         obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
         sys.exit(ExitCode.OK)
     for bad in report.rejected:  # as `newsgrab urls` prints them; not fetched
-        click.echo(
-            plain.one_line(
-                f"{bad['seed']}:{bad['line']}: not a URL ({bad['reason']}): {bad['text']}"
-            ),
-            err=True,
-        )
+        click.echo(_rejected_line(bad), err=True)
     for message in report.warnings:
         obj.err.print(plain.sanitize(f"warning: {message}"), soft_wrap=True)
     for message in (
@@ -533,12 +528,7 @@ def _dry_run(obj: Context, settings: Settings, paths, force: bool, json_: bool) 
             entry["due_in_s"] = max(0, round(interval - ago))
             fresh.append(entry)
     for bad in report.rejected:
-        click.echo(
-            plain.one_line(
-                f"{bad['seed']}:{bad['line']}: not a URL ({bad['reason']}): {bad['text']}"
-            ),
-            err=True,
-        )
+        click.echo(_rejected_line(bad), err=True)
     for message in report.warnings:
         click.echo(plain.sanitize(f"warning: {message}"), err=True)
     for message in report.seed_errors + report.store_errors + report.internal_errors:
@@ -588,6 +578,12 @@ def _dry_run(obj: Context, settings: Settings, paths, force: bool, json_: bool) 
         )
     )
     sys.exit(report.exit_code)
+
+
+def _rejected_line(bad: dict) -> str:
+    """A citation that cannot be a URL, as `newsgrab urls` prints it."""
+    where, text = display_path(bad["seed"]), visible(bad["text"])
+    return plain.one_line(f"{where}:{bad['line']}: not a URL ({bad['reason']}): {text}")
 
 
 class Interrupted(NewsgrabError):

@@ -74,7 +74,6 @@ from newsgrab.seeds import (
     is_seed_name,
     read_seed,
     scan_citations,
-    visible,
 )
 from newsgrab.store import (
     clean_temp_files,
@@ -362,8 +361,8 @@ def _prepare(
             continue
         citations, rejected = scan_citations(raw, html=seed.suffix.lower() in HTML_SEED_SUFFIXES)
         for bad in rejected:
-            report.rejected.append(
-                {"seed": shown, "line": bad.line, "text": visible(bad.text), "reason": bad.reason}
+            report.rejected.append(  # exact, as `sources[].seed`; printed escaped
+                {"seed": str(seed), "line": bad.line, "text": bad.text, "reason": bad.reason}
             )
         path = sidecar_path(seed)
         legacy = None
