@@ -413,3 +413,11 @@ def test_dask_local_cluster_writes_what_jobs_1_writes(tmp_path):
         part = warc.part_name(name, "jsonl")
         assert (one / warc.PARTS / part).read_bytes() == (dask_out / warc.PARTS / part).read_bytes()
     assert _counts(one) == _counts(dask_out)
+
+
+def test_the_test_extra_installs_the_parquet_and_dask_extras_as_they_are():
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    extras = project["project"]["optional-dependencies"]
+    assert set(extras["parquet"]) | set(extras["dask"]) <= set(extras["test"])
