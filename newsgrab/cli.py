@@ -572,6 +572,16 @@ def _extract_warc(obj: Context, sources, fmt, url, output, jobs, shard, schedule
         raise SeedError(str(exc)) from None
     if Path(output).exists() and not Path(output).is_dir():
         raise SeedError(f"{output}: not a folder")
+
+    def report(entry: dict) -> None:
+        """Each problem of a finished input, one line each on stderr."""
+        for message in entry["messages"]:
+            _say(plain.one_line(f"error: {message}"))
+        more = sum(entry["errors"].values()) - len(entry["messages"])
+        if more > 0:
+            line = f"error: {entry['input']}: {more} more errors, counted in the manifest"
+            _say(plain.one_line(line))
+
     try:
         result = warc_mod.run(
             list(sources),
@@ -582,17 +592,13 @@ def _extract_warc(obj: Context, sources, fmt, url, output, jobs, shard, schedule
             jobs=settings.jobs,
             shard=shard_kn,
             scheduler=scheduler,
+            on_done=report,
         )
     except OSError as exc:
         raise SeedError(f"{exc.filename or output}: cannot write: {exc.strerror or exc}") from None
     totals = result.manifest.totals()
     ran = result.ran
-    failed = [e for e in ran if e["status"] != "done"]
     errors = sum(sum(e["errors"].values()) for e in ran)
-    for entry in failed:
-        for message in entry["messages"]:
-            if message.startswith(entry["input"]) and "@" not in message.split(":")[0]:
-                _say(plain.sanitize(f"error: {message}"))
     if not obj.quiet:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(_error_kinds(ran).items()))
         click.echo(

@@ -37,7 +37,7 @@ import threading
 import time
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -440,7 +440,7 @@ def extract_file(
 
     def problem(kind: str, message: str) -> None:
         errors[kind] += 1
-        log.warning("%s", message)
+        log.debug("%s", message)  # the caller reports the entry's messages
         if len(messages) < MAX_MESSAGES:
             messages.append(message)
 
@@ -473,8 +473,9 @@ def extract_file(
                     task = loop.create_task(pool.extract(item.url, item.content_type, item.body))
                     item.body = b""
                     in_flight.append((item, task))
-                    # up to one page per worker in flight (and one waiting)
-                    while len(in_flight) > max(1, jobs):
+                    # two pages a worker in flight: one extracting, one queued
+                    # for when it is done (reading the next costs ~5% of one)
+                    while len(in_flight) > 2 * max(1, jobs):
                         settle()
         except FileError as exc:
             problem("file", str(exc))
@@ -803,11 +804,13 @@ def run(
     jobs: int = 1,
     shard: tuple[int, int] | None = None,
     scheduler: str | None = None,
+    on_done: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """`newsgrab extract --warc`: extract_file() for each input of the shard not
     done yet, in this process (pages on `jobs` workers) or on a Dask cluster
     (`scheduler`: an address, or "local" for a LocalCluster of `jobs` workers);
-    the manifest is rewritten as inputs finish and at the end."""
+    the manifest is rewritten as inputs finish and at the end. `on_done` is
+    called with each input's entry as it finishes."""
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = list(dict.fromkeys(inputs)) if shard is None else shard_inputs(inputs, *shard)
@@ -823,6 +826,8 @@ def run(
     def finished(entry: dict[str, Any]) -> None:
         manifest.add(entry)
         result.ran.append(entry)
+        if on_done is not None:
+            on_done(entry)
         manifest.seconds = base_seconds + time.monotonic() - started
         if time.monotonic() - manifest.written >= MANIFEST_EVERY:
             manifest.write()

@@ -421,3 +421,48 @@ def test_the_test_extra_installs_the_parquet_and_dask_extras_as_they_are():
     project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     extras = project["project"]["optional-dependencies"]
     assert set(extras["parquet"]) | set(extras["dask"]) <= set(extras["test"])
+
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def _readme_block(after: str, lang: str) -> str:
+    start = README.index(f"```{lang}\n", README.index(after)) + len(lang) + 4
+    return README[start : README.index("```", start)]
+
+
+@pytest.mark.parametrize("after", ["On a SLURM cluster", "With Spark"])
+def test_readme_recipes_are_python_that_calls_what_newsgrab_has(after):
+    import ast
+    import inspect
+
+    tree = ast.parse(_readme_block(after, "python"))
+    used = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "warc":
+            assert hasattr(warc, node.attr), node.attr
+            used.add(node.attr)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = getattr(warc, node.func.attr, None)
+            if getattr(node.func.value, "id", None) == "warc" and callable(target):
+                params = inspect.signature(target).parameters
+                for kw in node.keywords:
+                    assert kw.arg is None or kw.arg in params, (node.func.attr, kw.arg)
+    assert used & {"run", "extract_file"}
+
+
+def test_readme_sqlite_merge_recipe(tmp_path):
+    import shutil
+
+    if shutil.which("sqlite3") is None:
+        pytest.skip("no sqlite3 shell")
+    inputs = [str(warcs.write_pages(tmp_path / f"{i}.warc.gz", 2, start=10 * i)) for i in range(3)]
+    work = tmp_path / "w"
+    work.mkdir()
+    assert run(*inputs, "-o", str(work / "articles"), "--format", "sqlite").exit_code == 0
+    script = _readme_block("To put the parts into one database", "sh")
+    subprocess.run(["bash", "-e", "-c", script], cwd=work, check=True)
+    db = sqlite3.connect(work / "all.db")
+    assert db.execute("SELECT count(*) FROM articles").fetchone() == (6,)
+    pk = [r[1] for r in db.execute("PRAGMA table_info(articles)") if r[5]]
+    assert pk == ["warc_file", "warc_offset"]
