@@ -283,7 +283,7 @@ def read_captures(
         except OSError as exc:
             raise FileError(f"{name}: cannot read: {exc.strerror or exc}") from None
         records = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
-        count = 0
+        count = end = 0
         while True:
             try:
                 # warcio prints its warnings (a record not followed by a newline)
@@ -292,18 +292,22 @@ def read_captures(
                     record = next(records)
                 if said.getvalue().strip():
                     log.debug("%s: warcio: %s", name, " ".join(said.getvalue().split())[:300])
-                if not isinstance(record.length, int):  # WARC requires one
-                    raise EOFError(f"record {count + 1} has no Content-Length")
+                declared = (_header(record.rec_headers, "Content-Length") or "").strip()
+                if not (declared.isascii() and declared.isdigit()):  # WARC requires one
+                    raise EOFError(f"record {count + 1} has no valid Content-Length")
                 block = _Counted(record.raw_stream)
                 item = _record(record, block, max_bytes)
                 block.drain()
                 # a record whose block ends before its Content-Length: the file was cut
+                # (record.length: what the block holds once warcio has read an
+                # ARC file's header lines, the declared length otherwise)
                 if block.total < record.length:
                     raise EOFError(
                         f"record {count + 1} has {block.total} of its {record.length} bytes"
                     )
                 offset, length = records.get_record_offset(), records.get_record_length()
             except StopIteration:
+                _check_end(stream, name, end, count)
                 return
             except ArchiveLoadFailed as exc:
                 what = "not a WARC or ARC file" if count == 0 else "unreadable record"
@@ -314,11 +318,25 @@ def read_captures(
                     f"{name}: cut short or corrupt {where}: {type(exc).__name__}: {_short(exc)}"
                 ) from None
             count += 1
+            end = offset + length
             if isinstance(item, Capture):
                 item.offset, item.length = offset, length
             elif isinstance(item, RecordError):
                 item.offset = offset
             yield item
+
+
+def _check_end(stream: Any, name: str, end: int, count: int) -> None:
+    """FileError when bytes other than blank lines follow the last record (a
+    gzip member cut so early that it decodes to nothing looks like the end)."""
+    try:
+        stream.seek(end)
+        rest = stream.read(4096)
+    except OSError as exc:
+        raise FileError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if rest.strip(b"\r\n"):
+        where = f"after record {count}" if count else "at the start"
+        raise FileError(f"{name}: cut short or corrupt {where}: the rest is not a record")
 
 
 def _looks_like_archive(stream: Any) -> bool:

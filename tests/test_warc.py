@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 from pathlib import Path
@@ -466,3 +467,151 @@ def test_readme_sqlite_merge_recipe(tmp_path):
     assert db.execute("SELECT count(*) FROM articles").fetchone() == (6,)
     pk = [r[1] for r in db.execute("PRAGMA table_info(articles)") if r[5]]
     assert pk == ["warc_file", "warc_offset"]
+
+
+CLUSTER = """
+import sys
+import tempfile
+from dask.distributed import LocalCluster
+
+if __name__ == "__main__":
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        print(cluster.scheduler_address, flush=True)
+        sys.stdin.read()  # until the test closes it
+"""
+
+
+@pytest.mark.timeout(120)
+def test_dask_scheduler_address_runs_on_that_cluster(tmp_path):
+    """A cluster already running (its workers daemonic, Dask's default: pages
+    are extracted in a thread there) gives what --jobs 1 gives."""
+    pytest.importorskip("dask.distributed")
+    inputs = [str(warcs.write_pages(tmp_path / f"{i}.warc.gz", 4, start=50 * i)) for i in range(2)]
+    inputs.append(str(tmp_path / "mixed.warc.gz"))
+    warcs.write_mixed(Path(inputs[-1]))
+    script = tmp_path / "cluster.py"
+    script.write_text(CLUSTER, encoding="utf-8")
+    one, remote = tmp_path / "one", tmp_path / "remote"
+    assert run(*inputs, "-o", str(one)).exit_code == 0
+    cluster = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert cluster.stdout is not None and cluster.stdin is not None
+        address = cluster.stdout.readline().strip()
+        assert address.startswith("tcp://"), address
+        result = run(*inputs, "-o", str(remote), "--scheduler", address)
+        assert result.exit_code == 0, result.stderr
+    finally:
+        if cluster.stdin is not None:
+            cluster.stdin.close()
+        try:
+            cluster.wait(30)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
+            cluster.wait()
+        if cluster.stdout is not None:
+            cluster.stdout.close()
+    for name in inputs:
+        part = warc.part_name(name, "jsonl")
+        assert (one / warc.PARTS / part).read_bytes() == (remote / warc.PARTS / part).read_bytes()
+    assert _counts(one) == _counts(remote)
+
+
+def _items(path: Path) -> tuple[list[tuple], bool]:
+    """What read_captures makes of a file, and whether it ended in a FileError."""
+    out = []
+    try:
+        for item in warc.read_captures(path, 1_000_000):
+            out.append(
+                (
+                    type(item).__name__,
+                    getattr(item, "url", None),
+                    item.kind if not isinstance(item, warc.Capture) else None,
+                )
+            )
+    except warc.FileError:
+        return out, True
+    return out, False
+
+
+_WHOLE: dict[bool, tuple[bytes, list[tuple], list[int]]] = {}
+
+
+def _whole(gz: bool) -> tuple[bytes, list[tuple], list[int]]:
+    """A mixed WARC, what read_captures makes of it, and where each record ends."""
+    if gz not in _WHOLE:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "w.warc"
+            warcs.write_mixed(path, gz=gz)
+            items, failed = _items(path)
+            assert not failed
+            with open(path, "rb") as f:
+                records = ArchiveIterator(f)
+                ends = [records.get_record_offset() + records.get_record_length() for _ in records]
+            _WHOLE[gz] = path.read_bytes(), items, ends
+    return _WHOLE[gz]
+
+
+@settings(max_examples=80, deadline=None)
+@given(gz=st.booleans(), where=st.floats(0, 1))
+def test_a_file_cut_anywhere_gives_what_came_before_or_a_file_error(gz, where):
+    whole, full, ends = _whole(gz)
+    cut = whole[: int(len(whole) * where)]
+    with tempfile.TemporaryDirectory() as tmp:
+        got, failed = _items(_write(Path(tmp) / "cut.warc", cut))
+    assert got == full[: len(got)]  # never a record that is not in the file
+    if not failed and cut:
+        # No complaint only when the cut fell where a shorter file could end:
+        # between records (a WARC has no end marker), or in the last gzip
+        # member's closing bytes (its 8-byte trailer and the deflate stream's
+        # last bits, after all of the record's data: the record is all there).
+        end = ends[len(got) - 1]
+        if gz:
+            assert end - 12 <= len(cut) <= end
+        else:
+            assert end <= len(cut) <= end + 4 and not whole[end : len(cut)].strip()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    head=st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from(["gzip", "deflate", "br", "gzip, br", "zstd", ""]).map(
+            lambda c: f"HTTP/1.1 200 OK\r\nContent-Encoding: {c}\r\n\r\n".encode()
+        ),
+        st.lists(
+            st.sampled_from(
+                [
+                    "HTTP/1.1 200 OK",
+                    "Content-Type: text/html",
+                    "X",
+                    " y",
+                    ":",
+                    "Transfer-Encoding: chunked",
+                ]
+            ),
+            max_size=6,
+        ).map(lambda lines: "\r\n".join(lines).encode() + b"\r\n\r\n"),
+    ),
+    body=st.binary(max_size=300),
+)
+def test_any_http_block_is_a_page_a_skip_or_a_record_error(head, body):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.warc.gz"
+        with open(path, "wb") as f:
+            warcs.raw_response(f, "https://x.example/", head + body)
+            warcs.raw_response(f, "https://x.example/next", b"HTTP/1.1 200 OK\r\n\r\n<html><p>ok")
+        items = list(warc.read_captures(path, 100_000))
+    assert len(items) == 2  # the record after it is read as well
+    assert isinstance(items[0], warc.Capture | warc.Skip | warc.RecordError)
+    assert isinstance(items[1], warc.Capture)
