@@ -43,12 +43,14 @@ from pathlib import Path
 from typing import Any
 
 from newsgrab import __version__
+from newsgrab.config import Settings
 from newsgrab.decode import DecodeError, TooLarge, decode, parse_codings
 from newsgrab.fetch import HTML_TYPES, binary_kind, looks_like_html, parse_content_type
 from newsgrab.model import ARTICLE_FIELDS, Article
 
 log = logging.getLogger(__name__)
 
+DEFAULTS = Settings()  # max_bytes and extract_timeout, as `fetch` has them
 FORMATS = ("jsonl", "parquet", "sqlite")
 SUFFIX = {"jsonl": ".jsonl", "parquet": ".parquet", "sqlite": ".sqlite"}
 PARTS = "parts"
@@ -326,6 +328,39 @@ def read_captures(
             yield item
 
 
+def read_record_at(
+    path: str | os.PathLike, offset: int, max_bytes: int = DEFAULTS.max_bytes
+) -> Capture | Skip | RecordError:
+    """The one record at `offset` of a WARC/ARC file (a row's `warc_offset`, a
+    CDX line's offset), read as read_captures() reads it; FileError when there
+    is no whole record there."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            records = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
+            with contextlib.redirect_stderr(io.StringIO()):
+                record = next(records)
+            block = _Counted(record.raw_stream)
+            item = _record(record, block, max_bytes)
+            block.drain()
+            if not isinstance(record.length, int) or block.total < record.length:
+                raise EOFError(f"the record has {block.total} of its {record.length} bytes")
+            length = records.get_record_length()
+    except StopIteration:
+        raise FileError(f"{name}: no record at offset {offset}") from None
+    except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError, UnicodeError) as exc:
+        raise FileError(f"{name}: no whole record at offset {offset}: {_short(exc)}") from None
+    if isinstance(item, Capture):
+        item.offset, item.length = offset, length
+    elif isinstance(item, RecordError):
+        item.offset = offset
+    return item
+
+
 def _check_end(stream: Any, name: str, end: int, count: int) -> None:
     """FileError when bytes other than blank lines follow the last record (a
     gzip member cut so early that it decodes to nothing looks like the end)."""
@@ -433,8 +468,8 @@ def extract_file(
     out: str | os.PathLike,
     *,
     fmt: str = "jsonl",
-    max_bytes: int = 10_000_000,
-    extract_timeout: float = 30.0,
+    max_bytes: int = DEFAULTS.max_bytes,
+    extract_timeout: float = DEFAULTS.extract_timeout,
     jobs: int = 1,
 ) -> dict[str, Any]:
     """Extract every HTML page of one WARC/ARC file into `out/parts/<part>`;
@@ -468,14 +503,16 @@ def extract_file(
     try:
 
         def settle() -> None:
-            capture, pending = in_flight.popleft()
             from newsgrab.workers import ExtractFailed
 
+            capture, pending = in_flight[0]  # left in place until it is done
             try:
                 extracted, _encoding = loop.run_until_complete(pending)
             except ExtractFailed as exc:
+                in_flight.popleft()
                 problem(exc.kind, f"{name}@{capture.offset}: {capture.url}: {exc.message}")
                 return
+            in_flight.popleft()
             writer.write(_row(capture, name, extracted))
             counts["extracted"] += 1
 
@@ -502,9 +539,14 @@ def extract_file(
             settle()
         writer.close()
         os.replace(temp, final)
-    except BaseException:
+    except BaseException:  # stopped (Ctrl-C), or a disk error: no part, pages dropped
         for _, waiting in in_flight:
             waiting.cancel()
+        if in_flight and not loop.is_running():
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(
+                    asyncio.gather(*(w for _, w in in_flight), return_exceptions=True)
+                )
         writer.abort()
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -817,8 +859,8 @@ def run(
     out: str | os.PathLike,
     *,
     fmt: str = "jsonl",
-    max_bytes: int = 10_000_000,
-    extract_timeout: float = 30.0,
+    max_bytes: int = DEFAULTS.max_bytes,
+    extract_timeout: float = DEFAULTS.extract_timeout,
     jobs: int = 1,
     shard: tuple[int, int] | None = None,
     scheduler: str | None = None,

@@ -615,3 +615,17 @@ def test_any_http_block_is_a_page_a_skip_or_a_record_error(head, body):
     assert len(items) == 2  # the record after it is read as well
     assert isinstance(items[0], warc.Capture | warc.Skip | warc.RecordError)
     assert isinstance(items[1], warc.Capture)
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip", "plain"])
+def test_a_row_s_record_is_read_again_at_its_offset(tmp_path, gz):
+    src = tmp_path / "mixed.warc"
+    warcs.write_mixed(src, gz=gz)
+    captures = [c for c in warc.read_captures(src, 1_000_000) if isinstance(c, warc.Capture)]
+    for capture in captures:
+        again = warc.read_record_at(src, capture.offset)
+        assert again == capture
+    with pytest.raises(warc.FileError, match="offset 3"):
+        warc.read_record_at(src, 3)
+    with pytest.raises(warc.FileError, match="no record at offset"):
+        warc.read_record_at(src, src.stat().st_size)
