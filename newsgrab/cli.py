@@ -562,7 +562,8 @@ def _extract_warc(obj: Context, sources, fmt, url, output, jobs, shard, schedule
     settings = obj.settings(jobs=jobs)
     for source in sources:
         if not os.path.isfile(source):
-            raise SeedError(f"{source}: no such file")
+            what = "a folder, not a WARC file" if os.path.isdir(source) else "no such file"
+            raise SeedError(f"{source}: {what}")
     try:
         if fmt == "parquet":
             warc_mod.require_pyarrow()
