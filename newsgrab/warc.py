@@ -238,16 +238,17 @@ def _record(record: Any, stream: _Counted, max_bytes: int) -> Capture | Skip | R
     media, _ = parse_content_type(content_type)
     if media is not None and media not in HTML_TYPES:
         return Skip("not_html")
+    codings = parse_codings(http.get("content-encoding"))
+    what = f"{codings[0]}-decoded body" if len(codings) == 1 else "body"
     try:
         raw = _read_capped(stream, rest, max_bytes)
         if "chunked" in http.get("transfer-encoding", "").lower():
             raw = _dechunk(raw)
-        codings = parse_codings(http.get("content-encoding"))
         if len(codings) > 1:
             raise DecodeError(f"stacked content codings ({', '.join(codings)})")
         body = decode([raw], codings[0] if codings else None, max_bytes)
-    except TooLarge as exc:
-        return RecordError("too_large", f"{url}: body {exc}")
+    except TooLarge:
+        return RecordError("too_large", f"{url}: {what} over the size cap of {max_bytes} bytes")
     except DecodeError as exc:
         return RecordError("encoding", f"{url}: {exc}")
     # the same content check as `fetch`: no binary data, and sniffed when untyped

@@ -155,6 +155,8 @@ def _hostile(path: Path, cap: int) -> dict[str, str]:
         warcs.response(
             w, "https://h.example/bomb", bomb, [*warcs.HTML, ("Content-Encoding", "gzip")]
         )
+        big = b"<html><body><p>" + b"word " * (cap // 5)
+        warcs.response(w, "https://h.example/big", big, warcs.HTML)
         warcs.response(
             w,
             "https://h.example/badgzip",
@@ -173,6 +175,7 @@ def _hostile(path: Path, cap: int) -> dict[str, str]:
         "nostatus": "http_headers",
         "hugeheaders": "http_headers",
         "bomb": "too_large",
+        "big": "too_large",
         "badgzip": "encoding",
         "stacked": "encoding",
     }
