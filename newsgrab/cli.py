@@ -633,15 +633,45 @@ class StopOnSignal:
 
 
 @cli.command("extract")
-@click.argument("source")
+@click.argument("sources", nargs=-1, metavar="FILE_OR_URL | --warc IN...")
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text", "jsonl", "parquet", "sqlite"]),
+    help="One page: json (default) or text. --warc: jsonl (default), parquet or sqlite.",
 )
 @click.option("--url", help="The page's URL (resolves relative links, fills canonical_url).")
+@click.option(
+    "--warc",
+    "warc",
+    is_flag=True,
+    help="The inputs are WARC or ARC files (gzip or not): extract every HTML page into -o.",
+)
+@click.option(
+    "-o", "--output", "output", type=click.Path(file_okay=False), help="--warc: output folder."
+)
+@click.option(
+    "--jobs",
+    type=int,
+    metavar="N",
+    help="--warc: extraction worker processes (default `jobs`, 1; 0: in this process).",
+)
+@click.option(
+    "--shard", metavar="K/N", help="--warc: take only shard K of N of the inputs (1/4 .. 4/4)."
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS|local",
+    help="--warc: run on a Dask cluster (its scheduler address, or `local`: --jobs workers "
+    "on this machine). Needs newsgrab[dask].",
+)
 @common_options
 @click.pass_context
-def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
-    """Extract the article from one HTML file (or URL) and print it.
+def extract_cmd(
+    ctx, sources, fmt, url, warc, output, jobs, shard, scheduler, config, verbose, quiet
+):
+    """Extract the article from one HTML file (or URL) and print it; or, with
+    --warc, every HTML page of WARC files into an output folder.
 
     SOURCE `-` reads the page from standard input.
 
@@ -650,10 +680,24 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
         newsgrab extract saved-page.html
         newsgrab extract saved-page.html --format text
         curl -s https://example.org/news/1 | newsgrab extract - --url https://example.org/news/1
+        newsgrab extract --warc crawl/*.warc.gz -o articles/ --format sqlite --jobs 4
     """
+    obj = _ctx(ctx, config, verbose, quiet)
+    if warc:
+        _extract_warc(obj, sources, fmt, url, output, jobs, shard, scheduler)
+        return
+    for name, value in (("-o", output), ("--jobs", jobs), ("--shard", shard)):
+        if value is not None:
+            raise click.UsageError(f"{name} goes with --warc")
+    if scheduler is not None:
+        raise click.UsageError("--scheduler goes with --warc")
+    if len(sources) != 1:
+        raise click.UsageError("expected one FILE_OR_URL (or --warc IN... -o OUT)")
+    if fmt not in (None, "json", "text"):
+        raise click.UsageError(f"--format {fmt} goes with --warc (one page: json or text)")
     from newsgrab.extract import extract
 
-    obj = _ctx(ctx, config, verbose, quiet)
+    source = sources[0]
     if source.startswith(("http://", "https://")):
         body, page_url, content_type = _fetch_one(obj.settings(), source)
     elif source == "-":  # standard input, capped like a fetched body
@@ -685,8 +729,92 @@ def extract_cmd(ctx, source, fmt, url, config, verbose, quiet):
     if fmt == "text":
         click.echo(plain.sanitize(article.text))
     else:
-        # the article as read (sanitized strings), as `show --format json` prints it
+        # exact strings, terminal-safe (\\u escapes), as `show --format json` prints them
         click.echo(plain.json_text(article.to_dict(), indent=2))
+
+
+def _extract_warc(obj: Context, sources, fmt, url, output, jobs, shard, scheduler) -> None:
+    """`extract --warc IN... -o OUT`: see newsgrab/warc.py."""
+    from newsgrab import warc as warc_mod
+
+    if url is not None:
+        raise click.UsageError("--url goes with one page, not --warc (each record has its URL)")
+    if not sources:
+        raise click.UsageError("--warc needs at least one input file")
+    if output is None:
+        raise click.UsageError("--warc needs -o OUT (the output folder)")
+    fmt = fmt or "jsonl"
+    if fmt not in warc_mod.FORMATS:
+        raise click.UsageError(
+            f"--format {fmt} is for one page; --warc writes jsonl, parquet or sqlite"
+        )
+    try:
+        shard_kn = warc_mod.parse_shard(shard) if shard is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
+    settings = obj.settings(jobs=jobs)
+    for source in sources:
+        if not os.path.isfile(source):
+            what = "a folder, not a WARC file" if os.path.isdir(source) else "no such file"
+            raise SeedError(f"{source}: {what}")
+    try:
+        if fmt == "parquet":
+            warc_mod.require_pyarrow()
+        if scheduler is not None:
+            warc_mod.require_dask()
+    except warc_mod.WarcExtraError as exc:
+        raise SeedError(str(exc)) from None
+    if Path(output).exists() and not Path(output).is_dir():
+        raise SeedError(f"{output}: not a folder")
+
+    def report(entry: dict) -> None:
+        """Each problem of a finished input, one line each on stderr."""
+        for message in entry["messages"]:
+            _say(plain.one_line(f"error: {message}"))
+        more = sum(entry["errors"].values()) - len(entry["messages"])
+        if more > 0:
+            line = f"error: {entry['input']}: {more} more errors, counted in the manifest"
+            _say(plain.one_line(line))
+
+    try:
+        result = warc_mod.run(
+            list(sources),
+            output,
+            fmt=fmt,
+            max_bytes=settings.max_bytes,
+            extract_timeout=settings.extract_timeout,
+            jobs=settings.jobs,
+            shard=shard_kn,
+            scheduler=scheduler,
+            on_done=report,
+        )
+    except OSError as exc:
+        raise SeedError(f"{exc.filename or output}: cannot write: {exc.strerror or exc}") from None
+    totals = result.manifest.totals()
+    ran = result.ran
+    errors = sum(sum(e["errors"].values()) for e in ran)
+    if not obj.quiet:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(_error_kinds(ran).items()))
+        click.echo(
+            plain.sanitize(
+                f"newsgrab: {len(ran)} inputs extracted, {result.skipped_done} already done; "
+                f"{sum(e['records'] for e in ran)} records, {sum(e['html'] for e in ran)} HTML, "
+                f"{sum(e['extracted'] for e in ran)} extracted, {errors} errors"
+                + (f" ({kinds})" if kinds else "")
+                + f"; {totals['extracted']} rows in {output} "
+                f"({result.manifest.path.name})"
+            )
+        )
+    sys.exit(ExitCode.SOURCES_FAILED if errors else ExitCode.OK)
+
+
+def _error_kinds(entries) -> dict[str, int]:
+    """The error counts of `entries` by kind."""
+    total: dict[str, int] = {}
+    for entry in entries:
+        for kind, n in entry["errors"].items():
+            total[kind] = total.get(kind, 0) + n
+    return total
 
 
 def _fetch_one(settings: Settings, url: str) -> tuple[bytes, str, str | None]:

@@ -191,6 +191,7 @@ class ExtractorPool:
         )
         self._inline = asyncio.Semaphore(1)
         self._no_workers = False  # set when no worker could start
+        self._loop: asyncio.AbstractEventLoop | None = None  # where the sockets are watched
         self._cap = jobs  # workers wanted: one less for each that could not start
 
     async def __aenter__(self) -> ExtractorPool:
@@ -208,6 +209,7 @@ class ExtractorPool:
         needs one: a run that will extract pages starts them while its first
         requests are in flight."""
         if self.jobs and not self._no_workers and not self._closed:
+            self._loop = asyncio.get_running_loop()
             while len(self._ready) + self._starting < self._cap:
                 self._spawn()
 
@@ -247,7 +249,8 @@ class ExtractorPool:
     async def _in_worker(self, url: str | None, content_type: str | None, body: bytes) -> Reply:
         if self._closed:
             raise ExtractFailed("internal", "the run was stopped")
-        page = _Page(url, content_type, body, asyncio.get_running_loop().create_future())
+        self._loop = asyncio.get_running_loop()
+        page = _Page(url, content_type, body, self._loop.create_future())
         self._waiting.append(page)
         self._pump()
         try:
@@ -456,6 +459,15 @@ class ExtractorPool:
             _disconnect(slot)
         self._ready.clear()
         self._fail_waiting()
+        loop = self._loop
+        if loop is not None and not loop.is_running() and not loop.is_closed():
+            # closed from outside its event loop (a caller that runs the loop
+            # itself, as `extract --warc` does): let the loop end the socket
+            # readers and close the sockets now, before it is closed
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(_settle(tasks))
 
     def worker_pids(self) -> list[int]:
         with self._lock:
@@ -464,6 +476,11 @@ class ExtractorPool:
 
 class _InProcess(Exception):
     """No worker could start: the page is extracted in this process."""
+
+
+async def _settle(tasks: list[asyncio.Task]) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.sleep(0)  # the transports' close callbacks run
 
 
 def _end(process: BaseProcess) -> None:
