@@ -197,6 +197,7 @@ def test_url_day_gets_the_time_of_the_same_day():
         ("<p>Erstellt am 03.11.2026</p>", "de", "2026-11-03"),
         ("<span class='date'>03.11.26</span>", "de", "2026-11-03"),
         ("<span class='post-date'>11/03/2026</span>", "en-US", "2026-11-03"),
+        ("<span class='post-date'>11/03/2026</span>", "en", "2026-11-03"),
         ("<span class='post-date'>03/11/2026</span>", "en-GB", "2026-11-03"),
         ("<span class='post-date'>03/11/2026</span>", "fr", "2026-11-03"),
     ],
