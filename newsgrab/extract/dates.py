@@ -228,17 +228,28 @@ def _from_match(kind: str, m: re.Match[str], month_first: bool | None) -> tuple[
     return f"{y:04d}-{mo:02d}-{d:02d}", start
 
 
+# every written date holds a year of four digits or a numeric d.m.yy: the patterns
+# are run only around these (one pass over the text, then short windows)
+_ANCHOR = re.compile(r"(?:19|20)\d\d|\d[./-]\s?\d{1,2}[./-]\s?\d\d")
+
+
 def dates_in_text(text: str, month_first: bool | None = None) -> list[tuple[int, int, str]]:
     """Every date written in `text`: (start, end, ISO date with the time when one
     follows), in order, overlapping readings resolved to the longest."""
     found: list[tuple[int, int, str]] = []
-    if not text or not any(c.isdigit() for c in text):
-        return found
-    for pattern, kind in _PATTERNS:
-        for m in pattern.finditer(text):
-            read = _from_match(kind, m, month_first)
-            if read:
-                found.append((read[1], m.end(), read[0]))
+    windows: list[list[int]] = []
+    for m in _ANCHOR.finditer(text):
+        lo, hi = max(0, m.start() - 40), m.end() + 32
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = hi
+        else:
+            windows.append([lo, hi])
+    for lo, hi in windows:
+        for pattern, kind in _PATTERNS:
+            for m in pattern.finditer(text, lo, hi):
+                read = _from_match(kind, m, month_first)
+                if read:
+                    found.append((read[1], m.end(), read[0]))
     if not found:
         return found
     found.sort(key=lambda f: (f[0], -f[1]))
@@ -521,8 +532,25 @@ def _hint(el) -> str:
 
 
 def _headline(root) -> tuple[object | None, set]:
-    """The first <h1> and the elements that hold it."""
-    h1 = next(root.iter("h1"), None)
+    """The page's headline <h1> (not one of a menu, and the one the <title> holds
+    when several could be) and the elements that hold it."""
+    title_el = next(root.iter("title"), None)
+    title = " ".join("".join(title_el.itertext()).split()).lower() if title_el is not None else ""
+    named = worded = first = None
+    for i, el in enumerate(root.iter("h1")):
+        if i >= 20:
+            break
+        if any(a.tag in _FRAME_TAGS for a in el.iterancestors()):
+            continue
+        text = " ".join("".join(el.itertext()).split())
+        if len(text) >= 8 and text.lower() in title:
+            named = el
+            break
+        if worded is None and len(text.split()) >= 2:
+            worded = el
+        if first is None and text:
+            first = el
+    h1 = next((el for el in (named, worded, first) if el is not None), None)
     return h1, (set(h1.iterancestors()) if h1 is not None else set())
 
 
@@ -569,37 +597,39 @@ def _markup(root, main: set, found: _Found) -> None:
             found.add(kind, _R_MARKUP, parse_date(el.get("title")))
 
 
-_SHOWN = (
-    "[normalize-space()][not(parent::script or parent::style or parent::noscript or "
-    "parent::template or parent::option or parent::textarea or parent::select or "
-    "parent::title)]"
+_TEXTS = etree.XPath("descendant-or-self::body/descendant::text()")
+_ALL_TEXTS = etree.XPath("descendant::text()")
+_HIDDEN = frozenset(
+    ("script", "style", "noscript", "template", "option", "textarea", "select", "title")
 )
-_TEXTS = etree.XPath("descendant-or-self::body/descendant::text()" + _SHOWN)
-_ALL_TEXTS = etree.XPath("descendant::text()" + _SHOWN)
 _MAX_TEXT = 400_000
 
 
 def _visible_text(root, h1, near_h1: bool) -> tuple[str, list[int], list, int]:
     """The page's text: its runs, where each starts, and where the headline does
     (with near_h1, only up to a little after the headline)."""
-    nodes = _TEXTS(root) or _ALL_TEXTS(root)
+    nodes = []
+    parts = []
     starts: list[int] = []
     size = 0
     h1_at = -1
     inside = {h1, *h1.iterdescendants()} if h1 is not None else set()
-    end = len(nodes)
-    for i, node in enumerate(nodes):
-        if h1_at < 0 and inside:
-            parent = node.getparent()
-            if parent in inside and not (node.is_tail and parent is h1):
-                h1_at = size
+    for node in _TEXTS(root) or _ALL_TEXTS(root):
+        parent = node.getparent()
+        if not node.is_tail and parent.tag in _HIDDEN:
+            continue
+        part = " ".join(node.split())
+        if not part:
+            continue
+        if h1_at < 0 and parent in inside and not (node.is_tail and parent is h1):
+            h1_at = size
+        nodes.append(node)
+        parts.append(part)
         starts.append(size)
-        size += len(node) + 1
+        size += len(part) + 1
         if size > _MAX_TEXT or (near_h1 and h1_at >= 0 and size > h1_at + 2000):
-            end = i + 1
             break
-    nodes = nodes[:end]
-    return "\n".join(nodes), starts, nodes, h1_at
+    return "\n".join(parts), starts, nodes, h1_at
 
 
 def _month_first(text: str, lang: str | None) -> bool:
