@@ -10,10 +10,13 @@ Where a date comes from, best first:
    and RDFa attributes on any element;
 2. ``<time datetime>`` / ``pubdate`` and microformat ``<abbr class="published"
    title=...>`` outside comment threads and sidebars;
-3. the date in the URL path (canonical URL, ``og:url`` or the URL fetched);
+3. the date in the URL path (canonical URL, ``og:url`` or the URL fetched),
+   then a publication-date key in a script's JSON data (never a JavaScript
+   variable);
 4. dates in the visible text: a labelled one ("Published", "Veröffentlicht am",
    "Publié le", ...) or one in an element named like a date or byline, nearest
-   the headline; otherwise the first one near the headline.
+   the headline; otherwise the first one near the headline; one in a comment
+   thread or sidebar only when the page shows no other.
 
 Dates are read in many languages' month names and in numeric forms (``Y-m-d``,
 ``d.m.Y``, ``d/m/Y`` or ``m/d/Y`` told apart by the page's other dates and its
@@ -21,7 +24,9 @@ language). Plausibility: no year before 1995, copyright notices are no dates,
 a date read from the text is never later than the page's structured dates,
 and a modified date earlier than the published one is dropped. A time keeps
 the offset the page gave (or none): it is never converted, so the calendar
-day is the page's own.
+day is the page's own; a UTC time gives way to the page's local form of it
+(the same instant with an offset, a local wall-clock time, or the day the
+URL or the byline shows).
 """
 
 from __future__ import annotations
