@@ -17,6 +17,14 @@ DATA_DIR is a folder in either layout of the extraction development set:
 Each tool runs in its own child process (the same interpreter), so its peak memory
 (peak RSS) is its own; only the extractor call is timed. Reference tools are
 benchmark-only dependencies: install them next to newsgrab, never as its dependencies.
+
+``--dates``: DATA_DIR holds ``dates.json`` (``{key: {file, date}}``, the gold
+publication day as ``YYYY-MM-DD``) and ``html/<file>.gz``; each page's raw bytes go
+in, no URL. Scored: the share of pages whose published date (its first ten
+characters) is the gold day, a page with no date counting as wrong, for newsgrab,
+htmldate (``find_date(html, original_date=True)``) and trafilatura
+(``extract_metadata(html).date``) when they are importable; with ms per page, the
+import time and peak memory of each tool.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from collections import Counter
 from pathlib import Path
 
 TOOLS = ("newsgrab", "trafilatura", "readability")
+DATE_TOOLS = ("newsgrab", "htmldate", "trafilatura")
 
 # ------------------------------------------------------------------ data
 
@@ -197,12 +206,128 @@ def worker(name: str, data: Path) -> None:
     )
 
 
+# ------------------------------------------------------------------ dates
+
+
+def load_dates(data: Path) -> list[tuple[str, str, Path]]:
+    """[(key, gold day, html path)] of a dates.json folder."""
+    gold = data / "dates.json"
+    if not gold.is_file():
+        raise SystemExit(f"{data}: no dates.json")
+    raw = json.loads(gold.read_text(encoding="utf-8"))
+    return [
+        (
+            key,
+            raw[key]["date"],
+            _first(data, [f"html/{raw[key]['file']}.gz", f"html/{raw[key]['file']}"]),
+        )
+        for key in sorted(raw)
+    ]
+
+
+def make_date_tool(name: str):
+    """A function of the page's raw bytes -> its published date (or None)."""
+    if name == "newsgrab":
+        from newsgrab.extract import extract
+
+        return lambda raw: extract(raw).published_at
+    if name == "htmldate":
+        from htmldate import find_date
+
+        return lambda raw: find_date(raw, original_date=True)
+    if name == "trafilatura":
+        from trafilatura import extract_metadata
+
+        def run(raw: bytes) -> str | None:
+            meta = extract_metadata(raw)
+            return meta.date if meta is not None else None
+
+        return run
+    raise SystemExit(f"unknown date tool {name}")
+
+
+def date_worker(name: str, data: Path) -> None:
+    """Child process: one tool's published date for every page, as JSON on stdout."""
+    pages = load_dates(data)
+    start = time.perf_counter()
+    fn = make_date_tool(name)
+    import_seconds = time.perf_counter() - start
+    fn(b"<html><head><title>warm up</title></head><body><p>warm up</p></body></html>")
+    preds, elapsed, errors = {}, 0.0, 0
+    for key, _gold, path in pages:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        start = time.perf_counter()
+        try:
+            out = fn(raw)
+        except Exception:  # a crash scores as no date
+            out, errors = None, errors + 1
+        elapsed += time.perf_counter() - start
+        preds[key] = out if isinstance(out, str) else None
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    json.dump(
+        {
+            "preds": preds,
+            "seconds": elapsed,
+            "import_seconds": import_seconds,
+            "errors": errors,
+            "peak_mb": peak_kb / 1024,
+        },
+        sys.stdout,
+    )
+
+
+def run_dates(data: Path, tools: list[str]) -> int:
+    """Score the published dates of dates.json side by side, one child process per tool."""
+    pages = load_dates(data)
+    print(f"{data / 'dates.json'}: {len(pages)} pages, published day == gold day")
+    print(
+        f"{'tool':<14}{'accuracy':>9}{'right':>7}{'no date':>8}{'errors':>7}"
+        f"{'ms/page':>9}{'import ms':>10}{'peak MB':>9}"
+    )
+    for name in tools:
+        if not available(name):
+            print(f"{name:<14} not installed, skipped")
+            continue
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        proc = subprocess.run(
+            [sys.executable, __file__, str(data), "--dates", "--worker", name],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if proc.returncode:
+            print(f"{name:<14} failed: {proc.stderr.strip().splitlines()[-1:]}")
+            continue
+        res = json.loads(proc.stdout)
+        preds = res["preds"]
+        right = sum(1 for key, gold, _ in pages if (preds.get(key) or "")[:10] == gold)
+        missing = sum(1 for key, _, _ in pages if not preds.get(key))
+        print(
+            f"{name:<14}{right / len(pages):9.3f}{right:7d}{missing:8d}{res['errors']:7d}"
+            f"{1000 * res['seconds'] / len(pages):9.1f}{1000 * res['import_seconds']:10.0f}"
+            f"{res['peak_mb']:9.0f}"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", type=Path, help="folder with ground-truth.json or evaldata.json")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated (default: all)")
+    ap.add_argument(
+        "--dates",
+        action="store_true",
+        help="score published dates (DATA holds dates.json): newsgrab, htmldate, trafilatura",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.dates:
+        if args.worker:
+            date_worker(args.worker, args.data)
+            return 0
+        tools = args.tools.split(",") if args.tools != ",".join(TOOLS) else list(DATE_TOOLS)
+        return run_dates(args.data, [t.strip() for t in tools])
     if args.worker:
         worker(args.worker, args.data)
         return 0

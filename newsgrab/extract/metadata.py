@@ -8,7 +8,7 @@ import unicodedata
 from collections import deque
 from urllib.parse import urljoin, urlsplit
 
-from newsgrab.extract.dates import date_from_url, parse_date
+from newsgrab.extract.dates import find_dates
 
 _ARTICLE_TYPES = {
     "article",
@@ -346,13 +346,6 @@ _AUTHOR_METAS = (
     "sailthru.author",
     "parsely-author",
 )
-_MODIFIED_METAS = (
-    "article:modified_time",
-    "og:updated_time",
-    "datemodified",
-    "last-modified",
-    "dcterms.modified",
-)
 
 
 def collect(root, url: str | None) -> dict:
@@ -434,32 +427,7 @@ def collect(root, url: str | None) -> dict:
     authors = clean_authors(raw_authors, site_name)
 
     # dates
-    published = parse_date(_ld_str(ld.get("datePublished"))) or parse_date(
-        meta(
-            "article:published_time",
-            "og:published_time",
-            "datepublished",
-            "pubdate",
-            "publishdate",
-            "publish-date",
-            "publication_date",
-            "sailthru.date",
-            "parsely-pub-date",
-            "dc.date.issued",
-            "dcterms.date",
-            "dc.date",
-            "date",
-        )
-    )
-    modified = parse_date(_ld_str(ld.get("dateModified"))) or parse_date(meta(*_MODIFIED_METAS))
-    if not published:
-        published = _time_elements(root)
-    if not published:
-        published = parse_date(_ld_str(ld.get("dateCreated"))) or date_from_url(canonical or url)
-        if not published and url != canonical:
-            published = date_from_url(url)
-    if modified and modified == published:
-        modified = modified  # the same instant is a legitimate modified date
+    published, modified = find_dates(root, metas, ld_scripts, (canonical, url))
 
     # language
     lang = None
@@ -543,20 +511,3 @@ def _dom_bylines(root) -> list[str]:
                 out.append(text)
                 break
     return out
-
-
-def _time_elements(root) -> str | None:
-    first = None
-    for el in root.iter("time"):
-        value = el.get("datetime") or clean("".join(el.itertext()))
-        parsed = parse_date(value)
-        if not parsed:
-            continue
-        label = ((el.get("class") or "") + " " + (el.get("itemprop") or "")).lower()
-        if "modif" in label or "updat" in label:
-            continue
-        if el.get("pubdate") is not None or "publish" in label:
-            return parsed
-        if first is None:
-            first = parsed
-    return first
