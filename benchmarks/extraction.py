@@ -220,7 +220,8 @@ def _rules_run(pages, off: frozenset[str]) -> tuple[dict, dict]:
 
 
 def rules_report(dirs: list[Path]) -> dict:
-    """{rule: {set name: (count, F1 change when off)}}, plus each set's F1."""
+    """{rule: {set name: (count, pages whose text changes when it is off, F1 change
+    when it is off)}}, plus each set's F1."""
     from newsgrab.extract.body import RULES
 
     report: dict = {rule.name: {} for rule in RULES}
@@ -236,10 +237,12 @@ def rules_report(dirs: list[Path]) -> dict:
             fired = [page for page in pages if traces[page[0]][rule.name]]
             count = sum(traces[pid][rule.name] for pid in traces)
             if not fired:
-                report[rule.name][data.name] = (0, 0.0)
+                report[rule.name][data.name] = (0, 0, 0.0)
                 continue
             changed, _ = _rules_run(fired, frozenset([rule.name]))
-            report[rule.name][data.name] = (count, scorer(truth, preds | changed)["f1"] - base)
+            pages_changed = sum(1 for pid, text in changed.items() if text != preds[pid])
+            delta = scorer(truth, preds | changed)["f1"] - base
+            report[rule.name][data.name] = (count, pages_changed, delta)
     return {"f1": base_f1, "rules": report}
 
 
@@ -249,14 +252,16 @@ def print_rules(result: dict) -> None:
     sets = list(result["f1"])
     print("F1 with every rule on: " + ", ".join(f"{k} {v:.4f}" for k, v in result["f1"].items()))
     print(
-        "count: elements, containers or blocks the rule removed or kept; "
-        "dF1: F1 change when the rule alone is off (negative: the rule pays)"
+        "per set: n = elements, containers or blocks the rule removed or kept; pages = "
+        "pages whose text changes when the rule alone is off; dF1 = the F1 change then "
+        "(negative: the rule pays)"
     )
-    print(f"{'rule':<20}{'stage':<8}{'action':<7}" + "".join(f"{s[:18]:>26}" for s in sets))
+    head = "".join(f"{s[:24]:>26}" for s in sets)
+    print(f"{'rule':<20}{'stage':<8}{'action':<7}{head}")
+    print(f"{'':35}" + "".join(f"{'n':>8}{'pages':>7}{'dF1':>11}" for _ in sets))
     for rule in RULES:
         cells = "".join(
-            f"{result['rules'][rule.name][s][0]:>14d}{result['rules'][rule.name][s][1]:>+12.4f}"
-            for s in sets
+            "{:>8d}{:>7d}{:>+11.4f}".format(*result["rules"][rule.name][s]) for s in sets
         )
         print(f"{rule.name:<20}{rule.stage:<8}{rule.action:<7}{cells}")
 

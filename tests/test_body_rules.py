@@ -150,7 +150,7 @@ def test_comment_thread_after_the_article_is_dropped_by_its_shape(kind):
     assert all(paragraph in text for paragraph in STORY)
     assert "I went to that meeting myself" not in text
     # without the rule, the thread's long paragraphs win over the article
-    assert "I went to that meeting myself" in _text(page, off=("comment_thread",))
+    assert "I went to that meeting myself" in _text(page, off=("comment_thread", "nested_thread"))
 
 
 def test_forum_thread_without_an_article_before_it_keeps_every_post():
@@ -162,6 +162,66 @@ def test_forum_thread_without_an_article_before_it_keeps_every_post():
     page = f"<html><body><h1>Ferry timetable?</h1><ol class='posts'>{posts}</ol></body></html>"
     text = _text(page)
     assert all(f"Post {i}:" in text for i in range(5))
+
+
+def test_comments_printed_inside_the_articles_own_box_are_dropped():
+    comment = (
+        "Did you know the old ferry ran on the same route for forty years, and never "
+        "once missed a crossing in winter, whatever the board says about the weather? "
+    )
+    posts = "".join(
+        f"<div class='entry{i % 2 + 1}'><a name='c{i}'></a><div class='avatar'>"
+        f"<img src='/a{i}.png'></div><span>written by reader {i}</span><br>"
+        f"<div class='said'>{comment * 2}</div></div>"
+        for i in range(6)
+    )
+    page = (
+        "<html><body><div class='article-content'><h1>Ferry</h1>"
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + f"<span><div id='talk'>{posts}</div></span></div></body></html>"
+    )
+    text = _text(page)
+    assert all(paragraph in text for paragraph in STORY)
+    assert "never once missed a crossing" not in text
+    assert "never once missed a crossing" in _text(page, off=("nested_thread",))
+
+
+def test_a_hidden_copy_of_the_article_is_not_given_twice():
+    paras = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        f"<html><body><div class='post'><div class='body'>{paras}</div>"
+        f"<div class='extra'><div style='display:none' id='copy'>{paras}</div></div>"
+        "</div></body></html>"
+    )
+    text = _text(page)
+    assert all(text.count(paragraph) == 1 for paragraph in STORY)
+    assert _text(page, off=("repeated_block", "hidden_style")).count(STORY[0]) == 2
+
+
+def test_a_story_split_by_a_box_in_nested_layout_tables_is_kept_whole():
+    nest = "<table><tr><td>" * 4
+    unnest = "</td></tr></table>" * 4
+    first = "<br><br>".join(STORY)
+    later = [
+        "Later in the evening the chair took questions from the floor, and most of them "
+        "were about the winter months, when the crossing is often rough.",
+        "She said the new boat was built for heavier seas, and that the company had "
+        "promised a relief vessel for the weeks when it is in dock.",
+        "The trust thanked the board, and asked for the timetable to be posted in the "
+        "harbour office, at the shop and in the school.",
+        "A second meeting will be held in the spring, before the first crossings, so "
+        "that the island can see the boat and ask more questions.",
+    ]
+    page = (
+        "<html><body><table><tr><td><a href='/'>Home</a></td></tr>"
+        f"<tr><td>{first}<br><br>"
+        "<table><tr><td class='caption'><a href='/v'>Play video</a></td></tr></table>"
+        f"{nest}<p>{later[0]}</p><p>{later[1]}</p><p>{later[2]}</p><p>{later[3]}</p>{unnest}"
+        "</td></tr></table></body></html>"
+    )
+    text = _text(page)
+    assert all(paragraph in text for paragraph in STORY + tuple(later))
+    assert STORY[0] not in _text(page, off=("climb_to_parent",))
 
 
 # ------------------------------------------------------------------ time

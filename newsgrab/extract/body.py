@@ -399,9 +399,9 @@ def _lx_posts(node, limits: Mapping[str, float]) -> bool:
     groups: dict[tuple, list] = {}
     for kid in node:
         if kid.tag in _ITEM_TAGS:
-            groups.setdefault((kid.tag, kid.get("class")), []).append(kid)
-    for items in groups.values():
-        if len(items) < need:
+            groups.setdefault((kid.tag, _kind_of(kid.get("class"))), []).append(kid)
+    for (name, kind), items in groups.items():
+        if len(items) < need or (not kind and name not in _BARE_ITEMS):
             continue
         shaped = sum(
             1
@@ -908,7 +908,24 @@ def _repeats(best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]
     return found if len(found) * 2 >= total else []
 
 
+_ALTERNATING = frozenset(["alt", "odd", "even", "first", "last"])
+_DIGITS = re.compile(r"\d+")
+
+
+def _kind_of(classes) -> tuple:
+    """The classes that make items alike: without numbers (depth-2, entry1) and
+    without the classes that alternate along a list (odd, even, alt)."""
+    if not classes:
+        return ()
+    if isinstance(classes, str):
+        classes = classes.split()
+    return tuple(
+        sorted({_DIGITS.sub("", c) for c in classes if c.lower() not in _ALTERNATING} - {""})
+    )
+
+
 _TABLE_TAGS = frozenset(["table", "tbody", "thead", "tfoot", "tr", "td", "th"])
+_BARE_ITEMS = frozenset(["li", "dd", "article"])  # items even without a class
 _ITEM_TAGS = frozenset(["div", "li", "dd", "article", "section", "table"])
 
 
@@ -920,7 +937,7 @@ def _thread_items(node: Tag, stats: dict[int, _Stats], limits: Mapping[str, floa
     groups: dict[tuple, list] = {}
     for kid in node.children:
         if isinstance(kid, Tag) and kid.name in _ITEM_TAGS:
-            groups.setdefault((kid.name, tuple(kid.get("class") or ())), []).append(kid)
+            groups.setdefault((kid.name, _kind_of(kid.get("class"))), []).append(kid)
     need = limits["min_posts"]
     if node.name == "dl":
         dts = sum(1 for kid in node.children if isinstance(kid, Tag) and kid.name == "dt")
@@ -929,17 +946,48 @@ def _thread_items(node: Tag, stats: dict[int, _Stats], limits: Mapping[str, floa
         )
         if dts >= need and dds >= need:
             return True
-    for items in groups.values():
+    for (name, kind), items in groups.items():
+        if not kind and name not in _BARE_ITEMS:
+            continue  # boxes without a class: layout, not posts
         posts = [it for it in items if (st := stats.get(id(it))) is not None and st.good]
         if len(posts) < need:
             continue
-        shaped = sum(
-            1
-            for it in posts
-            if (it.find("a") is not None or it.find("img") is not None)
-            and sum(1 for k in it.children if isinstance(k, Tag) and k.name in _BLOCK) >= 2
-        )
+        shaped = sum(1 for it in posts if _post_shaped(it, stats[id(it)]))
         if shaped * 2 >= len(posts):
+            return True
+    return False
+
+
+def _post_shaped(item: Tag, st: _Stats) -> bool:
+    """Two boxes or more inside (header and text), and a link or a picture (the
+    poster's name, permalink or avatar), looked for two levels down at most (so
+    that each box is looked at once, however the lists nest)."""
+    boxes, pictured = 0, False
+    for kid in item.children:
+        if not isinstance(kid, Tag):
+            continue
+        if kid.name in _BLOCK:
+            boxes += 1
+        if kid.name == "img" or (not pictured and kid.find("img", recursive=False) is not None):
+            pictured = True
+    return boxes >= 2 and (st.links > 0 or pictured)
+
+
+def _b_nested_thread(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A block in a list of posts inside the chosen container, after an article
+    with prose of its own (comments printed inside the article's box)."""
+    memo = ctx.threads
+    whole = ctx.stats[id(block.ancestors[anchor])].good
+    limits = _RULE["comment_thread"].limits
+    for anc in block.ancestors[anchor + 1 :]:
+        key = id(anc)
+        found = memo.get(key)
+        if found is None:
+            st = ctx.stats[key]
+            found = memo[key] = whole - st.good >= limits["min_article_chars"] and _thread_items(
+                anc, ctx.stats, limits
+            )
+        if found:
             return True
     return False
 
@@ -1130,8 +1178,8 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 and i < first
                 and density < lead_limits["max_link_share"]
                 and lead_limits["min_chars"] <= info.good < lead_limits["max_chars"]
-                and st.good >= 0.5 * st.text
-                and st.text < 0.5 * base
+                and info.good >= 0.5 * info.text
+                and info.text < 0.5 * base
                 and (sib.name == "header" or sib.find("h1") is not None)
             ):
                 picked[i] = True  # a standfirst or lead in the article's header
@@ -1238,6 +1286,7 @@ class _EmitCtx:
     out: list
     cards: dict = field(default_factory=dict)
     seen: set = field(default_factory=set)  # the longer blocks emitted so far
+    threads: dict = field(default_factory=dict)  # box id -> a list of posts in the article
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -1540,7 +1589,7 @@ RULES: tuple[Rule, ...] = (
          "the best container is a post in a list of posts (3+ alike items each with a "
          "link or picture and a header box, or dt/dd pairs) after an article with prose "
          "of its own: the article wins, the thread is never taken", "4 levels up",
-         _limits(levels=4, min_posts=3, min_article_chars=150, min_article_score=0.1)),
+         _limits(levels=4, min_posts=3, min_article_chars=400, min_article_score=0.1)),
     Rule("climb_to_parent", "select", "keep",
          "the best container gives way to an ancestor holding much more prose",
          "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
@@ -1564,6 +1613,10 @@ RULES: tuple[Rule, ...] = (
          "prose blocks between the h1 and the body: an intro in its own box",
          "after the h1", _limits(max_gap_blocks=12)),
     # -- block rules (first that matches drops the block)
+    Rule("nested_thread", "block", "remove",
+         "a block in a list of posts (as comment_thread) inside the chosen container, "
+         "when the container holds prose of its own besides", "boxes under the chosen "
+         "container", _limits(), _b_nested_thread),
     Rule("link_block", "block", "remove", "a block that is mostly link text",
          "chosen blocks", _limits(max_link_share=0.5), _b_link_block),
     Rule("link_box", "block", "remove",
