@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +46,18 @@ def test_every_rule_is_a_named_entry_with_its_stage_action_and_function():
         assert rule.matches and rule.where, rule.name
         assert all(isinstance(v, int | float) for v in rule.limits.values()), rule.name
         assert callable(rule.test), rule.name
+
+
+def test_the_readme_lists_every_rule_under_its_stage():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    listed = {}
+    for stage in STAGES:
+        row = re.search(rf"^\| `{stage}` \| (.*?) \|", readme, re.MULTILINE)
+        assert row, stage
+        listed[stage] = re.findall(r"`(\w+)`", row.group(1))
+    assert listed == {
+        stage: [rule.name for rule in RULES if rule.stage == stage] for stage in STAGES
+    }
 
 
 def test_an_unknown_rule_name_is_refused():

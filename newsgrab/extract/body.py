@@ -631,9 +631,7 @@ _CAPTION_CREDIT = re.compile(
 )
 # a line opening with a picture's label, or with the reading time
 _LABEL = re.compile(
-    r"(?:titelbild|beitragsbild|aufmacherbild|symbolbild|header image|featured image|"
-    r"photograph by|photo by|image by|bild vergrößern|vergrößern|enlarge this image|"
-    r"(?:estimated )?reading time|lesezeit|temps de lecture|tiempo de lectura|czas czytania)\b",
+    r"(?:titelbild|beitragsbild|featured image|photograph by|(?:estimated )?reading time)\b",
     re.IGNORECASE,
 )
 _WIRE_CAPTION = re.compile(
@@ -679,7 +677,7 @@ _SECTION_END = re.compile(
     r"you (?:may|might) also (?:like|enjoy)|recommended(?: for you)?|"
     r"mehr zum thema|weitere (?:artikel|beiträge|meldungen|nachrichten|themen)|"
     r"(?:das )?(?:thema )?könnte (?:dich|sie) auch interessieren|"
-    r"auch interessant|lesen sie auch|lies auch|zum weiterlesen|empfehlungen|"
+    r"auch interessant|lesen sie auch|lies auch|"
     r"à lire aussi|lire aussi|sur le même sujet|te puede interesar|leia também|leggi anche|"
     r"comments?|\d+ comments?|kommentare?|\d+ kommentare?|leave a (?:reply|comment)|"
     r"schreibe? einen kommentar|kommentar schreiben|keine kommentare|no comments(?: yet)?|"
@@ -696,15 +694,15 @@ _SECTION_END = re.compile(
 # the site's own calls to action after a story: newsletters, subscriptions, apps,
 # social accounts, donations
 _CALL_TO_ACTION = re.compile(
-    r"newsletter|\bsubscribe\b|\bsubscription|abonnieren sie|\babonnez|suscr[ií]b|\bassine\b|"
-    r"subskrypc|iscriviti|\bsign up (?:here|now|today|for)\b|melde dich|"
-    r"follow (?:us|\w+(?: \w+)?) on|folg(?:e|t|en sie) uns|síguenos|"
+    r"newsletter|\bsubscribe\b|\bsubscription|abonnieren sie|\babonnez|"
+    r"\bsign up (?:here|now|today|for)\b|melde dich|"
+    r"follow (?:us|\w+(?: \w+)?) on|folg(?:e|t|en sie) uns|"
     r"download (?:the|our)\b.{0,40}\bapps?\b|\bapps? (?:for|für) (?:ios|android)|"
     r"support (?:our|us)\b|\bunterstütze (?:uns|unser\w*)\b|unterstützen sie (?:uns|unser\w*)\b|"
-    r"^unterstütze\b|wesprzyj|"
-    r"(?:uns|us|our|unser\w*|nuestro|wir)\b.{0,30}\b(?:whatsapp|telegram|instagram|youtube)|"
-    r"(?:whatsapp|telegram|youtube)[- ]?(?:kanal|channel)|canal de (?:youtube|telegram|whatsapp)|"
-    r"never miss|enter your e-?mail|e-mail-adresse ein",
+    r"^unterstütze\b|"
+    r"(?:uns|us|our|unser\w*|wir)\b.{0,30}\b(?:whatsapp|telegram|instagram|youtube)|"
+    r"(?:whatsapp|telegram|youtube)[- ]?(?:kanal|channel)|"
+    r"never miss|enter your e-?mail",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
