@@ -200,18 +200,6 @@ def test_comments_printed_inside_the_articles_own_box_are_dropped():
     assert "never once missed a crossing" in _text(page, off=("nested_thread",))
 
 
-def test_a_hidden_copy_of_the_article_is_not_given_twice():
-    paras = "".join(f"<p>{p}</p>" for p in STORY)
-    page = (
-        f"<html><body><div class='post'><div class='body'>{paras}</div>"
-        f"<div class='extra'><div style='display:none' id='copy'>{paras}</div></div>"
-        "</div></body></html>"
-    )
-    text = _text(page)
-    assert all(text.count(paragraph) == 1 for paragraph in STORY)
-    assert _text(page, off=("repeated_block", "hidden_style")).count(STORY[0]) == 2
-
-
 def test_a_story_split_by_a_box_in_nested_layout_tables_is_kept_whole():
     nest = "<table><tr><td>" * 4
     unnest = "</td></tr></table>" * 4

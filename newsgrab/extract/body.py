@@ -1283,7 +1283,6 @@ class _EmitCtx:
     title_key: str
     out: list
     cards: dict = field(default_factory=dict)
-    seen: set = field(default_factory=set)  # the longer blocks emitted so far
     threads: dict = field(default_factory=dict)  # box id -> a list of posts in the article
 
 
@@ -1292,17 +1291,6 @@ def _own_boxes(block: _Block, anchor: int) -> list:
     only the block's own three or four)."""
     lo = max(anchor + 1, len(block.ancestors) - 4 if anchor == 0 else 0)
     return block.ancestors[lo:]
-
-
-def _b_repeated(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
-    """A block of text the page already gave (a hidden or printable copy of the
-    article, a quote repeated as a pull quote)."""
-    if n < rule.limits["min_chars"]:
-        return False
-    if block.text in ctx.seen:
-        return True
-    ctx.seen.add(block.text)
-    return False
 
 
 def _b_link_block(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
@@ -1647,9 +1635,6 @@ RULES: tuple[Rule, ...] = (
          "header leads", _limits(max_chars=80), _b_lead_byline),
     Rule("headline", "block", "remove", "the headline repeated as a heading or first line",
          "headings, first blocks", _limits(first_blocks=3), _b_headline),
-    Rule("repeated_block", "block", "remove",
-         "a block whose exact text was already emitted (a hidden copy of the article)",
-         "chosen blocks", _limits(min_chars=60), _b_repeated),
     # -- text rules (on the sequence of kept blocks)
     Rule("leading_scraps", "text", "remove",
          "datelines and scraps before the first paragraph", "head",
