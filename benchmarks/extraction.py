@@ -14,6 +14,11 @@ DATA_DIR is a folder in either layout of the extraction development set:
   whitespace-collapsed snippets that must (``with``) or must not (``without``) occur
   in the output, counted over all pages.
 
+``--rules DATA_DIR...`` measures the extractor's rules (the table RULES of
+newsgrab/extract/body.py) instead: per rule and per set, how many elements,
+containers or blocks it removed or kept, and the change of F1 when it alone is
+switched off (only the pages where it did something are extracted again).
+
 Each tool runs in its own child process (the same interpreter), so its peak memory
 (peak RSS) is its own; only the extractor call is timed. Reference tools are
 benchmark-only dependencies: install them next to newsgrab, never as its dependencies.
@@ -311,9 +316,75 @@ def run_dates(data: Path, tools: list[str]) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ --rules
+
+
+def _rules_run(pages, off: frozenset[str]) -> tuple[dict, dict]:
+    """(text by page id, Counter of what each rule did by page id)."""
+    from newsgrab.extract import extract
+    from newsgrab.extract.body import rule_switches
+
+    preds, traces = {}, {}
+    for pid, url, html in pages:
+        trace: Counter = Counter()
+        with rule_switches(off, trace):
+            preds[pid] = extract(html, url=url).text
+        traces[pid] = trace
+    return preds, traces
+
+
+def rules_report(dirs: list[Path]) -> dict:
+    """{rule: {set name: (count, pages whose text changes when it is off, F1 change
+    when it is off)}}, plus each set's F1."""
+    from newsgrab.extract.body import RULES
+
+    report: dict = {rule.name: {} for rule in RULES}
+    base_f1: dict = {}
+    for data in dirs:
+        kind, listing, truth = load(data)
+        scorer = score_shingles if kind == "shingles" else score_snippets
+        pages = [(pid, url, read_html(path)) for pid, url, path in listing]
+        preds, traces = _rules_run(pages, frozenset())
+        base = scorer(truth, preds)["f1"]
+        base_f1[data.name] = base
+        for rule in RULES:
+            fired = [page for page in pages if traces[page[0]][rule.name]]
+            count = sum(traces[pid][rule.name] for pid in traces)
+            if not fired:
+                report[rule.name][data.name] = (0, 0, 0.0)
+                continue
+            changed, _ = _rules_run(fired, frozenset([rule.name]))
+            pages_changed = sum(1 for pid, text in changed.items() if text != preds[pid])
+            delta = scorer(truth, preds | changed)["f1"] - base
+            report[rule.name][data.name] = (count, pages_changed, delta)
+    return {"f1": base_f1, "rules": report}
+
+
+def print_rules(result: dict) -> None:
+    from newsgrab.extract.body import RULES
+
+    sets = list(result["f1"])
+    print("F1 with every rule on: " + ", ".join(f"{k} {v:.4f}" for k, v in result["f1"].items()))
+    print(
+        "per set: n = elements, containers or blocks the rule removed or kept; pages = "
+        "pages whose text changes when the rule alone is off; dF1 = the F1 change then "
+        "(negative: the rule pays)"
+    )
+    head = "".join(f"{s[:24]:>26}" for s in sets)
+    print(f"{'rule':<20}{'stage':<8}{'action':<7}{head}")
+    print(f"{'':35}" + "".join(f"{'n':>8}{'pages':>7}{'dF1':>11}" for _ in sets))
+    for rule in RULES:
+        cells = "".join(
+            "{:>8d}{:>7d}{:>+11.4f}".format(*result["rules"][rule.name][s]) for s in sets
+        )
+        print(f"{rule.name:<20}{rule.stage:<8}{rule.action:<7}{cells}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("data", type=Path, help="folder with ground-truth.json or evaldata.json")
+    ap.add_argument(
+        "data", type=Path, nargs="+", help="folder with ground-truth.json or evaldata.json"
+    )
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated (default: all)")
     ap.add_argument(
         "--dates",
@@ -321,7 +392,14 @@ def main(argv: list[str] | None = None) -> int:
         help="score published dates (DATA holds dates.json): newsgrab, htmldate, trafilatura",
     )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--rules", action="store_true", help="measure each extraction rule on the sets given"
+    )
     args = ap.parse_args(argv)
+    if args.rules:
+        print_rules(rules_report(args.data))
+        return 0
+    args.data = args.data[0]
     if args.dates:
         if args.worker:
             date_worker(args.worker, args.data)

@@ -16,7 +16,12 @@ Two stages, each walking the tree once:
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from lxml import etree
@@ -108,8 +113,31 @@ def parse_lxml(markup: str):
         ):
             markup = _FLAT_KEEP.sub("\n", markup)
             continue
-        return root
+        break
+    if root is not None and root.find("body") is None:
+        _body_out_of_head(root)
     return root
+
+
+_HEAD_TAGS = frozenset(["title", "meta", "link", "style", "script", "base", "noscript", "template"])
+
+
+def _body_out_of_head(root) -> None:
+    """An unknown tag early in the <head> makes the parser read the whole page into
+    the head, with no <body>: from the first element a head cannot hold on, the
+    head's content is the body."""
+    head = root.find("head")
+    if head is None:
+        return
+    stray = next(
+        (i for i, el in enumerate(head) if isinstance(el.tag, str) and el.tag not in _HEAD_TAGS),
+        None,
+    )
+    if stray is None:
+        return
+    body = etree.SubElement(root, "body")
+    for el in list(head)[stray:]:
+        body.append(el)
 
 
 def _drop(el) -> None:
@@ -170,7 +198,7 @@ def _holds_lead(header, near: set) -> bool:
     return False
 
 
-def _drop_link_cards(root) -> None:
+def _drop_link_cards(root, limits: Mapping[str, float], trace, name: str) -> None:
     """A box of links nested inside a paragraph of prose (a hover card on a name,
     an inline list of related links) goes: it would make the paragraph look like
     a link list. Deepest first, so the link the card hangs on stays.
@@ -203,19 +231,20 @@ def _drop_link_cards(root) -> None:
         if parent is None:
             continue
         n = _text_len(el)
-        if n < 60:
+        if n < limits["min_chars"]:
             continue
         links = sum(len(_STRING(a)) for a in el.iter("a"))
-        if links < 0.8 * n:
+        if links < limits["min_link_share"] * n:
             continue
         para = next(el.iterancestors("p"), None)
         if para is None:
             continue
         if para not in para_len:
             para_len[para] = _text_len(para)
-        if para_len[para] - n >= 50:
+        if para_len[para] - n >= limits["min_prose_left"]:
             tail = el.tail
             _drop(el)
+            _count(trace, name)
             gone = n + (len(tail) if tail and not tail.strip() else 0)
             node = parent
             while node is not None:
@@ -224,14 +253,14 @@ def _drop_link_cards(root) -> None:
                 node = node.getparent()
 
 
-def _swallowed(header) -> bool:
+def _swallowed(header, limits: Mapping[str, float]) -> bool:
     """A <header> holding far more running text than a header does, few of it
     links: an unclosed tag in it made the parser put the content inside."""
     n = _text_len(header)
-    if n < 500:
+    if n < limits["swallowed_chars"]:
         return False
     links = sum(len(_STRING(a)) for a in header.iter("a"))
-    return links < 0.1 * n
+    return links < limits["swallowed_link_share"] * n
 
 
 # attributes that can hide an element or name it boilerplate, other than class/id
@@ -253,108 +282,274 @@ def _name_kind(names: str) -> str:
     return _NAMED if _NEGATIVE.search(names) else ""
 
 
-def prune(root) -> None:
-    """Remove what can never be article text, in place."""
+# verdicts of an element rule (None: no opinion, the next rule looks)
+_DROP = "drop"
+_KEEP = "keep"  # kept by this rule
+_SPARED = "spared"  # would go, but holds the page's main run of paragraphs
+
+
+@dataclass(slots=True)
+class _PruneCtx:
+    """What the element rules know of the page, measured once per page."""
+
+    root: Any
+    protected: set = field(default_factory=set)
+    main_line: set = field(default_factory=set)
+    near: set = field(default_factory=set)
+    kinds: dict = field(default_factory=dict)  # class/id names -> _name_kind
+    total: int = -1  # the body's text length, measured when first needed
+
+    def page_len(self) -> int:
+        if self.total < 0:
+            body = self.root.find("body")
+            self.total = _text_len(body if body is not None else self.root)
+        return self.total
+
+    def kind(self, el) -> str:
+        names = _class_id(el)
+        if not names:
+            return ""
+        kind = self.kinds.get(names)
+        if kind is None:
+            kind = self.kinds[names] = _name_kind(names)
+        return kind
+
+
+def _pass_noscript(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     # a <noscript> holding real paragraphs is the page's own no-JS rendering of the
     # article (the scripted copy is dropped with the scripts): keep it as a <div>
     for el in root.iter("noscript"):
-        if el.find(".//p") is not None and _text_len(el) > 300:
+        if el.find(".//p") is not None and _text_len(el) > rule.limits["min_chars"]:
             el.tag = "div"
-    for el in root.iter(_RAW_TEXT_SHOWN):
-        el.tag = "pre"
+            _count(trace, rule.name)
+
+
+def _pass_kill_tags(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
+    if trace is not None:
+        _count(trace, rule.name, sum(1 for _ in root.iter(_KILL_TAGS)))
     etree.strip_elements(root, *_KILL_TAGS, with_tail=False)
-    _drop_link_cards(root)
-    # containers holding the page's main runs of <p>: they and their ancestors are
-    # never pruned by name (broken markup can wrap a whole page in a <header>)
+
+
+def _pass_unclosed_link(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
+    """A link holding boxes with a long text (an <a> never closed swallows the rest
+    of the page) is read as plain text, not as one long link."""
+    for el in root.iter("a"):
+        for _box in el.iter("div", "p", "table", "td", "li"):
+            if _text_len(el) >= rule.limits["min_chars"]:
+                el.tag = "span"
+                _count(trace, rule.name)
+            break
+
+
+def _pass_link_cards(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
+    _drop_link_cards(root, rule.limits, trace, rule.name)
+
+
+def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
+    """Containers holding the page's main runs of <p>: they and their ancestors are
+    spared by the element rules (broken markup can wrap a whole page in a <header>)."""
     runs: dict = {}
     for p in root.iter("p"):
         parent = p.getparent()
         if parent is not None:
             n = len(p.text or "") + sum(len(c.tail or "") + len(c.text or "") for c in p)
             runs[parent] = runs.get(parent, 0) + n
-    protected: set = set()
-    top_run = None
-    if runs:
-        top = max(runs.values())
-        top_run = max(runs, key=runs.__getitem__)
-        for node, n in runs.items():
-            if n < 0.3 * top:
-                continue
-            while node is not None and node not in protected:
-                protected.add(node)
-                node = node.getparent()
-    doomed = []
-    named = []  # doomed only by a class/id name: kept when they hold most of the page
-    strong = []  # protected, but strongly named as boilerplate
-    main_line: set = set()
+    if not runs:
+        return
+    top_run = max(runs, key=runs.__getitem__)
+    thread = _lx_thread(top_run, runs) if _on("comment_thread") else None
+    if thread is not None:
+        # the main run is a post of a thread after the article: the article's run
+        # (the longest before the thread) is the main one, the thread's are not
+        top_run, inside = thread
+        runs = {node: n for node, n in runs.items() if node not in inside}
+        _count(_SWITCHES.get()[1], "comment_thread")
+    top = runs[top_run]
+    protected = ctx.protected
+    for node, n in runs.items():
+        if n < rule.limits["share_of_top_run"] * top:
+            continue
+        while node is not None and node not in protected:
+            protected.add(node)
+            node = node.getparent()
     node = top_run
     while node is not None:
-        main_line.add(node)
+        ctx.main_line.add(node)
         node = node.getparent()
-    near = set()  # the main run's container and its parent
     node = top_run
-    for _ in range(2):
+    for _ in range(2):  # the main run's container and its parent
         if node is None:
             break
-        near.add(node)
+        ctx.near.add(node)
         node = node.getparent()
-    kinds: dict[str, str] = {}  # class/id names -> _name_kind (pages repeat them)
+
+
+def _lx_posts(node, limits: Mapping[str, float]) -> bool:
+    """_thread_items on the lxml tree: three or more children built alike (same tag
+    and class), most with a link or picture and two boxes or more inside; or a
+    definition list of three or more poster lines (dt) and posts (dd)."""
+    need = limits["min_posts"]
+    if node.tag == "dl":
+        dts = dds = 0
+        for kid in node:
+            dts += kid.tag == "dt"
+            dds += kid.tag == "dd"
+        if dts >= need and dds >= need:
+            return True
+    groups: dict[tuple, list] = {}
+    for kid in node:
+        if kid.tag in _ITEM_TAGS:
+            groups.setdefault((kid.tag, _kind_of(kid.get("class"))), []).append(kid)
+    for (name, kind), items in groups.items():
+        if len(items) < need or (not kind and name not in _BARE_ITEMS):
+            continue
+        shaped = sum(
+            1
+            for it in items
+            if (it.find(".//a") is not None or it.find(".//img") is not None)
+            and sum(1 for k in it if k.tag in _BLOCK) >= 2
+        )
+        if shaped * 2 >= len(items) and shaped >= need:
+            return True
+    return False
+
+
+def _lx_thread(top_run, runs: dict) -> tuple[Any, set] | None:
+    """(the article's run, the run containers inside the thread) when the page's
+    longest run of <p> is a post of a thread (a few levels up) and a run of prose
+    comes before the thread, outside it."""
+    limits = _RULE["comment_thread"].limits
+    node = top_run
+    thread = None
+    for _ in range(int(limits["levels"])):
+        if node is None:
+            return None
+        if _lx_posts(node, limits):
+            thread = node
+            break
+        node = node.getparent()
+    if thread is None:
+        return None
+    inside: set = set()
+    before = True
+    best, best_n = None, 0
+    for run, n in runs.items():  # (in the order of the page)
+        anc = run
+        for _ in range(int(limits["levels"]) + 4):
+            if anc is None or anc is thread:
+                break
+            anc = anc.getparent()
+        if anc is thread:
+            inside.add(run)
+            before = False
+        elif before and n > best_n:
+            best, best_n = run, n
+    if best is None or best_n < limits["min_article_chars"]:
+        return None
+    return best, inside
+
+
+def _el_header_lead(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """An article header (headline and lead, or one that swallowed the post)."""
+    if tag != "header" or el in ctx.protected:
+        return None
+    if _holds_lead(el, ctx.near) or _swallowed(el, rule.limits):
+        return _KEEP
+    return None
+
+
+def _el_boiler_tag(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    if tag not in _BOILER_TAGS:
+        return None
+    return _SPARED if el in ctx.protected else _DROP
+
+
+def _el_hidden(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return _SPARED if el in ctx.protected else _DROP
+    return None
+
+
+def _el_hidden_style(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style) and el not in ctx.protected:
+        return _DROP
+    return None
+
+
+def _el_boiler_role(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    if el.get("role") in _BOILER_ROLES:
+        return _SPARED if el in ctx.protected else _DROP
+    return None
+
+
+def _el_strong_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """Class/id names of boxes never spared by their own paragraphs (comments,
+    cookie consent, related): only when they wrap the page's main run."""
+    if ctx.kind(el) != _STRONG:
+        return None
+    if el in ctx.main_line:
+        return _SPARED
+    return _DROP
+
+
+def _el_boiler_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """Class/id names of boilerplate, unless the box holds much of the page or is
+    the article's header (headline and lead)."""
+    if ctx.kind(el) != _NAMED:
+        return None
+    if el in ctx.protected:
+        return _SPARED
+    if _text_len(el) >= rule.limits["max_share"] * ctx.page_len():
+        return _KEEP
+    if el.find(".//h1") is not None and _holds_lead(el, ctx.near):
+        return _KEEP
+    return _DROP
+
+
+def _pass_elements(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
+    """One walk over the tree; the element rules, in table order, give each element
+    a verdict (the first rule with an opinion decides); the doomed go at the end."""
+    off = _SWITCHES.get()[0]
+    tag_rules = [r for r in _ELEMENT_RULES if r.name not in off and r.where == "tags"]
+    attr_rules = [r for r in _ELEMENT_RULES if r.name not in off and r.where == "attributes"]
+    spare = "main_run"
+    doomed = []
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "main", "article"):
             continue
         if tag in _BOILER_TAGS:
-            if el not in protected and not (
-                tag == "header" and (_holds_lead(el, near) or _swallowed(el))
-            ):
-                doomed.append(el)
-            continue
-        keys = el.keys()
-        if not keys:
-            continue  # (most elements: every test below is about attributes)
-        if not _FLAG_ATTRS.isdisjoint(keys):
-            if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-                if el not in protected:
-                    doomed.append(el)
+            rules = tag_rules
+        elif not el.keys():
+            continue  # (most elements: the other rules are about attributes)
+        else:
+            rules = attr_rules
+        for r in rules:
+            verdict = r.test(r, el, tag, ctx)
+            if verdict is None:
                 continue
-            style = el.get("style")
-            if style and _HIDDEN_STYLE.search(style) and el not in protected:
+            if verdict is _DROP:
                 doomed.append(el)
-                continue
-            role = el.get("role")
-            if role in _BOILER_ROLES:
-                if el not in protected:
-                    doomed.append(el)
-                continue
-        names = _class_id(el)
-        if not names:
-            continue
-        kind = kinds.get(names)
-        if kind is None:
-            kind = kinds[names] = _name_kind(names)
-        if not kind:
-            continue
-        if el not in protected:
-            named.append(el)
-        elif kind == _STRONG:
-            strong.append(el)
-    if named or strong:
-        body = root.find("body")
-        total = _text_len(body if body is not None else root)
-        for el in named:
-            if kinds[_class_id(el)] == _STRONG:
-                doomed.append(el)
-            elif _text_len(el) < 0.5 * total and not (
-                el.find(".//h1") is not None and _holds_lead(el, near)
-            ):
-                doomed.append(el)  # unless it is the article's header: headline and lead
-        # a strongly named box (comments, cookie consent, related) is protected by its
-        # paragraphs only when it wraps the page's main run of paragraphs
-        for el in strong:
-            if el not in main_line:
-                doomed.append(el)
+                _count(trace, r.name)
+            elif trace is not None:
+                _count(trace, spare if verdict is _SPARED else r.name)
+            break
+    _count(trace, rule.name, len(doomed))
     for el in doomed:
         _drop(el)
+
+
+def prune(root) -> None:
+    """Remove what can never be article text, in place: the prune rules of RULES,
+    in table order."""
+    off, trace = _SWITCHES.get()
+    ctx = _PruneCtx(root)
+    for el in root.iter(_RAW_TEXT_SHOWN):
+        el.tag = "pre"
+    for rule in _PRUNE_PASSES:
+        if rule.name not in off:
+            rule.test(rule, root, ctx, trace)
 
 
 # ------------------------------------------------------------------ stage 2: bs4
@@ -436,9 +631,7 @@ _CAPTION_CREDIT = re.compile(
 )
 # a line opening with a picture's label, or with the reading time
 _LABEL = re.compile(
-    r"(?:titelbild|beitragsbild|aufmacherbild|symbolbild|header image|featured image|"
-    r"photograph by|photo by|image by|bild vergrößern|vergrößern|enlarge this image|"
-    r"(?:estimated )?reading time|lesezeit|temps de lecture|tiempo de lectura|czas czytania)\b",
+    r"(?:titelbild|beitragsbild|featured image|photograph by|(?:estimated )?reading time)\b",
     re.IGNORECASE,
 )
 _WIRE_CAPTION = re.compile(
@@ -484,7 +677,7 @@ _SECTION_END = re.compile(
     r"you (?:may|might) also (?:like|enjoy)|recommended(?: for you)?|"
     r"mehr zum thema|weitere (?:artikel|beiträge|meldungen|nachrichten|themen)|"
     r"(?:das )?(?:thema )?könnte (?:dich|sie) auch interessieren|"
-    r"auch interessant|lesen sie auch|lies auch|zum weiterlesen|empfehlungen|"
+    r"auch interessant|lesen sie auch|lies auch|"
     r"à lire aussi|lire aussi|sur le même sujet|te puede interesar|leia também|leggi anche|"
     r"comments?|\d+ comments?|kommentare?|\d+ kommentare?|leave a (?:reply|comment)|"
     r"schreibe? einen kommentar|kommentar schreiben|keine kommentare|no comments(?: yet)?|"
@@ -501,21 +694,19 @@ _SECTION_END = re.compile(
 # the site's own calls to action after a story: newsletters, subscriptions, apps,
 # social accounts, donations
 _CALL_TO_ACTION = re.compile(
-    r"newsletter|\bsubscribe\b|\bsubscription|abonnieren sie|\babonnez|suscr[ií]b|\bassine\b|"
-    r"subskrypc|iscriviti|\bsign up (?:here|now|today|for)\b|melde dich|"
-    r"follow (?:us|\w+(?: \w+)?) on|folg(?:e|t|en sie) uns|síguenos|"
+    r"newsletter|\bsubscribe\b|\bsubscription|abonnieren sie|\babonnez|"
+    r"\bsign up (?:here|now|today|for)\b|melde dich|"
+    r"follow (?:us|\w+(?: \w+)?) on|folg(?:e|t|en sie) uns|"
     r"download (?:the|our)\b.{0,40}\bapps?\b|\bapps? (?:for|für) (?:ios|android)|"
     r"support (?:our|us)\b|\bunterstütze (?:uns|unser\w*)\b|unterstützen sie (?:uns|unser\w*)\b|"
-    r"^unterstütze\b|wesprzyj|"
-    r"(?:uns|us|our|unser\w*|nuestro|wir)\b.{0,30}\b(?:whatsapp|telegram|instagram|youtube)|"
-    r"(?:whatsapp|telegram|youtube)[- ]?(?:kanal|channel)|canal de (?:youtube|telegram|whatsapp)|"
-    r"never miss|enter your e-?mail|e-mail-adresse ein",
+    r"^unterstütze\b|"
+    r"(?:uns|us|our|unser\w*|wir)\b.{0,30}\b(?:whatsapp|telegram|instagram|youtube)|"
+    r"(?:whatsapp|telegram|youtube)[- ]?(?:kanal|channel)|"
+    r"never miss|enter your e-?mail",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
-_SCATTERED = 0.35  # below this share of the page's prose, the whole page is taken
-_LEAD_GAP = 12  # at most this many blocks between the headline and the body
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
 _SLASH_DATE = re.compile(r"\b(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d{2}\b")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
@@ -529,6 +720,7 @@ class _Stats:
     score: float = 0.0
     paras: int = 0
     good: int = 0
+    order: int = 0  # the container's place in the page (start tags in order)
 
 
 @dataclass(slots=True)
@@ -628,7 +820,7 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
         if name in _BLOCK:
             flush()
             open_blocks.append(child)
-            stats[id(child)] = _Stats(child)
+            stats[id(child)] = _Stats(child, order=len(stats))
         elif name == "a":
             in_link += 1
         stack.append((child, iter(child.contents)))
@@ -669,8 +861,9 @@ def body_text(root, title: str | None = None) -> str:
         return ""
     picked = _select(top, stats)
     out = _emit(blocks, stats, *picked, title) if picked is not None else []
-    if not out:
+    if not out and _on("marked_article"):
         out = _marked_article(blocks, title)
+        _count(_SWITCHES.get()[1], "marked_article", len(out))
     return "\n\n".join(out)
 
 
@@ -692,7 +885,7 @@ def _marked_article(blocks: list[_Block], title: str | None) -> list[str]:
     )
 
 
-def _repeats(best: _Stats, stats: dict[int, _Stats]) -> list[int]:
+def _repeats(best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]) -> list[int]:
     """Containers built like the best one (same tag and classes) that hold prose
     too: the other posts of a forum thread, the other steps of a how-to. Only when
     most of that kind do (a layout class used all over the page does not count)."""
@@ -708,46 +901,236 @@ def _repeats(best: _Stats, stats: dict[int, _Stats]) -> list[int]:
         total += 1
         if tag.parent is best.tag.parent:
             continue  # siblings are weighed on their own below
-        if st.good >= 80 and st.links < 0.3 * st.text:
+        if st.good >= limits["min_chars"] and st.links < limits["max_link_share"] * st.text:
             found.append(id(tag))
     return found if len(found) * 2 >= total else []
 
 
+_ALTERNATING = frozenset(["alt", "odd", "even", "first", "last"])
+_DIGITS = re.compile(r"\d+")
+
+
+def _kind_of(classes) -> tuple:
+    """The classes that make items alike: without numbers (depth-2, entry1) and
+    without the classes that alternate along a list (odd, even, alt)."""
+    if not classes:
+        return ()
+    if isinstance(classes, str):
+        classes = classes.split()
+    return tuple(
+        sorted({_DIGITS.sub("", c) for c in classes if c.lower() not in _ALTERNATING} - {""})
+    )
+
+
+_TABLE_TAGS = frozenset(["table", "tbody", "thead", "tfoot", "tr", "td", "th"])
+_BARE_ITEMS = frozenset(["li", "dd", "article"])  # items even without a class
+_ITEM_TAGS = frozenset(["div", "li", "dd", "article", "section", "table"])
+
+
+def _thread_items(node: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]) -> bool:
+    """A list of posts: three or more children built alike (same tag and classes)
+    holding text, most of them with a link or picture (the poster's name, avatar,
+    permalink) and more than one box inside (header and text); or a definition
+    list of poster lines (dt) and posts (dd)."""
+    groups: dict[tuple, list] = {}
+    for kid in node.children:
+        if isinstance(kid, Tag) and kid.name in _ITEM_TAGS:
+            groups.setdefault((kid.name, _kind_of(kid.get("class"))), []).append(kid)
+    need = limits["min_posts"]
+    if node.name == "dl":
+        dts = sum(1 for kid in node.children if isinstance(kid, Tag) and kid.name == "dt")
+        dds = len(groups.get(("dd", ()), ())) + sum(
+            len(v) for k, v in groups.items() if k[0] == "dd" and k[1]
+        )
+        if dts >= need and dds >= need:
+            return True
+    for (name, kind), items in groups.items():
+        if not kind and name not in _BARE_ITEMS:
+            continue  # boxes without a class: layout, not posts
+        posts = [it for it in items if (st := stats.get(id(it))) is not None and st.good]
+        if len(posts) < need:
+            continue
+        shaped = sum(1 for it in posts if _post_shaped(it, stats[id(it)]))
+        if shaped * 2 >= len(posts):
+            return True
+    return False
+
+
+def _post_shaped(item: Tag, st: _Stats) -> bool:
+    """Two boxes or more inside (header and text), and a link or a picture (the
+    poster's name, permalink or avatar), looked for two levels down at most (so
+    that each box is looked at once, however the lists nest)."""
+    boxes, pictured = 0, False
+    for kid in item.children:
+        if not isinstance(kid, Tag):
+            continue
+        if kid.name in _BLOCK:
+            boxes += 1
+        if kid.name == "img" or (not pictured and kid.find("img", recursive=False) is not None):
+            pictured = True
+    return boxes >= 2 and (st.links > 0 or pictured)
+
+
+def _b_nested_thread(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A block in a list of posts inside the chosen container, after an article
+    with prose of its own (comments printed inside the article's box)."""
+    memo = ctx.threads
+    whole = ctx.stats[id(block.ancestors[anchor])].good
+    limits = _RULE["comment_thread"].limits
+    for anc in block.ancestors[anchor + 1 :]:
+        key = id(anc)
+        found = memo.get(key)
+        if found is None:
+            st = ctx.stats[key]
+            found = memo[key] = whole - st.good >= limits["min_article_chars"] and _thread_items(
+                anc, ctx.stats, limits
+            )
+        if found:
+            return True
+    return False
+
+
+def _thread_after_article(
+    best: _Stats, best_score: float, finals: list, stats: dict[int, _Stats]
+) -> tuple[_Stats, set, set] | None:
+    """(the article's container, ids of the thread and its ancestors) when the best
+    container sits in a list of posts (a few levels up) and a container before that
+    list, outside it, holds prose of its own: the article the thread comments on."""
+    limits = _RULE["comment_thread"].limits
+    node: Tag | None = best.tag
+    thread = None
+    for _ in range(int(limits["levels"])):
+        if node is None:
+            break
+        if id(node) in stats and _thread_items(node, stats, limits):
+            thread = node
+            break
+        node = node.parent
+    if thread is None:
+        return None
+    start = stats[id(thread)].order
+    up = {id(anc) for anc in thread.parents}
+    up.add(id(thread))
+    alt, alt_score = None, 0.0
+    for final, st in finals:
+        if (
+            st.order < start
+            and id(st.tag) not in up
+            and final > alt_score
+            and st.good >= limits["min_article_chars"]
+        ):
+            alt, alt_score = st, final
+    if alt is None or alt_score < limits["min_article_score"] * best_score:
+        return None
+    # the thread and its own ancestors up to (not including) the article's ancestors
+    article_up = {id(anc) for anc in alt.tag.parents}
+    return alt, {key for key in up if key not in article_up}, up
+
+
+def _holds_thread(node: Tag, stats: dict[int, _Stats]) -> int:
+    """The prose of a list of posts among the box's children or their children,
+    when it is much of the box's prose (climbing to the box would take the thread),
+    else 0."""
+    limits = _RULE["comment_thread"].limits
+    whole = stats[id(node)].good
+    for kid in node.children:
+        if not isinstance(kid, Tag):
+            continue
+        st = stats.get(id(kid))
+        if st is None or st.good < 0.3 * whole:
+            continue
+        if _thread_box(kid, stats, limits):
+            return st.good
+    return 0
+
+
+def _thread_box(box: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]) -> bool:
+    """The box, or one of its children, is a list of posts."""
+    return _thread_items(box, stats, limits) or any(
+        isinstance(k, Tag) and id(k) in stats and _thread_items(k, stats, limits)
+        for k in box.children
+    )
+
+
+def _thread_good(thread: set, stats: dict[int, _Stats]) -> int:
+    """The prose of the thread (its outermost box holds it all)."""
+    return max((stats[key].good for key in thread if key in stats), default=0)
+
+
 def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     """The ids of the chosen containers, and of those chosen as a header's lead."""
+    off, trace = _SWITCHES.get()
+    finals: list[tuple[float, _Stats]] = []
     best, best_score = None, 0.0
     for st in stats.values():
         if st.score <= 0:
             continue
         density = st.links / st.text if st.text else 1.0
         final = (st.score + _weight(st.tag)) * (1.0 - density)
+        finals.append((final, st))
         if final > best_score:
             best, best_score = st, final
     if best is None:
         return None
+    # the best container is a post of a comment thread that follows an article: the
+    # article's container wins, and the thread is never taken with it
+    thread: set = set()  # ids of the thread and of its ancestors below the article's
+    above: set = set()  # ids of the thread and of all its ancestors
+    skipped = 0  # the prose of threads left out on the way
+    if "comment_thread" not in off:
+        found = _thread_after_article(best, best_score, finals, stats)
+        if found is not None:
+            best, thread, above = found
+            _count(trace, "comment_thread")
     # a winner holding only part of its parent's clean paragraph text (one table row,
     # one section of a page-builder layout) gives way to the parent
-    moved = True
+    climb = _RULE["climb_to_parent"].limits
+    moved = "climb_to_parent" not in off
     while moved:
         moved = False
         node = best.tag
-        for _ in range(3):
+        levels, steps, below = 0, 0, best.text
+        # (the cells, rows and tables of nested layout tables adding no text are not
+        # levels)
+        while levels < climb["levels"] and steps < climb["max_steps"]:
             if node is top or node.parent is None:
                 break
             node = node.parent
+            steps += 1
             up = stats.get(id(node))
-            if up is None:
+            if up is None or id(node) in above:
                 break
-            if up.good >= 1.6 * best.good and up.links < 0.25 * up.text:
+            if up.text > below or node.name not in _TABLE_TAGS:
+                levels += 1
+            below = up.text
+            held = _holds_thread(node, stats) if "comment_thread" not in off else 0
+            if held:
+                skipped += held
+                _count(trace, "comment_thread")
+                break
+            if (
+                up.good >= climb["min_growth"] * best.good
+                and up.links < climb["max_link_share"] * up.text
+            ):
                 best, moved = up, True
+                _count(trace, "climb_to_parent")
                 break
     chosen = {id(best.tag)}
-    chosen.update(_repeats(best, stats))
+    if "repeated_posts" not in off:
+        repeats = _repeats(best, stats, _RULE["repeated_posts"].limits)
+        chosen.update(repeats)
+        _count(trace, "repeated_posts", len(repeats))
+    sib_limits = _RULE["sibling_sections"].limits
+    siblings = "sibling_sections" not in off
+    standfirst = "header_standfirst" not in off
+    lead_limits = _RULE["header_standfirst"].limits
+    thread_limits = _RULE["comment_thread"].limits
     leads: set = set()
     # siblings of the best container and of its near ancestors that also hold
     # article paragraphs (multi-section articles, text split around embeds)
     node, base = best.tag, best.good
-    for level in range(6):
+    max_links = sib_limits["max_link_share"]
+    for level in range(int(sib_limits["levels"])):
         parent = node.parent
         if parent is None or node is top:
             break
@@ -758,40 +1141,49 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         first = picked.index(True)  # the first picked sibling, kept up to date
         for i, sib in enumerate(kids):
             info = stats.get(id(sib))
-            if sib is node or info is None or not info.text:
+            if sib is node or info is None or not info.text or id(sib) in thread:
                 continue
             density = info.links / info.text
-            if signature[1] and (sib.name, tuple(sib.get("class") or ())) == signature:
+            if not siblings:
+                pass
+            elif signature[1] and (sib.name, tuple(sib.get("class") or ())) == signature:
                 if info.good >= max(80, 0.1 * base) and density < 0.3:
                     picked[i] = True
-                elif density < 0.3 and info.text < 200:
+                elif density < 0.3 and info.text < sib_limits["small_chars"]:
                     small[i] = True  # e.g. the sub-heading of one section
             elif level == 0:
-                small[i] = density < 0.3 and info.text < 200
-                picked[i] = density < 0.2 and (
+                small[i] = density < 0.3 and info.text < sib_limits["small_chars"]
+                picked[i] = density < max_links and (
                     info.good >= max(200, 0.3 * base)
                     or (info.good > 60 and info.good > 0.8 * info.text)
                 )
             else:
                 picked[i] = (
-                    density < 0.2
+                    density < max_links
                     and info.good >= max(300, 0.5 * base)
                     and info.good > 0.6 * info.text
                 )
+            if picked[i] and "comment_thread" not in off and _thread_box(sib, stats, thread_limits):
+                picked[i] = False
+                skipped += info.good
+                _count(trace, "comment_thread")
             if picked[i]:
                 first = min(first, i)
+                _count(trace, "sibling_sections")
             elif (
-                level < 3
+                standfirst
+                and level < lead_limits["levels"]
                 and i < first
-                and density < 0.2
-                and 80 <= info.good < 800
-                and st.good >= 0.5 * st.text
-                and st.text < 0.5 * base
+                and density < lead_limits["max_link_share"]
+                and lead_limits["min_chars"] <= info.good < lead_limits["max_chars"]
+                and info.good >= 0.5 * info.text
+                and info.text < 0.5 * base
                 and (sib.name == "header" or sib.find("h1") is not None)
             ):
                 picked[i] = True  # a standfirst or lead in the article's header
                 leads.add(id(sib))
                 first = i
+                _count(trace, "header_standfirst")
         last = len(picked) - 1 - picked[::-1].index(True)
         for i, sib in enumerate(kids):
             if sib is not node and (picked[i] or (small[i] and first < i < last)):
@@ -800,23 +1192,16 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     # the text is scattered over many boxes (a landing or product page built from
     # modules): the best container and its kin hold little of it, so the whole
     # page is taken, block by block
-    good = stats[id(top)].good
-    if good and sum(stats[i].good for i in chosen if i in stats) < _SCATTERED * good:
+    good = stats[id(top)].good - _thread_good(thread, stats) - skipped
+    share = _RULE["scattered_page"].limits["max_share"]
+    if (
+        "scattered_page" not in off
+        and good
+        and sum(stats[i].good for i in chosen if i in stats) < share * good
+    ):
+        _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
-
-
-def _chatter(text: str) -> bool:
-    """A picture's caption or the page's prompt to its reader (for short blocks):
-    cheap tests first, most blocks are neither."""
-    if _LABEL.match(text):
-        return True
-    if ("©" in text or ":" in text) and _CAPTION_CREDIT.search(text):
-        return True
-    low = text.lower()
-    if any(word in low for word in _COMMENTING) and _LOGIN_PROMPT.search(text):
-        return True
-    return ("read" in low and _READ_MINUTES.search(text) is not None) or "przeczytasz w" in low
 
 
 def _dated(text: str) -> bool:
@@ -852,7 +1237,8 @@ def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: lis
     if first <= 0:
         return set()
     h1 = -1
-    for k in range(first - 1, max(-1, first - 1 - _LEAD_GAP), -1):
+    gap = int(_RULE["pre_body_lead"].limits["max_gap_blocks"])
+    for k in range(first - 1, max(-1, first - 1 - gap), -1):
         if blocks[k].kind == "h1":
             h1 = k
             break
@@ -871,11 +1257,11 @@ def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: lis
     return leads
 
 
-def _card_list(tag: Tag, stats: dict[int, _Stats]) -> bool:
+def _card_list(tag: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]) -> bool:
     """A row of teaser cards: four or more boxes built alike (same tag and
     classes), each short and each holding a link (its headline or picture)."""
     kids = [k for k in tag.children if isinstance(k, Tag)]
-    if len(kids) < 4 or tag.name in ("ul", "ol", "table", "tbody", "dl"):
+    if len(kids) < limits["min_cards"] or tag.name in ("ul", "ol", "table", "tbody", "dl"):
         return False
     first = kids[0]
     if first.name not in ("div", "article", "section") or not first.get("class"):
@@ -887,14 +1273,126 @@ def _card_list(tag: Tag, stats: dict[int, _Stats]) -> bool:
             return False
         st = stats.get(id(kid))
         total += st.text if st else 0
-    return total < 200 * len(kids)
+    return total < limits["max_chars_per_card"] * len(kids)
+
+
+@dataclass(slots=True)
+class _EmitCtx:
+    stats: dict
+    leads: set
+    title_key: str
+    out: list
+    cards: dict = field(default_factory=dict)
+    threads: dict = field(default_factory=dict)  # box id -> a list of posts in the article
+
+
+def _own_boxes(block: _Block, anchor: int) -> list:
+    """The boxes between a block and its chosen container (the whole page taken:
+    only the block's own three or four)."""
+    lo = max(anchor + 1, len(block.ancestors) - 4 if anchor == 0 else 0)
+    return block.ancestors[lo:]
+
+
+def _b_link_block(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    return block.links > n * rule.limits["max_link_share"]
+
+
+def _b_link_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    limit = rule.limits["max_link_share"]
+    prose = rule.limits["spare_prose_chars"]
+    for anc in _own_boxes(block, anchor):
+        st = ctx.stats[id(anc)]
+        if st.text and st.links > st.text * limit:
+            # a box holding a long text of its own besides its links (a table cell
+            # with the story and a list of related links) is not a link box
+            return not (st.text - st.links >= prose and n >= 80 and block.links < 0.2 * n)
+    return False
+
+
+def _b_card_list(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    cards = ctx.cards
+    for anc in _own_boxes(block, anchor):
+        key = id(anc)
+        if key not in cards:
+            cards[key] = _card_list(anc, ctx.stats, rule.limits)
+        if cards[key]:
+            return True
+    return False
+
+
+def _b_boiler_line(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    return n < rule.limits["max_chars"] and _BOILER_LINE.match(block.text) is not None
+
+
+def _b_ui_line(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    return n < rule.limits["max_chars"] and _UI_LINE.match(block.text) is not None
+
+
+def _b_credit(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    return (
+        n < rule.limits["max_chars"]
+        and _CREDIT.search(block.text) is not None
+        and not (n > rule.limits["sentence_chars"] and _SENTENCE_END.search(block.text))
+    )
+
+
+def _b_caption_label(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    return n < rule.limits["max_chars"] and _LABEL.match(block.text) is not None
+
+
+def _b_caption_credit(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    text = block.text
+    return (
+        n < rule.limits["max_chars"]
+        and ("©" in text or ":" in text)
+        and _CAPTION_CREDIT.search(text) is not None
+    )
+
+
+def _b_login_prompt(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    if n >= rule.limits["max_chars"]:
+        return False
+    low = block.text.lower()
+    return any(word in low for word in _COMMENTING) and _LOGIN_PROMPT.search(block.text) is not None
+
+
+def _b_reading_time(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    return (
+        n < rule.limits["max_chars"]
+        and "read" in block.text.lower()
+        and _READ_MINUTES.search(block.text) is not None
+    )
+
+
+def _b_wire_caption(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    return n < rule.limits["max_chars"] and _WIRE_CAPTION.match(block.text) is not None
+
+
+def _b_lead_byline(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A byline or date next to a standfirst taken from the article's header."""
+    return (
+        id(block.ancestors[anchor]) in ctx.leads
+        and n < rule.limits["max_chars"]
+        and not _SENTENCE_END.search(block.text)
+    )
+
+
+def _b_headline(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """The headline, as a heading or as a paragraph above the story."""
+    return bool(
+        ctx.title_key
+        and (block.kind in _HEADINGS or len(ctx.out) < rule.limits["first_blocks"])
+        and _norm(block.text) == ctx.title_key
+    )
 
 
 def _emit(
     blocks: list[_Block], stats: dict[int, _Stats], chosen: set, leads: set, title: str | None
 ) -> list[str]:
-    """The text of the blocks under the chosen containers, less boilerplate lines."""
-    title_key = _norm(title or "")
+    """The text of the blocks under the chosen containers, less what the block rules
+    drop (each block meets the rules in table order; the first that matches drops
+    it), then less what the text rules cut from the sequence."""
+    off, trace = _SWITCHES.get()
     anchors = []
     for block in blocks:
         anchor = -1
@@ -903,90 +1401,289 @@ def _emit(
                 anchor = i
                 break
         anchors.append(anchor)
-    lead_blocks = _pre_body_leads(blocks, stats, anchors)
-    cards: dict[int, bool] = {}
+    lead_rule = _RULE["pre_body_lead"]
+    lead_blocks = set() if lead_rule.name in off else _pre_body_leads(blocks, stats, anchors)
+    rules = [r for r in _BLOCK_RULES if r.name not in off]
     out: list[str] = []
+    ctx = _EmitCtx(stats, leads, _norm(title or ""), out)
     for k, block in enumerate(blocks):
         anchor = anchors[k]
         if k in lead_blocks:
             out.append(block.text)
+            _count(trace, lead_rule.name)
             continue
         if anchor < 0:
             continue
         n = len(block.text)
-        if block.links > n * 0.5:
-            continue
-        # a block inside a link-heavy list or box within the article
-        noisy = False
-        # the whole page taken: only the block's own boxes are weighed
-        for anc in block.ancestors[
-            max(anchor + 1, len(block.ancestors) - 4 if anchor == 0 else 0) :
-        ]:
-            st = stats[id(anc)]
-            if st.text and st.links > st.text * 0.5:
-                noisy = True
+        for r in rules:
+            if r.test(r, block, n, anchor, ctx):
+                _count(trace, r.name)
                 break
-            key = id(anc)
-            if key not in cards:
-                cards[key] = _card_list(anc, stats)
-            if cards[key]:
-                noisy = True
-                break
-        if noisy:
+        else:
+            out.append(block.text)
+    for r in _TEXT_RULES:
+        if r.name in off:
             continue
-        if n < 80 and (_BOILER_LINE.match(block.text) or _UI_LINE.match(block.text)):
-            continue
-        if (
-            n < 100
-            and _CREDIT.search(block.text)
-            and not (n > 60 and _SENTENCE_END.search(block.text))
-        ):
-            continue
-        if (n < 200 and _chatter(block.text)) or (n < 400 and _WIRE_CAPTION.match(block.text)):
-            continue
-        if id(block.ancestors[anchor]) in leads and n < 80 and not _SENTENCE_END.search(block.text):
-            continue  # a byline or date next to the standfirst
-        if (
-            title_key
-            and (block.kind in _HEADINGS or len(out) < 3)
-            and _norm(block.text) == title_key
-        ):
-            continue  # the headline, as a heading or as a paragraph above the story
-        out.append(block.text)
-    # leading datelines, bylines and scraps before the first real paragraph
+        before = len(out)
+        out = r.test(r, out)
+        _count(trace, r.name, before - len(out))
+    return out
+
+
+def _t_leading_scraps(rule: Rule, out: list[str]) -> list[str]:
+    """Datelines, bylines and scraps before the first real paragraph."""
     skip = 0
-    while skip < len(out) - 1 and len(out[skip]) < 150:
+    while skip < len(out) - 1 and len(out[skip]) < rule.limits["max_chars"]:
         first = out[skip]
-        if (len(first) < 30 and not _SENTENCE_END.search(first)) or _dated(first):
+        if (len(first) < rule.limits["scrap_chars"] and not _SENTENCE_END.search(first)) or _dated(
+            first
+        ):
             skip += 1
         else:
             break
-    del out[:skip]
-    # a byline or a date line right after a standfirst
-    out[:4] = [
+    return out[skip:]
+
+
+def _t_byline_after_lead(rule: Rule, out: list[str]) -> list[str]:
+    """A byline or a date line among the first blocks (right after a standfirst)."""
+    head = int(rule.limits["first_blocks"])
+    limit = rule.limits["max_chars"]
+    return [
         b
-        for b in out[:4]
-        if not (len(b) < 60 and (_BYLINE.match(b) or _STAMP.match(b) or _dateline(b)))
-    ]
-    # a boilerplate section opening in the second half ("About the author",
-    # "Comments", "You may also like"): it and what follows go
+        for b in out[:head]
+        if not (len(b) < limit and (_BYLINE.match(b) or _STAMP.match(b) or _dateline(b)))
+    ] + out[head:]
+
+
+def _t_section_end(rule: Rule, out: list[str]) -> list[str]:
+    """A boilerplate section opening in the second half ("About the author",
+    "Comments", "You may also like"): it and what follows go."""
     total = sum(len(b) for b in out)
     seen = 0
     for i, b in enumerate(out):
-        if seen >= total / 2 and len(b) < 70 and _SECTION_END.match(b):
-            del out[i:]
-            break
+        if (
+            seen >= total * rule.limits["after_share"]
+            and len(b) < rule.limits["max_chars"]
+            and _SECTION_END.match(b)
+        ):
+            return out[:i]
         seen += len(b)
-    # calls to action closing the story (short blocks among the last four)
-    tail = max(len(out) - 4, (len(out) + 1) // 2)
-    out[tail:] = [b for b in out[tail:] if not (len(b) < 300 and _CALL_TO_ACTION.search(b))]
-    # credits closing the story
-    out[-3:] = [b for b in out[-3:] if not (len(b) < 400 and _TAIL_CREDIT.search(b))]
-    return _trim_tail(out)
+    return out
 
 
-def _trim_tail(out: list[str]) -> list[str]:
+def _t_call_to_action(rule: Rule, out: list[str]) -> list[str]:
+    """Calls to action closing the story (short blocks among the last four)."""
+    tail = max(len(out) - int(rule.limits["last_blocks"]), (len(out) + 1) // 2)
+    limit = rule.limits["max_chars"]
+    return out[:tail] + [
+        b for b in out[tail:] if not (len(b) < limit and _CALL_TO_ACTION.search(b))
+    ]
+
+
+def _t_tail_credit(rule: Rule, out: list[str]) -> list[str]:
+    """Agency credits among the last three blocks."""
+    last = int(rule.limits["last_blocks"])
+    head, tail = out[:-last], out[-last:]
+    return head + [
+        b for b in tail if not (len(b) < rule.limits["max_chars"] and _TAIL_CREDIT.search(b))
+    ]
+
+
+def _t_trim_tail(rule: Rule, out: list[str]) -> list[str]:
+    return _trim_tail(out, rule.limits["max_chars"])
+
+
+def _trim_tail(out: list[str], max_chars: float = 30) -> list[str]:
     """Trailing scraps after the last sentence ("Top video", "Join the conversation")."""
-    while out and len(out[-1]) < 30 and not _SENTENCE_END.search(out[-1]):
+    while out and len(out[-1]) < max_chars and not _SENTENCE_END.search(out[-1]):
         out.pop()
     return out
+
+
+# ------------------------------------------------------------------ the rules, as data
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of the extractor: its name, the stage it belongs to, what it does to
+    what it matches, where it applies, its thresholds, and the function applying it.
+
+    Stages, in the order a page meets them: ``prune`` (passes over the lxml tree),
+    ``element`` (one walk, each element meets the element rules in table order;
+    ``where`` is ``tags`` for the boilerplate tags, ``attributes`` for elements with
+    attributes), ``select`` (which containers hold the article), ``block`` (each text
+    block under them meets the block rules in table order) and ``text`` (the
+    sequence of blocks, cut at its head or tail)."""
+
+    name: str
+    stage: str
+    action: str  # "remove" or "keep"
+    matches: str
+    where: str
+    limits: Mapping[str, float]
+    # applies the rule (the select rules are applied in place, in _select)
+    test: Callable[..., Any] = field(default=lambda *args: None)
+
+
+def _limits(**kw: float) -> Mapping[str, float]:
+    return kw
+
+
+RULES: tuple[Rule, ...] = (
+    # -- prune: passes over the parsed tree
+    Rule("noscript_article", "prune", "keep",
+         "a <noscript> holding paragraphs: the page's own no-script copy of the article",
+         "noscript", _limits(min_chars=300), _pass_noscript),
+    Rule("kill_tags", "prune", "remove",
+         "scripts, styles, media, forms and other tags that are never article text",
+         "tags", _limits(), _pass_kill_tags),
+    Rule("unclosed_link", "prune", "keep",
+         "a link holding boxes with a long text: an unclosed <a>, read as plain text",
+         "<a>", _limits(min_chars=1000), _pass_unclosed_link),
+    Rule("link_cards", "prune", "remove",
+         "a box of links inside a paragraph of prose (hover card, inline related list)",
+         "inside <p>",
+         _limits(min_chars=60, min_link_share=0.8, min_prose_left=50), _pass_link_cards),
+    Rule("main_run", "prune", "keep",
+         "containers of the page's main runs of <p>, and their ancestors: spared by "
+         "the element rules", "<p> parents",
+         _limits(share_of_top_run=0.3), _pass_main_run),
+    Rule("elements", "prune", "remove", "the walk applying the element rules",
+         "every element", _limits(), _pass_elements),
+    # -- element rules (first with an opinion decides)
+    Rule("header_lead", "element", "keep",
+         "a <header> holding the headline's lead (a prose paragraph) or the whole post",
+         "tags", _limits(swallowed_chars=500, swallowed_link_share=0.1), _el_header_lead),
+    Rule("boiler_tag", "element", "remove", "nav, aside, footer, header, figure, dialog, menu",
+         "tags", _limits(), _el_boiler_tag),
+    Rule("hidden", "element", "remove", "hidden or aria-hidden elements",
+         "attributes", _limits(), _el_hidden),
+    Rule("hidden_style", "element", "remove", "display:none / visibility:hidden",
+         "attributes", _limits(), _el_hidden_style),
+    Rule("boiler_role", "element", "remove",
+         "ARIA roles navigation, banner, contentinfo, complementary, dialog, menu",
+         "attributes", _limits(), _el_boiler_role),
+    Rule("strong_name", "element", "remove",
+         "class/id naming navigation, comments, related, sharing, consent boxes",
+         "attributes", _limits(), _el_strong_name),
+    Rule("boiler_name", "element", "remove",
+         "class/id naming other boilerplate (ads, bios, tags, captions, ...), unless it "
+         "holds much of the page or the article's header", "attributes",
+         _limits(max_share=0.5), _el_boiler_name),
+    # -- select: which containers hold the article
+    Rule("comment_thread", "select", "remove",
+         "the best container is a post in a list of posts (3+ alike items each with a "
+         "link or picture and a header box, or dt/dd pairs) after an article with prose "
+         "of its own: the article wins, the thread is never taken", "4 levels up",
+         _limits(levels=4, min_posts=3, min_article_chars=400, min_article_score=0.1)),
+    Rule("climb_to_parent", "select", "keep",
+         "the best container gives way to an ancestor holding much more prose",
+         "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
+    Rule("repeated_posts", "select", "keep",
+         "containers built like the best one (same tag and classes) holding prose: "
+         "forum posts, how-to steps", "whole page",
+         _limits(min_chars=80, max_link_share=0.3)),
+    Rule("sibling_sections", "select", "keep",
+         "siblings of the best container and its ancestors holding prose too",
+         "six levels up", _limits(levels=6, max_link_share=0.2, small_chars=200)),
+    Rule("header_standfirst", "select", "keep",
+         "a standfirst in a header or headline box before the body",
+         "siblings before the body",
+         _limits(levels=3, max_link_share=0.2, min_chars=80, max_chars=800)),
+    Rule("scattered_page", "select", "keep",
+         "the prose is spread over many modules: the whole page is taken",
+         "whole page", _limits(max_share=0.35)),
+    Rule("marked_article", "select", "keep",
+         "no prose found but one <article>: its blocks, links too", "<article>", _limits()),
+    Rule("pre_body_lead", "select", "keep",
+         "prose blocks between the h1 and the body: an intro in its own box",
+         "after the h1", _limits(max_gap_blocks=12)),
+    # -- block rules (first that matches drops the block)
+    Rule("nested_thread", "block", "remove",
+         "a block in a list of posts (as comment_thread) inside the chosen container, "
+         "when the container holds prose of its own besides", "boxes under the chosen "
+         "container", _limits(), _b_nested_thread),
+    Rule("link_block", "block", "remove", "a block that is mostly link text",
+         "chosen blocks", _limits(max_link_share=0.5), _b_link_block),
+    Rule("link_box", "block", "remove",
+         "a block inside a link-heavy box, unless the block is prose and the box holds "
+         "a long text besides its links", "boxes under the chosen container",
+         _limits(max_link_share=0.5, spare_prose_chars=1000), _b_link_box),
+    Rule("card_list", "block", "remove",
+         "a block in a row of teaser cards (4+ boxes built alike, short, each with a link)",
+         "boxes under the chosen container",
+         _limits(min_cards=4, max_chars_per_card=200), _b_card_list),
+    Rule("boiler_line", "block", "remove",
+         "a short line opening with advertisement / share / read more / related ...",
+         "short blocks", _limits(max_chars=80), _b_boiler_line),
+    Rule("ui_line", "block", "remove", "an interface word alone: close, menu, print, ...",
+         "short blocks", _limits(max_chars=80), _b_ui_line),
+    Rule("credit", "block", "remove", "an image or source credit (Foto: dpa, Reuters)",
+         "short blocks", _limits(max_chars=100, sentence_chars=60), _b_credit),
+    Rule("caption_label", "block", "remove",
+         "a line opening with a picture's label or the reading time",
+         "short blocks", _limits(max_chars=200), _b_caption_label),
+    Rule("caption_credit", "block", "remove", "a caption ending with its credit",
+         "short blocks", _limits(max_chars=200), _b_caption_credit),
+    Rule("login_prompt", "block", "remove", "log in to comment", "short blocks",
+         _limits(max_chars=200), _b_login_prompt),
+    Rule("reading_time", "block", "remove", "'5 min read'", "short blocks",
+         _limits(max_chars=200), _b_reading_time),
+    Rule("wire_caption", "block", "remove", "'In this file photo, ...'", "blocks",
+         _limits(max_chars=400), _b_wire_caption),
+    Rule("lead_byline", "block", "remove", "a byline or date next to a header's standfirst",
+         "header leads", _limits(max_chars=80), _b_lead_byline),
+    Rule("headline", "block", "remove", "the headline repeated as a heading or first line",
+         "headings, first blocks", _limits(first_blocks=3), _b_headline),
+    # -- text rules (on the sequence of kept blocks)
+    Rule("leading_scraps", "text", "remove",
+         "datelines and scraps before the first paragraph", "head",
+         _limits(max_chars=150, scrap_chars=30), _t_leading_scraps),
+    Rule("byline_after_lead", "text", "remove", "a byline, stamp or date line",
+         "first four blocks", _limits(first_blocks=4, max_chars=60), _t_byline_after_lead),
+    Rule("section_end", "text", "remove",
+         "a boilerplate section heading (About the author, Comments, ...) and all after",
+         "second half", _limits(after_share=0.5, max_chars=70), _t_section_end),
+    Rule("call_to_action", "text", "remove", "newsletter, subscribe, follow us, apps",
+         "last four blocks", _limits(last_blocks=4, max_chars=300), _t_call_to_action),
+    Rule("tail_credit", "text", "remove", "'X contributed to this report'",
+         "last three blocks", _limits(last_blocks=3, max_chars=400), _t_tail_credit),
+    Rule("trim_tail", "text", "remove", "short scraps after the last sentence", "tail",
+         _limits(max_chars=30), _t_trim_tail),
+)  # fmt: skip
+_RULE = {rule.name: rule for rule in RULES}
+_PRUNE_PASSES = tuple(r for r in RULES if r.stage == "prune")
+_ELEMENT_RULES = tuple(r for r in RULES if r.stage == "element")
+_BLOCK_RULES = tuple(r for r in RULES if r.stage == "block")
+_TEXT_RULES = tuple(r for r in RULES if r.stage == "text")
+
+# the rules switched off and the counter of what each rule did, for this context
+# (the benchmark's --rules; extraction itself never switches a rule off)
+_SWITCHES: ContextVar[tuple[frozenset[str], Counter | None]] = ContextVar(
+    "newsgrab_body_rules", default=(frozenset(), None)
+)
+
+
+def _on(name: str) -> bool:
+    return name not in _SWITCHES.get()[0]
+
+
+def _count(trace: Counter | None, name: str, n: int = 1) -> None:
+    if trace is not None and n:
+        trace[name] += n
+
+
+@contextmanager
+def rule_switches(off: Iterable[str] = (), trace: Counter | None = None) -> Iterator[None]:
+    """Within the block, extraction runs without the rules named in ``off``, and adds
+    to ``trace`` how many elements, containers or blocks each rule removed or kept.
+    For measuring the rules (benchmarks/extraction.py --rules)."""
+    names = frozenset(off)
+    unknown = names - _RULE.keys()
+    if unknown:
+        raise ValueError(f"unknown rule(s): {', '.join(sorted(unknown))}")
+    token = _SWITCHES.set((names, trace))
+    try:
+        yield
+    finally:
+        _SWITCHES.reset(token)
