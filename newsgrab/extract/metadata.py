@@ -8,11 +8,13 @@ one in the next.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
 from collections import deque
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
@@ -101,6 +103,33 @@ def _types(item: dict) -> set[str]:
     return {x.rsplit("/", 1)[-1].lower() for x in names if isinstance(x, str)}
 
 
+_SINGLE_QUOTED = re.compile(r"(?<=[:\[,])(\s*)'((?:[^'\\\n]|\\.){0,10000})'")
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _loads(raw: str) -> object:
+    """JSON as careless publishers write it: raw newlines in strings, a trailing `;`,
+    then single-quoted strings and trailing commas; None when it still is not JSON."""
+    attempts = (
+        lambda: raw,
+        lambda: raw.rstrip(";").replace("\n", " ").replace("\r", " "),
+        lambda: _TRAILING_COMMA.sub(
+            r"\1",
+            _SINGLE_QUOTED.sub(
+                lambda m: m.group(1) + json.dumps(m.group(2)),
+                raw.rstrip(";").replace("\n", " ").replace("\r", " "),
+            ),
+        ),
+    )
+    for attempt in attempts:
+        # (RecursionError: nested deeper than the json module goes)
+        try:
+            return json.loads(attempt())
+        except (ValueError, RecursionError):
+            continue
+    return None
+
+
 def json_ld_items(scripts: list[str]) -> list[dict]:
     """Every JSON-LD object of the page (graphs and main entities unfolded), in page order."""
     items: list[dict] = []
@@ -108,15 +137,9 @@ def json_ld_items(scripts: list[str]) -> list[dict]:
         raw = raw.strip()
         if not raw:
             continue
-        # (RecursionError: nested deeper than the json module goes)
-        try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError):
-            try:  # a common fault: raw newlines or trailing ;
-                data = json.loads(raw.rstrip(";").replace("\n", " ").replace("\r", " "))
-            except (ValueError, RecursionError):
-                continue
-        _walk_ld(data, items, [500])
+        data = _loads(raw)
+        if data is not None:
+            _walk_ld(data, items, [500])
     return items
 
 
@@ -216,7 +239,9 @@ def _part_access(part: object) -> bool | None:
     return all(found)
 
 
-def free_access(article: dict, items: list[dict], metas: dict[str, str], root) -> bool | None:
+def free_access(
+    article: dict, items: list[dict], metas: dict[str, str], links: list[str]
+) -> bool | None:
     """Whether the article is free to read, from schema.org isAccessibleForFree: on the
     article itself or its parts (hasPart: a paywalled section makes the article not
     free), on another JSON-LD object of the page, in microdata, or the OpenGraph
@@ -236,11 +261,10 @@ def free_access(article: dict, items: list[dict], metas: dict[str, str], root) -
     value = _truth(metas.get("isaccessibleforfree", "").split("\x00")[0])
     if value is not None:  # microdata <meta itemprop="isAccessibleForFree" content="true">
         return value
-    for el in root.iter("link"):  # microdata <link itemprop=... href="https://schema.org/False">
-        if "isaccessibleforfree" in (el.get("itemprop") or "").lower().split():
-            value = _truth(el.get("href"))
-            if value is not None:
-                return value
+    for href in links:  # microdata <link itemprop=... href="https://schema.org/False">
+        value = _truth(href)
+        if value is not None:
+            return value
     tier = metas.get("article:content_tier", "").split("\x00")[0].strip().lower()
     return {"free": True, "locked": False}.get(tier)
 
@@ -408,7 +432,7 @@ def _org_keys(names: list[str]) -> set[str]:
     return {k for name in names for k in _keys(name) if k}
 
 
-def _is_org(part: str, orgs: set[str]) -> bool:
+def _is_org(part: str, orgs: AbstractSet[str]) -> bool:
     key = _norm_key(part)
     return key in orgs or part.lower() in _AGENCIES
 
@@ -422,7 +446,7 @@ def _strip_agency_suffix(part: str) -> str:
     return part
 
 
-def _person_name(part: str, orgs: set[str]) -> str:
+def _person_name(part: str, orgs: AbstractSet[str]) -> str:
     """The part as a person's name, or "" when it is not one."""
     part = part.strip(" -–—:|,.;()[]\"'“”«»")
     if not part or "@" in part or _HOSTLIKE.match(part):
@@ -522,7 +546,8 @@ def _norm_key(s: str) -> str:
     return re.sub(r"[\W_]+", "", s.lower())
 
 
-def _keys(s: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _keys(s: str) -> frozenset[str]:
     """Comparison keys of a name: letters and digits only, lower case, with accents
     dropped and, as a second spelling, German umlauts written out (Mäscot ~ maescot)."""
     low = s.lower()
@@ -532,7 +557,7 @@ def _keys(s: str) -> set[str]:
         out.add(re.sub(r"[\W_]+", "", "".join(c for c in plain if not unicodedata.combining(c))))
     out.add(_norm_key(s))
     out.discard("")
-    return out
+    return frozenset(out)
 
 
 # second-level labels under a country code that are not a site's own (co.uk, com.br)
@@ -551,7 +576,7 @@ def host_parts(host: str | None) -> tuple[str, list[str]]:
     return labels[i], labels[:i]
 
 
-def _matches_brand(keys: set[str], brand: str) -> bool:
+def _matches_brand(keys: AbstractSet[str], brand: str) -> bool:
     b = brand.replace("-", "")
     if not b:
         return False
@@ -566,7 +591,7 @@ def _matches_brand(keys: set[str], brand: str) -> bool:
 _URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//|^www\.|^[\w-]+(?:\.[\w-]+)+/", re.IGNORECASE)
 
 
-def _site_ok(name: str, titles: set[str]) -> bool:
+def _site_ok(name: str, titles: AbstractSet[str]) -> bool:
     """A site name must be a name: not a URL, not the page's title, not too long."""
     if not name or not any(c.isalnum() for c in name) or len(name) > 80:
         return False
@@ -575,7 +600,7 @@ def _site_ok(name: str, titles: set[str]) -> bool:
     return not _keys(name) & titles
 
 
-def site_names(candidates: list[str], host: str | None, title_keys: set[str]) -> list[str]:
+def site_names(candidates: list[str], host: str | None, title_keys: AbstractSet[str]) -> list[str]:
     """The candidates that are names (cleaned, in order, without repeats)."""
     names: list[str] = []
     for c in candidates:
@@ -727,34 +752,30 @@ for _lang, _words in _LANG_STOP.items():
         _STOP_INDEX.setdefault(_w, []).append(_lang)
 
 
+_SCRIPTS = {
+    "ko": re.compile("[\uac00-\ud7a3]"),
+    "ja": re.compile("[\u3040-\u30ff]"),
+    "zh": re.compile("[\u4e00-\u9fff]"),
+    "ru": re.compile("[\u0400-\u04ff]"),
+    "ar": re.compile("[\u0600-\u06ff]"),
+    "el": re.compile("[\u0370-\u03ff]"),
+    "he": re.compile("[\u0590-\u05ff]"),
+    "th": re.compile("[\u0e00-\u0e7f]"),
+}
+_NON_LATIN = re.compile("[\u0370-\u0e7f\u3040-\ud7a3]")
+_LATIN = re.compile("[A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+
+
 def _detect(text: str) -> tuple[str | None, bool]:
     """(language, confident) of a text sample."""
     sample = text[:3000]
     if not sample.strip():
         return None, False
-    counts = {"ko": 0, "ja": 0, "zh": 0, "ru": 0, "ar": 0, "el": 0, "he": 0, "th": 0}
-    latin = 0
-    for ch in sample:
-        o = ord(ch)
-        if o < 0x250:
-            if ch.isalpha():
-                latin += 1
-        elif 0xAC00 <= o <= 0xD7A3:
-            counts["ko"] += 1
-        elif 0x3040 <= o <= 0x30FF:
-            counts["ja"] += 1
-        elif 0x4E00 <= o <= 0x9FFF:
-            counts["zh"] += 1
-        elif 0x400 <= o <= 0x4FF:
-            counts["ru"] += 1
-        elif 0x600 <= o <= 0x6FF:
-            counts["ar"] += 1
-        elif 0x370 <= o <= 0x3FF:
-            counts["el"] += 1
-        elif 0x590 <= o <= 0x5FF:
-            counts["he"] += 1
-        elif 0xE00 <= o <= 0xE7F:
-            counts["th"] += 1
+    if _NON_LATIN.search(sample):
+        counts = {lang: len(rx.findall(sample)) for lang, rx in _SCRIPTS.items()}
+        latin = len(_LATIN.findall(sample))
+    else:
+        counts, latin = dict.fromkeys(_SCRIPTS, 0), 1
     if counts["ja"] and counts["ja"] * 5 >= counts["zh"]:
         return "ja", counts["ja"] + counts["zh"] > latin
     best = max(counts, key=counts.__getitem__)
@@ -834,7 +855,7 @@ def _norm_lang(value: object) -> str | None:
     return head + ("-" + rest.upper() if rest and len(rest) == 2 else "")
 
 
-def _text_sample(root, limit: int = 2000) -> str:
+def _text_sample(root, limit: int = 1200) -> str:
     """The first paragraphs' text, for checking a declared language."""
     out: list[str] = []
     n = 0
@@ -942,11 +963,13 @@ def collect(root, url: str | None) -> dict:
         break
 
     canonical = None
+    access_links: list[str] = []  # microdata <link itemprop="isAccessibleForFree" href=...>
     for el in root.iter("link"):
         rel = (el.get("rel") or "").lower().split()
-        if "canonical" in rel and el.get("href"):
+        if canonical is None and "canonical" in rel and el.get("href"):
             canonical = _abs(el.get("href"), base)
-            break
+        if "isaccessibleforfree" in (el.get("itemprop") or "").lower().split():
+            access_links.append(el.get("href") or "")
     canonical = canonical or _abs(meta("og:url"), base) or url
     host = urlsplit(canonical or url or "").hostname
     if not host and canonical != url:
@@ -1047,7 +1070,7 @@ def collect(root, url: str | None) -> dict:
             seen.add(t)
             tags.append(t)
 
-    free = free_access(ld, ld_items, metas, root)
+    free = free_access(ld, ld_items, metas, access_links)
 
     body = ld.get("articleBody")
     return {
