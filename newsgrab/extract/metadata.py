@@ -295,10 +295,25 @@ _TIME_START = re.compile(
     r"ieri|oggi|aggiornato|pubblicato|gisteren|vandaag|bijgewerkt)\b",
     re.IGNORECASE,
 )
-_TRAILING_GLUE = re.compile(
-    r"(?:\s+(?:on|at|am|um|le|el|em|il|op|the|and|und|et|y|e)|\s*[-–—|•·,:;/(\[])+$",
+# one connector or punctuation mark at the end, left over by a cut ("Jane Doe on", "Stand:")
+_GLUE_END = re.compile(
+    r"(?:\s+(?:on|at|am|um|le|el|em|il|op|the|and|und|et|y|e)|\s+[^\W\d_]{1,30}\s*:|"
+    r"\s*[-–—|•·,:;/(\[])\Z",
     re.IGNORECASE,
 )
+
+
+def _strip_glue(value: str) -> str:
+    """Connectors and punctuation off the end, one at a time (no nested repetition in a
+    regular expression: that backtracks exponentially on 'on: on: on: ... x')."""
+    for _ in range(50):
+        m = _GLUE_END.search(value)
+        if not m:
+            break
+        value = value[: m.start()]
+    return value
+
+
 # an ALL-CAPS name glued to the next capitalized word: "ERIC TUCKERAssociated Press"
 _GLUED_CAPS = re.compile(
     r"(\b[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ.'-]*\s+[A-ZÀ-ÖØ-Þ]{2,})(?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])"
@@ -512,12 +527,14 @@ def clean_authors(
             continue
         value = _GLUED_CAPS.sub(r"\1 | ", value)
         value = _BRACKETS.sub(" ", value)
-        for _ in range(2):  # "Text: By Jane Doe"
-            value = _BY_LOWER.sub("", _BY_PREFIX.sub("", _LABEL.sub("", value)))
+        for _ in range(2):  # "Text: By Jane Doe"; the time stamp before the label, so
+            # that "Jane Doe Stand: 05.11." keeps the name
+            value = _BY_LOWER.sub("", _BY_PREFIX.sub("", value))
+            m = _TIME_START.search(value)
+            if m:
+                value = _strip_glue(value[: m.start()].rstrip())
+            value = _LABEL.sub("", value)
         value = _CONTACT.sub("", value)
-        m = _TIME_START.search(value)
-        if m:
-            value = _TRAILING_GLUE.sub("", value[: m.start()].rstrip())
         pieces = _split_names(value)
         for piece in pieces:
             name = _person_name(piece, set())
