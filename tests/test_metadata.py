@@ -155,6 +155,8 @@ def test_clean_authors(raw, expected):
 def test_authors_drop_the_sites_own_name_and_a_one_word_host_name():
     assert md.clean_authors(["Jane Doe", "Coast Gazette"], "Coast Gazette") == ["Jane Doe"]
     assert md.clean_authors(["Gazette"], None, (), "www.gazette.example") == []
+    # a desk of the site: its one-word name and one more word
+    assert md.clean_authors(["Jane Doe", "Gazette Business"], "Gazette") == ["Jane Doe"]
 
 
 @pytest.mark.parametrize(
@@ -328,6 +330,11 @@ def test_json_ld_headline_entities_and_markup_decoded():
         ),
         (meta("twitter:site", "@Courier"), "https://courier.example/a", "Courier"),
         (meta("twitter:site", "@somebody"), "https://courier.example/a", "courier.example"),
+        (
+            meta("twitter:site", "https://x.example/courier"),
+            "https://courier.example/a",
+            "courier.example",
+        ),
         ("", "https://www.courier.example/a", "courier.example"),
         ("", None, None),
     ],

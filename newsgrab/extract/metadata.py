@@ -519,6 +519,7 @@ def clean_authors(
     string split apart; ALL-CAPS names in title case."""
     org_keys = _org_keys([*orgs, *([site_name] if site_name else [])])
     brand = _keys(host_parts(host)[0])
+    site_words = brand | (_keys(site_name) if site_name and " " not in site_name else frozenset())
     out: list[str] = []
     seen: set[str] = set()
     for value in raw[:200]:
@@ -545,6 +546,9 @@ def clean_authors(
                 continue
             if _is_org(name, org_keys) or (" " not in name and _keys(name) & brand):
                 continue
+            words = name.split()
+            if len(words) == 2 and _keys(words[0]) & site_words:
+                continue  # "CNN Business" beside the site CNN: a desk of the site
             if " " not in name and len(pieces) > 1:
                 continue  # "Sebastian Held, Germany": a lone word beside names is no name
             seen.add(key)
@@ -646,7 +650,7 @@ def choose_site_name(
     if names:
         return names[0]
     handle = clean_text(handle).removeprefix("@")
-    if handle and _matches_brand(_keys(handle), brand):
+    if re.fullmatch(r"[\w.]{1,40}", handle) and _matches_brand(_keys(handle), brand):
         return handle
     return (host or "").lower().removeprefix("www.") or None
 
