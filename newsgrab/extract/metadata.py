@@ -1,11 +1,21 @@
-"""Metadata from an lxml tree: JSON-LD, OpenGraph, <meta>, <time>, bylines, URL."""
+"""Metadata from an lxml tree: JSON-LD, OpenGraph, <meta>, microdata, <time>, bylines, URL.
+
+Every field has its sources in order of trust; a value is cleaned (entities decoded,
+labels and time stamps out) and checked (a site name must be a name, an author a
+person) before it is taken, so a bad value in a better source gives way to a good
+one in the next.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
 from collections import deque
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 from newsgrab.extract.dates import find_dates
@@ -36,7 +46,39 @@ def clean(value: object) -> str:
     return unicodedata.normalize("NFC", " ".join(value.split()))
 
 
+# ------------------------------------------------------------------ text values
+
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_MARKUP = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
+
+
+def decode_entities(value: str) -> str:
+    """Character references decoded, also when encoded twice (`&amp;#8211;`).
+    Only complete references (with the `;`): `AT&T` and `&note` stay as they are."""
+    for _ in range(2):
+        if "&" not in value:
+            break
+        decoded = _ENTITY.sub(lambda m: unescape(m.group(0)), value)
+        if decoded == value:
+            break
+        value = decoded
+    return value
+
+
+def clean_text(value: object) -> str:
+    """A metadata string as a reader should see it: entities decoded, markup
+    dropped, whitespace collapsed, NFC. Anything but a string gives ""."""
+    if not isinstance(value, str):
+        return ""
+    value = decode_entities(value)
+    if "<" in value:
+        value = _MARKUP.sub(" ", value)
+    return clean(value)
+
+
 # ------------------------------------------------------------------ JSON-LD
+
+_LD_NESTED = ("@graph", "mainEntity")
 
 
 def _walk_ld(node: object, out: list[dict], budget: list[int]) -> None:
@@ -48,37 +90,63 @@ def _walk_ld(node: object, out: list[dict], budget: list[int]) -> None:
             stack.extend(reversed(item))
         elif isinstance(item, dict):
             out.append(item)
-            graph = item.get("@graph")
-            if isinstance(graph, list | dict):
-                stack.append(graph)
+            for key in _LD_NESTED:
+                nested = item.get(key)
+                if isinstance(nested, list | dict):
+                    stack.append(nested)
 
 
 def _types(item: dict) -> set[str]:
+    """The item's @type names, lower case, without a schema.org URL prefix."""
     t = item.get("@type")
-    if isinstance(t, str):
-        return {t.lower()}
-    if isinstance(t, list):
-        return {x.lower() for x in t if isinstance(x, str)}
-    return set()
+    names = [t] if isinstance(t, str) else t if isinstance(t, list) else []
+    return {x.rsplit("/", 1)[-1].lower() for x in names if isinstance(x, str)}
 
 
-def json_ld_article(scripts: list[str]) -> dict:
-    """The most article-like JSON-LD object on the page (or {})."""
+_SINGLE_QUOTED = re.compile(r"(?<=[:\[,])(\s*)'((?:[^'\\\n]|\\.){0,10000})'")
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _loads(raw: str) -> object:
+    """JSON as careless publishers write it: raw newlines in strings, a trailing `;`,
+    then single-quoted strings and trailing commas; None when it still is not JSON."""
+    attempts = (
+        lambda: raw,
+        lambda: raw.rstrip(";").replace("\n", " ").replace("\r", " "),
+        lambda: _TRAILING_COMMA.sub(
+            r"\1",
+            _SINGLE_QUOTED.sub(
+                lambda m: m.group(1) + json.dumps(m.group(2)),
+                raw.rstrip(";").replace("\n", " ").replace("\r", " "),
+            ),
+        ),
+    )
+    for attempt in attempts:
+        # (RecursionError: nested deeper than the json module goes)
+        try:
+            return json.loads(attempt())
+        except (ValueError, RecursionError):
+            continue
+    return None
+
+
+def json_ld_items(scripts: list[str]) -> list[dict]:
+    """Every JSON-LD object of the page (graphs and main entities unfolded), in page order."""
     items: list[dict] = []
     for raw in scripts:
         raw = raw.strip()
         if not raw:
             continue
-        # (RecursionError: nested deeper than the json module goes)
-        try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError):
-            try:  # a common fault: raw newlines or trailing ;
-                data = json.loads(raw.rstrip(";").replace("\n", " ").replace("\r", " "))
-            except (ValueError, RecursionError):
-                continue
-        _walk_ld(data, items, [500])
-    best, best_rank = {}, 0
+        data = _loads(raw)
+        if data is not None:
+            _walk_ld(data, items, [500])
+    return items
+
+
+def json_ld_article(items: list[dict]) -> dict:
+    """The most article-like JSON-LD object among `items` (or {})."""
+    best: dict = {}
+    best_rank = 0
     for item in items:
         types = _types(item)
         if not types & _ARTICLE_TYPES:
@@ -90,35 +158,35 @@ def json_ld_article(scripts: list[str]) -> dict:
             rank += 1
         if rank > best_rank:
             best, best_rank = item, rank
-    # keep the publisher name from any Organization/WebSite item as a fallback
-    if best is not None and "publisher" not in best:
-        for item in items:
-            if _types(item) & {"website", "organization", "newsmediaorganization"}:
-                name = item.get("name")
-                if isinstance(name, str):
-                    best = dict(best, _site=name)
-                    break
     return best
 
 
 def _ld_names(value: object) -> list[str]:
+    """Person names from a JSON-LD author value: strings, Person objects (name, or
+    givenName + familyName), lists of either; organizations are left out."""
     out: list[str] = []
     stack = deque([value])
-    while stack:
+    budget = 200
+    while stack and budget > 0:
+        budget -= 1
         v = stack.popleft()
         if isinstance(v, str):
             out.append(v)
         elif isinstance(v, list):
             stack.extend(v)
         elif isinstance(v, dict):
-            t = _types(v)
-            if t & {"organization", "newsmediaorganization"}:
+            if _types(v) & _ORG_TYPES:
                 continue
             name = v.get("name")
-            if isinstance(name, str):
+            if isinstance(name, str) and name.strip():
                 out.append(name)
             elif isinstance(name, list):
                 stack.extend(name)
+            else:
+                parts = [v.get("givenName"), v.get("additionalName"), v.get("familyName")]
+                joined = " ".join(x for x in parts if isinstance(x, str) and x.strip())
+                if joined:
+                    out.append(joined)
     return out
 
 
@@ -134,97 +202,527 @@ def _ld_str(value: object) -> str:
     return ""
 
 
+def _ld_name(value: object) -> str:
+    """The name of a JSON-LD thing given as a string, an object or a list of them."""
+    for _ in range(10):
+        if isinstance(value, list):
+            value = next((v for v in value if v), "")
+        elif isinstance(value, dict):
+            value = value.get("name")
+        else:
+            break
+    return clean_text(value)
+
+
+_ORG_TYPES = {"organization", "newsmediaorganization", "corporation", "website"}
+
+
+# ------------------------------------------------------------------ free access
+
+
+def _truth(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        value = value.strip().lower().rsplit("/", 1)[-1]  # also http://schema.org/False
+        return {"true": True, "false": False, "yes": True, "no": False}.get(value)
+    return None
+
+
+def _part_access(part: object) -> bool | None:
+    """isAccessibleForFree over a hasPart value: False when any part is not free."""
+    parts = part if isinstance(part, list) else [part]
+    found = [_truth(p.get("isAccessibleForFree")) for p in parts[:50] if isinstance(p, dict)]
+    found = [f for f in found if f is not None]
+    if not found:
+        return None
+    return all(found)
+
+
+def free_access(
+    article: dict, items: list[dict], metas: dict[str, str], links: list[str]
+) -> bool | None:
+    """Whether the article is free to read, from schema.org isAccessibleForFree: on the
+    article itself or its parts (hasPart: a paywalled section makes the article not
+    free), on another JSON-LD object of the page, in microdata, or the OpenGraph
+    `article:content_tier` (free / locked). None when the page does not say."""
+    own = _truth(article.get("isAccessibleForFree"))
+    parts = _part_access(article.get("hasPart"))
+    if own is not None or parts is not None:
+        return own is not False and parts is not False
+    for item in items:
+        if item is article:
+            continue
+        other = _truth(item.get("isAccessibleForFree"))
+        if other is None:
+            other = _part_access(item.get("hasPart"))
+        if other is not None:
+            return other
+    value = _truth(metas.get("isaccessibleforfree", "").split("\x00")[0])
+    if value is not None:  # microdata <meta itemprop="isAccessibleForFree" content="true">
+        return value
+    for href in links:  # microdata <link itemprop=... href="https://schema.org/False">
+        value = _truth(href)
+        if value is not None:
+            return value
+    tier = metas.get("article:content_tier", "").split("\x00")[0].strip().lower()
+    return {"free": True, "locked": False}.get(tier)
+
+
 # ------------------------------------------------------------------ authors
 
-_BY = re.compile(
-    r"^\s*(?:(?:written|posted|published|reported|story|text|photos?|words)\s+)?"
-    r"(?:by|von|par|por|di|door|av|af|autor(?:a|in)?|author|text|de)\s*[:\-]?\s+",
+# a label before the names: "By", "Von", "Text:", "Analysis by", "Texto y fotos:"
+_BY_PREFIX = re.compile(
+    r"^(?:(?:[^\W\d_]+\s+){0,2}by|von|par|por|door|av|af|przez|autor(?:a|in|es)?|author|"
+    r"written|text[eo]?|words)\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
-_AUTHOR_NOISE = re.compile(
+_BY_LOWER = re.compile(r"^(?:di|de|da)\s+")  # only lower case: Di Maio, De Niro are names
+_LABEL = re.compile(r"^[^\W\d_]{2,20}(?:\s+[^\W\d_]{1,20}){0,2}\s*:\s+")
+_CONTACT = re.compile(
     r"(?:e-?mail|contact|follow)\s+(?:the\s+)?(?:author|me|us|him|her)\b.*$|"
-    r"\b(?:updated|published|posted)\b.*$|"
-    r"\bon\s+(?:twitter|x|facebook|instagram)\b.*$",
+    r"\bon\s+(?:twitter|x|facebook|instagram|linkedin|google\s*\+?)(?:\W.*)?$|"
+    r"^(?:twitter|facebook|instagram|linkedin|google\s*\+?)$|\bview\s+(?:my\s+)?.*profile.*$",
     re.IGNORECASE,
 )
-_SPLIT = re.compile(r"\s*(?:,|;|&|\||·|•|/|\band\b|\bund\b|\bet\b|\by\b|\be\b)\s*", re.I)
-_DATE_WORDS = re.compile(
-    r"\d{1,4}[-/.:]\d{1,2}|\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-    r"[a-z]*\.?\s+\d",
+# where a byline turns into a time stamp: a digit, a month name before a number, or a
+# word of time ("Updated", "1 day ago", "yesterday", "vor 2 Stunden", "hace")
+_TIME_START = re.compile(
+    r"\S*\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|"
+    r"\b(?:updated|published|posted|modified|last\s+updated|yesterday|today|ago|just\s+now|"
+    r"aktualisiert|veröffentlicht|gestern|heute|vor\s+\d|hace|ayer|actualizado|publicado|"
+    r"hier|aujourd'hui|il\s+y\s+a|mis\s+à\s+jour|publié|ontem|hoje|atualizado|há\s+\d|"
+    r"ieri|oggi|aggiornato|pubblicato|gisteren|vandaag|bijgewerkt)\b",
     re.IGNORECASE,
 )
-_ROLES = re.compile(
-    r"^(?:staff|staff writer|reporter|correspondent|editor|contributor|associated press|"
-    r"the associated press|ap|reuters|afp|dpa|updated|published|admin|administrator|"
-    r"guest|guest author|more|opinion|analysis|news|photo|photos|video)$",
+# one connector or punctuation mark at the end, left over by a cut ("Jane Doe on", "Stand:")
+_GLUE_END = re.compile(
+    r"(?:\s+(?:on|at|am|um|le|el|em|il|op|the|and|und|et|y|e)|\s+[^\W\d_]{1,30}\s*:|"
+    r"\s*[-–—|•·,:;/(\[])\Z",
     re.IGNORECASE,
 )
 
 
-def clean_authors(raw: list[str], site_name: str | None = None) -> list[str]:
+def _strip_glue(value: str) -> str:
+    """Connectors and punctuation off the end, one at a time (no nested repetition in a
+    regular expression: that backtracks exponentially on 'on: on: on: ... x')."""
+    for _ in range(50):
+        m = _GLUE_END.search(value)
+        if not m:
+            break
+        value = value[: m.start()]
+    return value
+
+
+# an ALL-CAPS name glued to the next capitalized word: "ERIC TUCKERAssociated Press"
+_GLUED_CAPS = re.compile(
+    r"(\b[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ.'-]*\s+[A-ZÀ-ÖØ-Þ]{2,})(?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])"
+)
+_SPLIT_NAMES = re.compile(
+    r"\s*(?:[,;&|·•/+]|\s(?:and|und|et|en|och|og|und)\s|\s(?:y|e|i)\s)\s*", re.IGNORECASE
+)
+_SPLIT_LOWER_CONJ = re.compile(r"\s(?:y|e|i)\s")
+_BRACKETS = re.compile(r"\([^()]{0,80}\)|\[[^\[\]]{0,80}\]")
+# news agencies: an agency credit is not an author
+_AGENCIES = {
+    "ap",
+    "associated press",
+    "the associated press",
+    "reuters",
+    "thomson reuters",
+    "afp",
+    "agence france-presse",
+    "agence france presse",
+    "dpa",
+    "deutsche presse-agentur",
+    "epd",
+    "kna",
+    "apa",
+    "sda",
+    "ansa",
+    "efe",
+    "europa press",
+    "lusa",
+    "agência brasil",
+    "upi",
+    "pa",
+    "pa media",
+    "press association",
+    "bloomberg",
+    "bloomberg news",
+    "xinhua",
+    "kyodo",
+    "kyodo news",
+    "yonhap",
+    "tass",
+    "ria novosti",
+    "anp",
+    "belga",
+    "aap",
+    "cp",
+    "the canadian press",
+    "canadian press",
+    "nexstar media wire",
+    "cnn wire",
+    "wire services",
+    "wire reports",
+    "staff and agencies",
+    "agencies",
+    "news agencies",
+    "agenturen",
+    "agences",
+    "agencias",
+}
+# words for a newsroom rather than a person: "HNN Staff", "Redaktion", "Web Desk"
+_COLLECTIVE = re.compile(
+    r"(?:^|\s)(?:staff|team|desk|newsroom|editors|editorial(?:\s+(?:board|staff|team))?|"
+    r"news|media|magazine|press|wire|agency|agencies|verlag|gmbh|ag|inc\.?|ltd\.?|llc|corp\.?|"
+    r"e\.\s?v\.|s\.a\.|co\.|"
+    r"redaktion|redacción|rédaction|redação|redazione|redactie|online|"
+    r"admin|administrator|webmaster|guest|gast|anonymous|unknown)$",
+    re.IGNORECASE,
+)
+# a person's job after the name: "John Borland Staff Writer", "Jane Doe, Correspondent"
+_ROLE_SUFFIX = re.compile(
+    r"(?:(?:^|\s+)(?:senior|chief|deputy|contributing|special|political|foreign|national|"
+    r"business|sports?|science|health|staff|freelance|guest|associate|managing|executive|"
+    r"news|digital|investigative|white\s+house))*\s*(?:^|\s)(?:staff\s+writer|writer|"
+    r"correspondent|reporter|editor(?:-at-large|\s+at\s+large)?|contributor|columnist|"
+    r"journalist|producer|analyst|photographer|critic|author|blogger|"
+    r"redakteur(?:in)?|korrespondent(?:in)?|autor(?:in)?|journaliste|periodista|"
+    r"jornalista|giornalista|corresponsal)$",
+    re.IGNORECASE,
+)
+_PARTICLES = {
+    "de",
+    "da",
+    "do",
+    "dos",
+    "das",
+    "del",
+    "della",
+    "di",
+    "du",
+    "des",
+    "la",
+    "le",
+    "van",
+    "von",
+    "der",
+    "den",
+    "ter",
+    "ten",
+    "zu",
+    "y",
+    "e",
+    "bin",
+    "ibn",
+    "al",
+    "el",
+    "af",
+    "av",
+    "st.",
+    "d",
+    "l",
+    "ben",
+    "bint",
+    "ap",
+    "mac",
+    "dalla",
+    "degli",
+    "vom",
+    "zum",
+    "zur",
+}
+_PREFIX = re.compile(r"[-'’]")
+_FUNCTION_WORDS = set(
+    "the to of for and a an at on in with der die das des le la les el los las".split()  # noqa: SIM905
+)
+# a name that starts with an article names a publication: "The Economist", "Die Zeit"
+_ARTICLES = set("The Die Das Der El La Le Les Los Las Il Lo Het".split())  # noqa: SIM905
+_HOSTLIKE = re.compile(r"^(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?:/\S*)?$", re.IGNORECASE)
+
+
+def _org_keys(names: list[str]) -> set[str]:
+    return {k for name in names for k in _keys(name) if k}
+
+
+def _is_org(part: str, orgs: AbstractSet[str]) -> bool:
+    key = _norm_key(part)
+    return key in orgs or part.lower() in _AGENCIES
+
+
+def _strip_agency_suffix(part: str) -> str:
+    """'Eric Tucker Associated Press' -> 'Eric Tucker' (an agency credit glued on)."""
+    words = part.split()
+    for n in (3, 2, 1):
+        if len(words) > n + 1 and " ".join(words[-n:]).lower() in _AGENCIES:
+            return " ".join(words[:-n])
+    return part
+
+
+def _person_name(part: str, orgs: AbstractSet[str]) -> str:
+    """The part as a person's name, or "" when it is not one."""
+    part = part.strip(" -–—:|,.;()[]\"'“”«»")
+    if not part or "@" in part or _HOSTLIKE.match(part):
+        return ""
+    part = _BY_PREFIX.sub("", part) or part
+    part = _strip_agency_suffix(part)
+    if _COLLECTIVE.search(part) or _is_org(part, orgs):
+        return ""
+    unroled = _ROLE_SUFFIX.sub("", part).strip(" ,-–—")
+    if unroled != part and len(unroled.split()) < 2:
+        return ""  # "Senior Correspondent", "CNN Editor-at-large", "No Author"
+    part = unroled
+    if _COLLECTIVE.search(part) or _is_org(part, orgs):
+        return ""
+    words = part.split()
+    if words[-1].lower() in _FUNCTION_WORDS or any(_HOSTLIKE.match(w) for w in words):
+        return ""
+    if len(words) > 1 and words[0] in _ARTICLES:
+        return ""
+    if len(part) > 60 or len(words) > 5 or not any(c.isalpha() for c in part):
+        return ""
+    if len(words) == 1 and part.isupper() and len(part) <= 6:
+        return ""  # an acronym (CNN, HNN, AP) names an organization, not a person
+    # a phrase rather than a name: lower-case words (other than de, van, al-) among
+    # capitalized ones, or several lower-case words ("view my complete profile")
+    lower = [w for w in words if w[:1].islower() and _PREFIX.split(w)[0] not in _PARTICLES]
+    if lower and (len(words) > 1 and len(lower) == len(words) or any(c.isupper() for c in part)):
+        return ""
+    if part.isupper() and len(part) > 3:
+        part = " ".join(
+            w.lower() if w.lower() in _PARTICLES and i else w.title() for i, w in enumerate(words)
+        )
+    return part
+
+
+def _split_names(value: str) -> list[str]:
+    if value.isupper():  # "JUAN PÉREZ Y MARÍA LÓPEZ": conjunctions are capitals too
+        return [p for p in _SPLIT_NAMES.split(value) if p]
+    # a capital Y or E is an initial (Bruce Y. Lee), a lower-case one joins two names
+    out: list[str] = []
+    for chunk in re.split(r"\s*(?:[,;&|·•/+]|\s(?:and|und|et|en|och|og)\s)\s*", value):
+        out.extend(p for p in _SPLIT_LOWER_CONJ.split(chunk) if p)
+    return out
+
+
+def clean_authors(
+    raw: list[str],
+    site_name: str | None = None,
+    orgs: Sequence[str] = (),
+    host: str | None = None,
+) -> list[str]:
+    """Whole person names from raw byline strings: labels ("By", "Text:"), time stamps,
+    agencies, newsroom credits, job titles, contact lines and the site's own name (and a
+    one-word name that is the host's: "Reuters" on reuters.com) out; several names in one
+    string split apart; ALL-CAPS names in title case."""
+    org_keys = _org_keys([*orgs, *([site_name] if site_name else [])])
+    brand = _keys(host_parts(host)[0])
+    site_words = brand | (_keys(site_name) if site_name and " " not in site_name else frozenset())
     out: list[str] = []
     seen: set[str] = set()
-    site = (site_name or "").strip().lower()
-    for value in raw:
-        value = clean(value)
-        if not value or value.startswith(("http://", "https://", "www.")):
+    for value in raw[:200]:
+        value = clean_text(value)
+        if not value or value.startswith(("http://", "https://", "www.")) or len(value) > 500:
             continue
-        value = _BY.sub("", value)
-        value = _AUTHOR_NOISE.sub("", value)
-        m = _DATE_WORDS.search(value)
-        if m:
-            value = value[: m.start()]
-        for part in _SPLIT.split(value):
-            part = _BY.sub("", part).strip(" -–—:|,.()[]\"'")
-            if not part or len(part) > 60 or len(part.split()) > 5:
+        value = _GLUED_CAPS.sub(r"\1 | ", value)
+        value = _BRACKETS.sub(" ", value)
+        for _ in range(2):  # "Text: By Jane Doe"; the time stamp before the label, so
+            # that "Jane Doe Stand: 05.11." keeps the name
+            value = _BY_LOWER.sub("", _BY_PREFIX.sub("", value))
+            m = _TIME_START.search(value)
+            if m:
+                value = _strip_glue(value[: m.start()].rstrip())
+            value = _LABEL.sub("", value)
+        value = _CONTACT.sub("", value)
+        pieces = _split_names(value)
+        for piece in pieces:
+            name = _person_name(piece, set())
+            if not name:
                 continue
-            if _ROLES.match(part) or part.lower() == site or "@" in part:
+            key = name.lower()
+            if key in seen:
                 continue
-            if not any(c.isalpha() for c in part):
+            if _is_org(name, org_keys) or (" " not in name and _keys(name) & brand):
                 continue
-            if part.isupper() and len(part) > 3:
-                part = part.title()
-            key = part.lower()
-            if key not in seen:
-                seen.add(key)
-                out.append(part)
-    return out
+            words = name.split()
+            if len(words) == 2 and _keys(words[0]) & site_words:
+                continue  # "CNN Business" beside the site CNN: a desk of the site
+            if " " not in name and len(pieces) > 1:
+                continue  # "Sebastian Held, Germany": a lone word beside names is no name
+            seen.add(key)
+            out.append(name)
+    # "Amy" next to "Amy Locurto": the same person
+    firsts = {n.split()[0].lower() for n in out if " " in n}
+    return [n for n in out if " " in n or n.lower() not in firsts][:100]
+
+
+# ------------------------------------------------------------------ names and hosts
+
+_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe"})
+
+
+def _norm_key(s: str) -> str:
+    return re.sub(r"[\W_]+", "", s.lower())
+
+
+@functools.lru_cache(maxsize=4096)
+def _keys(s: str) -> frozenset[str]:
+    """Comparison keys of a name: letters and digits only, lower case, with accents
+    dropped and, as a second spelling, German umlauts written out (Mäscot ~ maescot)."""
+    low = s.lower()
+    out = set()
+    for variant in (low, low.translate(_TRANSLIT)):
+        plain = unicodedata.normalize("NFKD", variant)
+        out.add(re.sub(r"[\W_]+", "", "".join(c for c in plain if not unicodedata.combining(c))))
+    out.add(_norm_key(s))
+    out.discard("")
+    return frozenset(out)
+
+
+# second-level labels under a country code that are not a site's own (co.uk, com.br)
+_SECOND_LEVEL = {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "gv", "ltd"}
+
+
+def host_parts(host: str | None) -> tuple[str, list[str]]:
+    """(brand label, sub-domain labels) of a host: news.bbc.co.uk -> ('bbc', ['news'])."""
+    labels = [x for x in (host or "").lower().removeprefix("www.").split(".") if x]
+    if not labels:
+        return "", []
+    i = len(labels) - 2
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        i = len(labels) - 3
+    i = max(i, 0)
+    return labels[i], labels[:i]
+
+
+def _matches_brand(keys: AbstractSet[str], brand: str) -> bool:
+    b = brand.replace("-", "")
+    if not b:
+        return False
+    return any(
+        k == b or k.startswith(b) or (len(b) >= 3 and b in k) or (len(k) >= 4 and k in b)
+        for k in keys
+    )
+
+
+# ------------------------------------------------------------------ site name
+
+_URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//|^www\.|^[\w-]+(?:\.[\w-]+)+/", re.IGNORECASE)
+
+
+def _site_ok(name: str, titles: AbstractSet[str]) -> bool:
+    """A site name must be a name: not a URL, not the page's title, not too long."""
+    if not name or not any(c.isalnum() for c in name) or len(name) > 80:
+        return False
+    if len(name.split()) > 10 or _URLISH.match(name):
+        return False
+    return not _keys(name) & titles
+
+
+def site_names(candidates: list[str], host: str | None, title_keys: AbstractSet[str]) -> list[str]:
+    """The candidates that are names (cleaned, in order, without repeats)."""
+    names: list[str] = []
+    for c in candidates:
+        c = clean_text(c).removeprefix("@")
+        parts = _TITLE_SEPS.split(c)
+        if len(parts) > 1 and len(c.split()) > 4:
+            c = parts[0]  # "Zillow Blog - Real Estate Market Stats, ...": the name, not the slogan
+        if _site_ok(c, title_keys) and c not in names:
+            names.append(c)
+    return names
+
+
+def choose_site_name(
+    names: list[str], host: str | None, title_parts: list[str], handle: str = ""
+) -> str | None:
+    """The first name confirmed by the host name, the title or another source; else the
+    first name; else the site's social-media handle when it is the host's name (@NHL on
+    nhl.com); else the host."""
+    brand, _ = host_parts(host)
+    ends = {k for p in title_parts for k in _keys(p)}
+    for i, name in enumerate(names):
+        keys = _keys(name)
+        others = {k for j, o in enumerate(names) if j != i for k in _keys(o)}
+        if _matches_brand(keys, brand) or keys & ends or keys & others:
+            return name
+    if names:
+        return names[0]
+    handle = clean_text(handle).removeprefix("@")
+    if re.fullmatch(r"[\w.]{1,40}", handle) and _matches_brand(_keys(handle), brand):
+        return handle
+    return (host or "").lower().removeprefix("www.") or None
+
+
+def host_of(value: str) -> str | None:
+    """The host named by a site name that is a URL ("https://www.example.com/")."""
+    value = clean_text(value)
+    if not _URLISH.match(value):
+        return None
+    try:
+        return urlsplit(value if "//" in value else "//" + value).hostname
+    except ValueError:
+        return None
 
 
 # ------------------------------------------------------------------ title
 
-_TITLE_SEPS = re.compile(r"\s+(?:[|\-–—:·•»]|::)\s+")
+_TITLE_SEPS = re.compile(r"\s+(?:[|\-–—:·•»«~⋅∙‧]|::|\|\|)\s+")
+_SITE_PREFIX = re.compile(r"^([^:|]{2,40}):\s+(?=\S)")
 
 
-def _norm_key(s: str) -> str:
-    return re.sub(r"\W+", "", s.lower())
-
-
-def clean_title(title: str, site_name: str | None, h1: str | None, host: str | None) -> str:
-    title = clean(title)
+def clean_title(
+    title: str, site_name: str | list[str] | None, h1: str | None, host: str | None
+) -> str:
+    """The title without the site's name before or after it ("Story – Site", "Site |
+    Story", "Story - Section - Site - Slogan", "Story | example.com")."""
+    title = clean_text(title)
     if not title:
         return title
+    names = [site_name] if isinstance(site_name, str) else list(site_name or [])
+    drop: set[str] = set()
+    for name in names:
+        drop |= _keys(name)
+    brand, subs = host_parts(host)
+    for label in (brand, *subs[:1]):
+        drop |= _keys(label)
+    if host:
+        drop |= _keys(host.lower().removeprefix("www."))
+    drop.discard("")
+
+    def sitey(part: str) -> bool:
+        if _HOSTLIKE.match(part.strip()):
+            return True
+        keys = _keys(part)
+        return bool(keys & drop) or any(
+            (len(d) >= 3 and k.startswith(d)) or (len(k) >= 4 and d.startswith(k))
+            for k in keys
+            for d in drop
+        )
+
     parts = _TITLE_SEPS.split(title)
+    if h1 and _norm_key(h1) == _norm_key(title):
+        return title
     if len(parts) < 2:
+        m = _SITE_PREFIX.match(title)
+        if m and sitey(m.group(1)):
+            return clean(title[m.end() :])
         return title
     if h1 and _h1_leads(parts, _norm_key(h1)):
-        return clean(h1)
-    drop = set()
-    if site_name:
-        drop.add(_norm_key(site_name))
-    if host:
-        label = host.lower().removeprefix("www.").split(".")[0]
-        drop.add(_norm_key(label))
-    # drop site-like parts at either end
-    while len(parts) > 1 and (_norm_key(parts[-1]) in drop or _is_sitey(parts[-1], drop)):
-        parts.pop()
+        return clean_text(h1)
+    # the first site-like part after the first one: it and what follows it go
+    for i in range(1, len(parts)):
+        if sitey(parts[i]):
+            del parts[i:]
+            break
     lead = 0
-    while lead < len(parts) - 1 and (
-        _norm_key(parts[lead]) in drop or _is_sitey(parts[lead], drop)
-    ):
+    while lead < len(parts) - 1 and sitey(parts[lead]):
         lead += 1
     del parts[:lead]
-    if len(parts) > 1 and not drop:
+    while len(parts) > 1 and not any(c.isalnum() for c in parts[-1]):
+        parts.pop()  # "Story » ☆☆☆☆☆"
+    if len(parts) > 1 and not names:
         # no site name known: a short last part after " | " is a site name
         seps = _TITLE_SEPS.findall(title)
         if seps and seps[-1].strip() in "|·•»" and len(parts[-1]) < len(parts[0]) / 2:
@@ -236,7 +734,7 @@ def _h1_leads(parts: list[str], key: str) -> bool:
     """Some leading run of the title's parts is the h1 (compared as _norm_key,
     which drops the joining spaces: the run's key is its parts' keys end to end)."""
     keys = "".join(_norm_key(p) for p in parts)
-    if not keys.startswith(key):
+    if not key or not keys.startswith(key):
         return False
     n = 0
     for part in parts:
@@ -244,11 +742,6 @@ def _h1_leads(parts: list[str], key: str) -> bool:
         if n == len(key):
             return True
     return False
-
-
-def _is_sitey(part: str, drop: set[str]) -> bool:
-    key = _norm_key(part)
-    return bool(key) and any(d and (key.startswith(d) or d.startswith(key)) for d in drop)
 
 
 def _rejoin(title: str, parts: list[str]) -> str:
@@ -262,68 +755,167 @@ def _rejoin(title: str, parts: list[str]) -> str:
 
 # ------------------------------------------------------------------ language
 
+# frequent short words, told apart by the ones each language does not share
 _LANG_STOP = {
-    "en": " the and of to in is that for with was ",
-    "de": " der die und das ist nicht mit sich ein eine ",
-    "fr": " le la les et des est une pour dans que ",
-    "es": " el la los las y que del por una con ",
-    "pt": " o os as e que do da não uma com ",
-    "it": " il di che la per non una sono della ",
-    "nl": " de het een van en is dat niet op ",
+    "en": "the and of to in is that for with was on are it as be this have from",
+    "de": "der die und das ist nicht mit sich ein eine auch auf den dem von zu im für wird",
+    "fr": "le la les et des est une pour dans que qui du au sur pas avec sont ce de",
+    "es": "el la los las y que del por una con para es en se no al lo más de",
+    "pt": "o os as e que do da dos das não uma com para em no na é ao de se",
+    "it": "il di che la per non una sono della è gli le dei nel con del un",
+    "nl": "de het een van en is dat niet op zijn voor met ook te aan",
+    "pl": "w na z się że nie jest jak od po przez oraz",
+    "sv": "och att det som är en på för med inte av har till den",
 }
+_STOP_INDEX: dict[str, list[str]] = {}
+for _lang, _words in _LANG_STOP.items():
+    for _w in _words.split():
+        _STOP_INDEX.setdefault(_w, []).append(_lang)
+
+
+_SCRIPTS = {
+    "ko": re.compile("[\uac00-\ud7a3]"),
+    "ja": re.compile("[\u3040-\u30ff]"),
+    "zh": re.compile("[\u4e00-\u9fff]"),
+    "ru": re.compile("[\u0400-\u04ff]"),
+    "ar": re.compile("[\u0600-\u06ff]"),
+    "el": re.compile("[\u0370-\u03ff]"),
+    "he": re.compile("[\u0590-\u05ff]"),
+    "th": re.compile("[\u0e00-\u0e7f]"),
+}
+_NON_LATIN = re.compile("[\u0370-\u0e7f\u3040-\ud7a3]")
+_LATIN = re.compile("[A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+
+
+def _detect(text: str) -> tuple[str | None, bool]:
+    """(language, confident) of a text sample."""
+    sample = text[:3000]
+    if not sample.strip():
+        return None, False
+    if _NON_LATIN.search(sample):
+        counts = {lang: len(rx.findall(sample)) for lang, rx in _SCRIPTS.items()}
+        latin = len(_LATIN.findall(sample))
+    else:
+        counts, latin = dict.fromkeys(_SCRIPTS, 0), 1
+    if counts["ja"] and counts["ja"] * 5 >= counts["zh"]:
+        return "ja", counts["ja"] + counts["zh"] > latin
+    best = max(counts, key=counts.__getitem__)
+    if counts[best] > latin:
+        return best, counts[best] >= 20
+    words = sample.lower().split()
+    if len(words) < 5:
+        return None, False
+    scores = dict.fromkeys(_LANG_STOP, 0)
+    for w in words:
+        for lang in _STOP_INDEX.get(w.strip(".,;:!?\"'()«»„“”"), ()):
+            scores[lang] += 1
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+    top, second = scores[ranked[0]], scores[ranked[1]]
+    if top < 2:
+        return None, False
+    return ranked[0], top >= 8 and top >= 1.5 * second and top >= len(words) / 10
+
+
+_DETECTABLE = {*_LANG_STOP, "ko", "ja", "zh", "ru", "ar", "el", "he", "th"}
 
 
 def detect_language(text: str) -> str | None:
-    sample = text[:3000]
-    if not sample.strip():
+    """The language of a text from its script or its most frequent short words."""
+    return _detect(text)[0]
+
+
+_LANG_NAMES = {
+    "english": "en",
+    "german": "de",
+    "deutsch": "de",
+    "french": "fr",
+    "français": "fr",
+    "francais": "fr",
+    "spanish": "es",
+    "español": "es",
+    "espanol": "es",
+    "portuguese": "pt",
+    "português": "pt",
+    "portugues": "pt",
+    "italian": "it",
+    "italiano": "it",
+    "dutch": "nl",
+    "nederlands": "nl",
+    "russian": "ru",
+    "русский": "ru",
+    "polish": "pl",
+    "polski": "pl",
+    "swedish": "sv",
+    "svenska": "sv",
+    "japanese": "ja",
+    "日本語": "ja",
+    "chinese": "zh",
+    "中文": "zh",
+    "korean": "ko",
+    "한국어": "ko",
+}
+
+
+def _norm_lang(value: object) -> str | None:
+    """A BCP 47 language tag (en, pt-BR) from a declared value, or None: the first of
+    a list ("de-DE, en"), locale spelling (pt_BR), a language's name; und, mul, zxx,
+    x-default and anything else that names no language give None."""
+    value = clean_text(value)
+    if not value:
         return None
-    counts = {"ko": 0, "ja": 0, "zh": 0, "ru": 0, "ar": 0, "el": 0, "he": 0, "th": 0}
-    latin = 0
-    for ch in sample:
-        o = ord(ch)
-        if o < 0x250:
-            if ch.isalpha():
-                latin += 1
-        elif 0xAC00 <= o <= 0xD7A3:
-            counts["ko"] += 1
-        elif 0x3040 <= o <= 0x30FF:
-            counts["ja"] += 1
-        elif 0x4E00 <= o <= 0x9FFF:
-            counts["zh"] += 1
-        elif 0x400 <= o <= 0x4FF:
-            counts["ru"] += 1
-        elif 0x600 <= o <= 0x6FF:
-            counts["ar"] += 1
-        elif 0x370 <= o <= 0x3FF:
-            counts["el"] += 1
-        elif 0x590 <= o <= 0x5FF:
-            counts["he"] += 1
-        elif 0xE00 <= o <= 0xE7F:
-            counts["th"] += 1
-    if counts["ja"] and counts["ja"] * 5 >= counts["zh"]:
-        return "ja"
-    best = max(counts, key=counts.__getitem__)
-    if counts[best] > latin:
-        return best
-    words = sample.lower().split()
-    if len(words) < 5:
+    value = re.split(r"[,;\s]", value, maxsplit=1)[0].replace("_", "-")
+    named = _LANG_NAMES.get(value.lower())
+    if named:
+        return named
+    if not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", value):
         return None
-    scores = {}
-    for lang, stop in _LANG_STOP.items():
-        scores[lang] = sum(1 for w in words if f" {w} " in stop)
-    lang = max(scores, key=scores.__getitem__)
-    return lang if scores[lang] >= 2 else None
+    head, _, rest = value.partition("-")
+    head = head.lower()
+    if head in ("und", "mul", "zxx", "mis", "xx") or head.startswith("x") and len(head) == 1:
+        return None
+    return head + ("-" + rest.upper() if rest and len(rest) == 2 else "")
+
+
+def _text_sample(root, limit: int = 1200) -> str:
+    """The first paragraphs' text, for checking a declared language."""
+    out: list[str] = []
+    n = 0
+    for el in root.iter("p"):
+        text = " ".join("".join(el.itertext()).split())
+        if len(text) >= 40:
+            out.append(text)
+            n += len(text)
+            if n >= limit:
+                break
+    return " ".join(out)
+
+
+def choose_language(declared: list[str | None], root) -> str | None:
+    """The page's language from its declarations, in order of trust (<html lang>,
+    Content-Language, JSON-LD inLanguage, og:locale). When they disagree, or the
+    paragraphs are confidently in another language than the one declared (a template's
+    default lang="en" on a page in German), the text decides."""
+    tags = [t for t in (_norm_lang(d) for d in declared) if t]
+    if not tags:
+        return None
+    bases = {t.split("-")[0] for t in tags}
+    found, confident = _detect(_text_sample(root))
+    # the detector knows a few languages: it may only overrule one of those
+    confident = confident and bases <= _DETECTABLE
+    if found and (confident or len(bases) > 1):
+        if found in bases:
+            # the most specific declared tag of that language (pt-BR over pt)
+            same = [t for t in tags if t.split("-")[0] == found]
+            return max(same, key=len)
+        if confident:
+            return found
+    first = tags[0]
+    base = first.split("-")[0]
+    same = [t for t in tags if t.split("-")[0] == base]
+    return max(same, key=len)
 
 
 # ------------------------------------------------------------------ main
-
-
-def _norm_lang(value: str | None) -> str | None:
-    value = clean(value).replace("_", "-")
-    if not value or not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", value):
-        return None
-    head, _, rest = value.partition("-")
-    return head.lower() + ("-" + rest.upper() if rest and len(rest) == 2 else "")
 
 
 def _abs(url: str | None, base: str | None) -> str | None:
@@ -366,7 +958,8 @@ def collect(root, url: str | None) -> dict:
         for el in root.iter("script")
         if (el.get("type") or "").strip().lower() == "application/ld+json"
     ]
-    ld = json_ld_article(ld_scripts)
+    ld_items = json_ld_items(ld_scripts)
+    ld = json_ld_article(ld_items)
 
     def meta(*keys: str) -> str:
         for k in keys:
@@ -384,20 +977,17 @@ def collect(root, url: str | None) -> dict:
         break
 
     canonical = None
+    access_links: list[str] = []  # microdata <link itemprop="isAccessibleForFree" href=...>
     for el in root.iter("link"):
         rel = (el.get("rel") or "").lower().split()
-        if "canonical" in rel and el.get("href"):
+        if canonical is None and "canonical" in rel and el.get("href"):
             canonical = _abs(el.get("href"), base)
-            break
+        if "isaccessibleforfree" in (el.get("itemprop") or "").lower().split():
+            access_links.append(el.get("href") or "")
     canonical = canonical or _abs(meta("og:url"), base) or url
-
     host = urlsplit(canonical or url or "").hostname
-    publisher = ld.get("publisher") if isinstance(ld.get("publisher"), dict) else {}
-    site_name = meta("og:site_name", "application-name", "twitter:site") or clean(
-        _ld_str(publisher.get("name")) if publisher else ld.get("_site", "")
-    )
-    if site_name.startswith("@"):
-        site_name = site_name[1:]
+    if not host and canonical != url:
+        host = urlsplit(url or "").hostname
 
     h1 = None
     for el in root.iter("h1"):
@@ -405,26 +995,39 @@ def collect(root, url: str | None) -> dict:
         if h1:
             break
     title_el = root.find(".//title")
+    page_title = clean_text("".join(title_el.itertext())) if title_el is not None else ""
     raw_title = (
-        clean(_ld_str(ld.get("headline")))
-        or meta("og:title", "twitter:title", "dc.title")
-        or (clean("".join(title_el.itertext())) if title_el is not None else "")
-        or (h1 or "")
+        clean_text(_ld_str(ld.get("headline")))
+        or clean_text(meta("og:title", "twitter:title", "dc.title"))
+        or page_title
+        or clean_text(h1)
     )
-    title = clean_title(raw_title, site_name, h1, host) if raw_title else None
 
-    # authors
-    raw_authors = _ld_names(ld.get("author")) if ld else []
-    if not raw_authors:
-        for key in _AUTHOR_METAS:
-            v = metas.get(key)
-            if v:
-                raw_authors.extend(x for x in v.split("\x00") if not x.strip().startswith("http"))
-                if raw_authors:
-                    break
-    if not raw_authors:
-        raw_authors = _dom_bylines(root)
-    authors = clean_authors(raw_authors, site_name)
+    # site name: og:site_name, the JSON-LD publisher (or WebSite), application-name, host
+    publisher = _ld_org_name(ld.get("publisher"))
+    site_items = [_ld_name(i) for i in ld_items if _types(i) & _ORG_TYPES][:5]
+    title_parts = [
+        p for t in {raw_title, page_title} if t for p in _title_ends(_TITLE_SEPS.split(t))
+    ]
+    # (a long title is no site name: some pages put it in application-name)
+    title_keys = {k for t in (raw_title, h1 or "") if len(t.split()) >= 5 for k in _keys(t)}
+    site_candidates = [
+        meta("og:site_name"),
+        publisher,
+        *site_items,
+        meta("application-name"),
+        meta("apple-mobile-web-app-title"),
+    ]
+    names = site_names(site_candidates, host, title_keys)
+    if not host:  # a saved page without its URL: a site name given as a URL names the host
+        host = next((h for h in map(host_of, site_candidates) if h), None)
+    site_name = choose_site_name(names, host, title_parts, meta("twitter:site")) or ""
+    title = clean_title(raw_title, names, h1, host) if raw_title else None
+
+    # authors: the first source that names a person
+    orgs = [*names, publisher]
+    raw_authors = _raw_authors(root, ld, metas, site_name, orgs, host)
+    authors = clean_authors(raw_authors, site_name, orgs, host)
 
     # dates
     published, modified = find_dates(root, metas, ld_scripts, (canonical, url))
@@ -432,14 +1035,13 @@ def collect(root, url: str | None) -> dict:
     # language
     lang = None
     html = root if root.tag == "html" else root.find(".//html")
-    if html is not None:
-        lang = _norm_lang(html.get("lang") or html.get("xml:lang"))
-    lang = (
-        lang
-        or _norm_lang(meta("content-language", "dc.language", "language"))
-        or _norm_lang(_ld_str(ld.get("inLanguage")))
-        or _norm_lang(meta("og:locale"))
-    )
+    declared = [
+        html.get("lang") or html.get("xml:lang") if html is not None else None,
+        meta("content-language", "dc.language", "language"),
+        _ld_str(ld.get("inLanguage")) or _ld_page_value(ld_items, "inLanguage"),
+        meta("og:locale"),
+    ]
+    lang = choose_language(declared, root)
 
     image = _abs(meta("og:image", "og:image:url", "og:image:secure_url", "twitter:image"), base)
     if not image and ld.get("image"):
@@ -452,16 +1054,12 @@ def collect(root, url: str | None) -> dict:
         kw = ld.get("keywords") or metas.get("news_keywords") or metas.get("keywords") or ""
         raw_tags = kw if isinstance(kw, list) else str(kw).split(",")
     for t in raw_tags:
-        t = clean(t) if isinstance(t, str) else ""
+        t = clean_text(t)
         if t and t not in seen and len(t) < 80:
             seen.add(t)
             tags.append(t)
 
-    free = ld.get("isAccessibleForFree")
-    if isinstance(free, str):
-        free = {"true": True, "false": False}.get(free.strip().lower())
-    if not isinstance(free, bool):
-        free = None
+    free = free_access(ld, ld_items, metas, access_links)
 
     body = ld.get("articleBody")
     return {
@@ -472,8 +1070,8 @@ def collect(root, url: str | None) -> dict:
         "modified_at": modified,
         "language": lang,
         "site_name": site_name or None,
-        "description": meta("og:description", "description", "twitter:description")
-        or clean(ld.get("description"))
+        "description": clean_text(meta("og:description", "description", "twitter:description"))
+        or clean_text(ld.get("description"))
         or None,
         "image": image,
         "canonical_url": canonical,
@@ -483,14 +1081,63 @@ def collect(root, url: str | None) -> dict:
     }
 
 
+def _ld_org_name(value: object) -> str:
+    """The name of a JSON-LD publisher, unless it is a person."""
+    first = value[0] if isinstance(value, list) and value else value
+    if isinstance(first, dict) and "person" in _types(first):
+        return ""
+    return _ld_name(value)
+
+
+def _ld_page_value(items: list[dict], key: str) -> str:
+    """A value given on any JSON-LD object of the page (a WebPage's inLanguage)."""
+    for item in items:
+        value = _ld_str(item.get(key))
+        if value:
+            return value
+    return ""
+
+
+def _title_ends(parts: list[str]) -> list[str]:
+    return [parts[0], parts[-1]] if len(parts) > 1 else []
+
+
+def _raw_authors(
+    root, ld: dict, metas: dict[str, str], site_name: str, orgs: list[str], host: str | None
+) -> list[str]:
+    """Byline strings from the first source that names a person: JSON-LD author,
+    author <meta> tags, then bylines in the page."""
+    first: list[str] = []
+    for key in ("@ld", *_AUTHOR_METAS, "@dom"):
+        if key == "@ld":
+            raw = _ld_names(ld.get("author")) if ld else []
+        elif key == "@dom":
+            raw = _dom_bylines(root)
+        else:
+            raw = [x for x in metas.get(key, "").split("\x00") if x.strip()]
+        if raw and clean_authors(raw, site_name, orgs, host):
+            return raw
+        first = first or raw
+    return first
+
+
 _BYLINE_HINT = re.compile(r"byline|author|writer|autor|auteur", re.IGNORECASE)
+_NOT_ARTICLE_SCOPE = re.compile(r"comment|review|answer|question", re.IGNORECASE)
+
+
+def _in_other_item(el) -> bool:
+    """The element belongs to a microdata item that is not the article (a comment's author)."""
+    for anc in el.iterancestors():
+        if anc.get("itemscope") is not None and anc.get("itemprop") != "author":
+            return bool(_NOT_ARTICLE_SCOPE.search(anc.get("itemtype") or ""))
+    return False
 
 
 def _dom_bylines(root) -> list[str]:
     out = []
     for el in root.iter("a"):
-        if (el.get("rel") or "").lower() == "author":
-            text = clean("".join(el.itertext()))
+        if "author" in (el.get("rel") or "").lower().split():
+            text = clean(" ".join(el.itertext()))
             if text:
                 out.append(text)
     if out:
@@ -498,15 +1145,21 @@ def _dom_bylines(root) -> list[str]:
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in ("html", "body", "meta", "script", "style"):
             continue
-        if el.get("itemprop") == "author":
+        if "author" in (el.get("itemprop") or "").split():
+            if _in_other_item(el):
+                continue
             name = el.find(".//*[@itemprop='name']")
-            text = clean("".join((name if name is not None else el).itertext()))
+            text = clean(" ".join((name if name is not None else el).itertext()))
+            if not text and el.get("content"):
+                text = clean(el.get("content"))
             if text:
                 out.append(text)
             continue
         cls = (el.get("class") or "") + " " + (el.get("id") or "")
         if _BYLINE_HINT.search(cls) and not re.search(r"bio|box|avatar|img|image", cls, re.I):
-            text = clean("".join(el.itertext()))
+            if any(anc.tag == "form" for anc in el.iterancestors()):
+                continue  # a comment form's "Name" field
+            text = clean(" ".join(el.itertext()))
             if 2 < len(text) < 100 and not re.search(r"[{}=;<>]", text):
                 out.append(text)
                 break
