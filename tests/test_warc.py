@@ -58,7 +58,7 @@ def test_round_trip_every_html_record_and_nothing_else(tmp_path, gz):
     for r in got:
         assert r["http_status"] == 200
         assert r["title"].startswith("Harbour report ")
-        assert r["authors"] == ["Ann Reporter"]
+        assert r["authors"] == ["Ann Lindqvist"]
         assert "the boats came back to the harbour" in r["text"]
         assert r["word_count"] == len(r["text"].split())
         assert r["payload_digest"].startswith("sha1:")
@@ -318,7 +318,7 @@ def test_sqlite_reads_back_as_a_table_with_a_key(tmp_path):
     assert [c["name"] for c in table if c["pk"]] == ["warc_file", "warc_offset"]
     got = [dict(r) for r in db.execute("SELECT * FROM articles ORDER BY warc_offset")]
     assert [r["url"] for r in got] == [u for u, w in expect.items() if w == "row"]
-    assert json.loads(got[0]["authors"]) == ["Ann Reporter"]
+    assert json.loads(got[0]["authors"]) == ["Ann Lindqvist"]
     assert json.loads(got[0]["tags"]) == []
     assert isinstance(got[0]["http_status"], int)
     # the same rows as jsonl

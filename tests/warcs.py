@@ -16,7 +16,7 @@ from warcio.warcwriter import WARCWriter
 def page(i: int, paragraphs: int = 6) -> str:
     return (
         f"<!doctype html><html lang='en'><head><title>Harbour report {i}</title>"
-        f"<meta name='author' content='Ann Reporter'></head><body><article>"
+        f"<meta name='author' content='Ann Lindqvist'></head><body><article>"
         f"<h1>Harbour report {i}</h1>"
         + "".join(
             f"<p>Paragraph {j} of report {i}: the boats came back to the harbour late "
