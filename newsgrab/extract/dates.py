@@ -637,10 +637,14 @@ def _visible_text(root, h1, near_h1: bool) -> tuple[str, list[int], list, int]:
     return "\n".join(parts), starts, nodes, h1_at
 
 
+_SLASHED = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(?:19|20)?\d{2}(?!\d)")
+
+
 def _month_first(text: str, lang: str | None) -> bool:
     """Whether this page writes numeric dates month first (11/3/2026)."""
     firsts = seconds = 0
-    for m in re.finditer(r"(?<!\d)(\d{1,2})/(\d{1,2})/(?:19|20)?\d{2}(?!\d)", text[:200_000]):
+    sample = text[:200_000]
+    for m in _SLASHED.finditer(sample) if "/" in sample else ():
         a, b = int(m.group(1)), int(m.group(2))
         if a > 12 >= b:
             seconds += 1
