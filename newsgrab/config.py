@@ -422,30 +422,12 @@ def load_settings(
     """Defaults < config file < NEWSGRAB_* environment < overrides (options).
     Every value is checked once, here; a ConfigError (exit 2) says where the bad
     value came from: the file and key, the variable, or the option."""
-    env = os.environ if env is None else env
-    values: dict[str, Any] = {}
-    path = find_config(config, env)
-    if path is not None:
-        values.update(read_config_file(path))
-    for key in FIELDS:
-        name = f"NEWSGRAB_{key.upper()}"
-        if name in env:
-            try:
-                values[key] = coerce(key, env[name])
-            except ConfigError as exc:
-                raise ConfigError(f"${name}: {exc}") from None
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            try:
-                values[key] = coerce(key, value)
-            except ConfigError as exc:
-                raise ConfigError(f"{option_name(key)}: {exc}") from None
-    return Settings(**values)
+    return explain_settings(config, env, overrides)[0]
 
 
 # ------------------------------------------------------------------ provenance
-# (for `newsgrab config`: added beside load_settings, which it mirrors step by
-# step; tests/test_ux_config.py checks that both always give the same Settings)
+# (load_settings is explain_settings without the provenance, which `newsgrab
+# config` prints)
 
 DEFAULT_SOURCE = "default"
 
