@@ -58,6 +58,12 @@ PARTS = "parts"
 EXTRACTED_STATUSES = frozenset({200, 203})
 # Bytes the HTTP status line and headers of one record may take.
 MAX_HTTP_HEADERS = 256 * 1024
+# Bytes of the file read while warcio looks for the next record's WARC header
+# (a header is a few hundred bytes, a read is 16 KiB): past it the file is
+# corrupt. It also bounds a header line without an end, which warcio would
+# otherwise gather in time quadratic in its length (and gzip multiplies what
+# these bytes hold by at most about a thousand).
+MAX_WARC_HEAD_READ = 64 * 1024
 # Messages kept per input in the manifest (every error is counted).
 MAX_MESSAGES = 20
 READ_STEP = 64 * 1024
@@ -198,6 +204,39 @@ def _dechunk(raw: bytes) -> bytes:
         out += piece
 
 
+class HeadTooLong(ValueError):
+    """A WARC record's header (or what precedes it) runs past MAX_WARC_HEAD_READ."""
+
+
+class _HeadGuard:
+    """The file under warcio: between records (`heading`) it may read at most
+    MAX_WARC_HEAD_READ bytes, so no header can cost more than that."""
+
+    def __init__(self, raw: Any):
+        self.raw = raw
+        self.heading = True
+        self.read_heading = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        if self.heading:
+            self.read_heading += len(data)
+            if self.read_heading > MAX_WARC_HEAD_READ:
+                raise HeadTooLong(f"a record header runs past {MAX_WARC_HEAD_READ} bytes")
+        return data
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def next_record(self, records: Any) -> Any:
+        """next(records), its header read under the cap."""
+        self.heading, self.read_heading = True, 0
+        try:
+            return next(records)
+        finally:
+            self.heading = False
+
+
 class _Counted:
     """A record's block stream that counts what is read of it."""
 
@@ -285,14 +324,15 @@ def read_captures(
                 raise FileError(f"{name}: not a WARC or ARC file")
         except OSError as exc:
             raise FileError(f"{name}: cannot read: {exc.strerror or exc}") from None
-        records = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
+        guard = _HeadGuard(stream)
+        records = ArchiveIterator(guard, no_record_parse=True, arc2warc=True)
         count = end = 0
         while True:
             try:
                 # warcio prints its warnings (a record not followed by a newline)
                 # on stderr itself: they go to the debug log instead
                 with contextlib.redirect_stderr(io.StringIO()) as said:
-                    record = next(records)
+                    record = guard.next_record(records)
                 if said.getvalue().strip():
                     log.debug("%s: warcio: %s", name, " ".join(said.getvalue().split())[:300])
                 declared = (_header(record.rec_headers, "Content-Length") or "").strip()
@@ -312,6 +352,9 @@ def read_captures(
             except StopIteration:
                 _check_end(stream, name, end, count)
                 return
+            except HeadTooLong as exc:
+                where = f"after record {count}" if count else "at the start"
+                raise FileError(f"{name}: corrupt {where}: {exc}") from None
             except ArchiveLoadFailed as exc:
                 what = "not a WARC or ARC file" if count == 0 else "unreadable record"
                 raise FileError(f"{name}: {what}: {_short(exc)}") from None
@@ -342,9 +385,10 @@ def read_record_at(
     try:
         with open(path, "rb") as stream:
             stream.seek(offset)
-            records = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
+            guard = _HeadGuard(stream)
+            records = ArchiveIterator(guard, no_record_parse=True, arc2warc=True)
             with contextlib.redirect_stderr(io.StringIO()):
-                record = next(records)
+                record = guard.next_record(records)
             block = _Counted(record.raw_stream)
             item = _record(record, block, max_bytes)
             block.drain()
