@@ -797,11 +797,13 @@ def _extract_warc(obj: Context, sources, fmt, url, output, jobs, shard, schedule
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(_error_kinds(ran).items()))
         click.echo(
             plain.sanitize(
-                f"newsgrab: {len(ran)} inputs extracted, {result.skipped_done} already done; "
-                f"{sum(e['records'] for e in ran)} records, {sum(e['html'] for e in ran)} HTML, "
-                f"{sum(e['extracted'] for e in ran)} extracted, {errors} errors"
+                f"newsgrab: {plain.plural(len(ran), 'input')} extracted, "
+                f"{result.skipped_done} already done; "
+                f"{plain.plural(sum(e['records'] for e in ran), 'record')}, "
+                f"{sum(e['html'] for e in ran)} HTML, "
+                f"{sum(e['extracted'] for e in ran)} extracted, {plain.plural(errors, 'error')}"
                 + (f" ({kinds})" if kinds else "")
-                + f"; {totals['extracted']} rows in {output} "
+                + f"; {plain.plural(totals['extracted'], 'row')} in {output} "
                 f"({result.manifest.path.name})"
             )
         )

@@ -221,7 +221,7 @@ def test_resume_skips_finished_inputs(tmp_path):
     before = part.stat().st_mtime_ns
     result = run(*map(str, inputs), "-o", str(out))
     assert result.exit_code == 0
-    assert "1 inputs extracted, 2 already done" in result.stdout
+    assert "1 input extracted, 2 already done" in result.stdout
     assert part.stat().st_mtime_ns == before
     m = manifest(out)
     assert sorted(e["input"] for e in m["inputs"]) == sorted(map(str, inputs))
@@ -239,7 +239,7 @@ def test_a_part_lost_or_left_half_written_is_redone(tmp_path):
     part.rename(temp)
     temp.write_bytes(temp.read_bytes()[:50])
     result = run(*map(str, inputs), "-o", str(out))
-    assert "1 inputs extracted, 1 already done" in result.stdout
+    assert "1 input extracted, 1 already done" in result.stdout
     assert rows(out, inputs[1]) == reference
     assert not temp.exists()
 
