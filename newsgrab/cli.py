@@ -1186,7 +1186,7 @@ def add(ctx, url, seed, label, no_fetch, allow_private_networks, config, verbose
     settings = obj.settings(allow_private_networks=allow_private_networks)
     path = Path(seed)
     roots = list(settings.seeds) or ["."]
-    added = add_citation(path, url, label, roots)
+    added = add_citation(path, url, label, roots, settings.seed_globs)
     shown = display_path(path)
     if added.already:
         message = f"{shown}:{added.line}: cites {redact(added.url)} already; not changed"

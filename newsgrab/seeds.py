@@ -1002,7 +1002,27 @@ def _seed_kind(path: Path) -> str:
     return "text"
 
 
-def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | Path]) -> Added:
+def _named_as_seed(path: Path, roots: list[str | Path], globs: tuple[str, ...]) -> bool:
+    """Whether a run over a folder would read `path` as a seed: its name (or its
+    path under one of `roots`) matches one of `globs`."""
+    if _matches(path.name, globs):
+        return True
+    real = os.path.realpath(path)
+    for root in roots:
+        top = os.path.realpath(os.path.expanduser(root))
+        inside = real.startswith(top.rstrip(os.sep) + os.sep)
+        if inside and _matches(os.path.relpath(real, top).replace(os.sep, "/"), globs):
+            return True
+    return False
+
+
+def add_citation(
+    path: Path,
+    url: str,
+    label: str | None,
+    roots: Iterable[str | Path],
+    globs: Iterable[str] | None = None,
+) -> Added:
     """Append a citation of `url` (with `label`) to the seed `path`, in the seed's
     own format: `- [label](<url>)` in Markdown, `<p><a href="url">label</a></p>`
     before `</body>` in HTML, `Related: label url` (or the URL alone) in text.
@@ -1011,9 +1031,11 @@ def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | 
     atomically (a temporary file in the same folder, fsync, rename); a missing
     seed is created (UTF-8). Refused (SeedError, nothing written): a URL that
     cannot be fetched, a label holding a URL, a seed that is a symlink or not a
-    regular file, outside `roots` (the folders newsgrab works on), not
-    decodable, or whose new text would not read back as the old citations plus
-    this one. A seed that cites the URL already is left as it is."""
+    regular file, outside `roots` (the folders newsgrab works on), hidden, a
+    sidecar, named so that a run would not read it (`globs`, the seed_globs
+    setting, when given), not decodable, or whose new text would not read back
+    as the old citations plus this one. A seed that cites the URL already is
+    left as it is."""
     shown = display_path(path)
     url = url.strip()
     if url[:4].lower() == "www.":  # as in prose: a bare www. address is https
@@ -1030,6 +1052,8 @@ def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | 
             f"{shown}: outside the seed folders ({where}); run newsgrab from the "
             "seed's folder or set `seeds`"
         )
+    if _excluded_name(path.name):
+        raise SeedError(f"{shown}: a hidden file or a sidecar, not a seed; not changed")
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -1042,6 +1066,11 @@ def add_citation(path: Path, url: str, label: str | None, roots: Iterable[str | 
         raise SeedError(f"{shown}: not a regular file")
     if st is None and not path.parent.is_dir():
         raise SeedError(f"{shown}: no such folder {display_path(path.parent)}")
+    if globs is not None and not _named_as_seed(path, roots, tuple(globs)):
+        raise SeedError(
+            f"{shown}: not named as a seed ({', '.join(globs)}: the seed_globs setting), "
+            "so a run over its folder would not read it; not changed"
+        )
     data = b""
     if st is not None:
         try:

@@ -131,12 +131,18 @@ def test_add_creates_a_missing_seed(tmp_path):
         (["https://example.org/", "--to", "link.md"], "is a symlink; refused"),
         (["https://example.org/", "--to", "../outside.md"], "outside the seed folders"),
         (["https://example.org/", "--to", "folder"], "not a regular file"),
+        (["https://example.org/", "--to", "a.md.sources.json"], "a sidecar, not a seed"),
+        (["https://example.org/", "--to", ".hidden.md"], "a hidden file or a sidecar"),
+        (["https://example.org/", "--to", "report.pdf"], "not named as a seed (*.txt, *.md"),
+        (["https://example.org/", "--to", "data.csv"], "a run over its folder would not"),
         (["https://example.org/", "--to", "nowhere/a.md"], "no such folder"),
         (["https://example.org/", "--label", "東京", "--to", "latin.txt"], "cannot be written in"),
     ],
 )
 def test_add_refuses_in_one_line_and_writes_nothing(tmp_path, args, message):
     Path("a.md").write_text("# a\n")
+    Path("a.md.sources.json").write_text('{"version": 1}\n')
+    Path("data.csv").write_text("a,b\n1,2\n")
     Path("target.md").write_text("# target\n")
     Path("link.md").symlink_to("target.md")
     Path("folder").mkdir()
@@ -626,3 +632,17 @@ def test_plural_in_summaries(tmp_path):
     assert "exported 1 seed, 1 source, 1 article, 0 revisions, 1 citation" in r.stdout
     r = run("fetch", "--dry-run", "notes")
     assert "dry run: 1 seed, 1 source: 1 to fetch (1 stale), 0 fresh" in r.stdout
+
+
+def test_add_follows_a_seed_globs_path_pattern(tmp_path, monkeypatch):
+    """A pattern with a `/` matches the path inside the seed folder."""
+    Path("drafts").mkdir()
+    monkeypatch.setenv("NEWSGRAB_CONFIG", str(tmp_path / "n.toml"))
+    (tmp_path / "n.toml").write_text('seed_globs = ["drafts/*.notes"]\n')
+    r = run("add", "https://example.org/a", "--to", "drafts/a.notes", "--no-fetch")
+    assert r.exit_code == 0, r.output
+    r = run("add", "https://example.org/a", "--to", "a.notes", "--no-fetch")
+    assert r.exit_code == 2 and "not named as a seed (drafts/*.notes" in r.stderr
+    assert not Path("a.notes").exists()
+    r = run("urls", ".")
+    assert "drafts/a.notes" in r.output
