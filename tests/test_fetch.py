@@ -789,7 +789,9 @@ def test_host_delay_kept(srv, settings):
     assert all(isinstance(r, Response) for r in results)
     starts = sorted(r.at for r in srv.requests)
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    assert len(starts) == 4 and min(gaps) >= 0.28, gaps
+    # as the server saw them: a loaded machine may read one request late, which
+    # narrows the gap after it and widens the one before; the span shrinks only by one late read
+    assert len(starts) == 4 and min(gaps) >= 0.2 and starts[-1] - starts[0] >= 0.8, gaps
 
 
 def test_crawl_delay_slows_the_host(srv, settings):
@@ -799,7 +801,7 @@ def test_crawl_delay_slows_the_host(srv, settings):
     fetch_many(settings.replace(per_host_concurrency=4), [srv.url(f"/p{i}") for i in range(3)])
     starts = sorted(r.at for r in srv.requests if r.path != "/robots.txt")
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    assert min(gaps) >= 0.35, gaps
+    assert min(gaps) >= 0.28 and starts[-1] - starts[0] >= 0.7, gaps
 
 
 def test_user_agent_sent(srv, settings):
