@@ -711,7 +711,7 @@ class Stored:
     or to write a seed citing it. The last few sidecars read are kept, so the
     URLs of one seed cost one read."""
 
-    CACHED = 32
+    CACHED = 8
 
     def __init__(self, jobs: Sequence[SeedJob], where: Mapping[str, int]):
         self.jobs = jobs
