@@ -18,7 +18,6 @@ The library installs no signal handler: a caller stops a run with a `Stop`
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import hashlib
@@ -28,13 +27,11 @@ import os
 import time
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
-from newsgrab.archive import fetch_archived
 from newsgrab.config import Settings
 from newsgrab.errors import (
     CorruptSidecarError,
@@ -45,7 +42,6 @@ from newsgrab.errors import (
     StoreError,
     WriteError,
 )
-from newsgrab.fetch import Fetcher, Response
 from newsgrab.model import (
     CHANGES,
     EMPTY_FETCH,
@@ -92,7 +88,23 @@ from newsgrab.store import (
     write_sidecar,
 )
 from newsgrab.urlutil import host_of, redact_url
-from newsgrab.workers import ExtractFailed, ExtractorPool, bug_message
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from newsgrab.fetch import Fetcher, Response
+    from newsgrab.workers import ExtractorPool
+
+# asyncio, the fetcher (httpx), the archive lookup and the extraction workers
+# are imported when a run has seeds to work on (the fetcher only when it has URLs
+# to fetch): a cron run on an empty folder never pays for them.
+
+
+def bug_message(where: str) -> str:
+    from newsgrab.workers import bug_message
+
+    return bug_message(where)
+
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +284,8 @@ def _answer_of(resp: Response) -> Answer:
 
 async def _extract(pool: ExtractorPool, resp: Response) -> Article:
     """The page's article, extracted off the event loop (see workers.py)."""
+    from newsgrab.workers import ExtractFailed
+
     try:
         extracted, encoding = await pool.extract(
             resp.final_url, resp.headers.get("content-type"), resp.body
@@ -333,6 +347,8 @@ async def settle_url(
 async def _from_archive(
     fetcher: Fetcher, url: str, failed: Source, settings: Settings, when: str, pool: ExtractorPool
 ) -> Source | None:
+    from newsgrab.archive import fetch_archived
+
     try:
         found = await fetch_archived(fetcher, settings.archive_url, url, settings.archive_web_url)
     except FetchError as err:
@@ -630,6 +646,11 @@ class Executor:
     async def outcomes(self, due: Sequence[Work]) -> AsyncIterator[Outcome]:
         if not due:
             return
+        import asyncio
+
+        from newsgrab.fetch import Fetcher
+        from newsgrab.workers import ExtractorPool
+
         queue: asyncio.Queue[Outcome | BaseException] = asyncio.Queue()
         todo = iter(due)  # one shared iterator: each URL is taken by one worker
         pool = ExtractorPool(self.settings.jobs, self.settings.extract_timeout)
@@ -791,6 +812,8 @@ class Writer:
             for key in waits:
                 self.citing.setdefault(key, []).append(i)
         self.needed = Counter(key for keys in plan.keys for key in keys)
+        from concurrent.futures import ThreadPoolExecutor
+
         self.pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgrab-write")
         self.writes: set[asyncio.Future] = set()
         self.failed: list[asyncio.Future] = []
@@ -914,6 +937,8 @@ class Writer:
 
     async def finish(self) -> None:
         """Wait for the writes in hand; raise the first that failed."""
+        import asyncio
+
         await asyncio.gather(*self.writes, return_exceptions=True)
         for future in self.failed:
             future.result()
@@ -927,6 +952,8 @@ class Writer:
 async def _run(
     plan: Plan, settings: Settings, report: RunReport, progress: Progress | None
 ) -> None:
+    import asyncio
+
     writer = Writer(plan, report, asyncio.get_running_loop())
     stored = writer.stored
     executor = Executor(settings, lambda work: stored.state(work.key, work.state))
@@ -986,6 +1013,7 @@ class Stop:
 
     def run(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run `coro` on a new event loop, stoppable by `request()`."""
+        import asyncio
 
         async def main() -> None:
             loop, task = asyncio.get_running_loop(), asyncio.current_task()
