@@ -510,7 +510,7 @@ def _legacy(
 # ------------------------------------------------------------------ plan (pure)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)  # one per due URL
 class Work:
     """One due URL: its key (the stored, credential-free URL), the URL to request
     (as cited, credentials included) and its stored state."""
