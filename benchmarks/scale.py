@@ -19,9 +19,14 @@ targets: cost per source at the largest size within 1.25x of that at the
 smallest, and peak RSS under 150 MiB at 50,000 sources. The server counts the
 200s and 304s it sent, so a run that did not do what its row says is flagged.
 
+Last, the startup every cron run pays: `fetch -q` on an empty folder against
+`python -c pass`, each run 15 times in turn, the median wall and CPU time of
+each and their ratio (target: at most 4x).
+
     .venv/bin/python benchmarks/scale.py                       # 1k, 10k, 50k
     .venv/bin/python benchmarks/scale.py --sizes 1000,10000
     .venv/bin/python benchmarks/scale.py --quick               # 1k and 5k
+    .venv/bin/python benchmarks/scale.py --startup-only
 
 On a shared machine the CPU column is the steadier one; both ratios are shown.
 """
@@ -34,6 +39,7 @@ import compileall
 import json
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +61,8 @@ RUNS = (
 )
 TARGET_RATIO = 1.25
 TARGET_MIB = 150
+STARTUP_RUNS = 15
+TARGET_STARTUP = 4.0
 
 # ------------------------------------------------------------------ server
 
@@ -161,6 +169,31 @@ def expected(name: str, n: int, counts: dict[str, int]) -> str:
     return ""
 
 
+def startup(env: dict[str, str]) -> int:
+    """`fetch -q` on an empty folder against `python -c pass`, in turn; prints the
+    medians and their ratio; 1 when the CPU ratio misses the target."""
+    empty = Path(tempfile.mkdtemp(prefix="ngstart-"))
+    try:
+        bare, fetch = [], []
+        for _ in range(STARTUP_RUNS):
+            bare.append(run_measured([sys.executable, "-c", "pass"], env))
+            fetch.append(
+                run_measured([sys.executable, "-m", "newsgrab", "fetch", "-q", str(empty)], env)
+            )
+    finally:
+        shutil.rmtree(empty, ignore_errors=True)
+    wall = [statistics.median(r[0] for r in runs) for runs in (bare, fetch)]
+    cpu = [statistics.median(r[3] for r in runs) for runs in (bare, fetch)]
+    print(
+        f"startup: fetch -q on an empty folder {wall[1] * 1000:.0f} ms ({cpu[1] * 1000:.0f} CPU), "
+        f"python -c pass {wall[0] * 1000:.0f} ms ({cpu[0] * 1000:.0f} CPU): "
+        f"{wall[1] / wall[0]:.1f}x wall, {cpu[1] / cpu[0]:.1f}x CPU "
+        f"(median of {STARTUP_RUNS}; target at most {TARGET_STARTUP:g}x: "
+        f"{'met' if cpu[1] / cpu[0] <= TARGET_STARTUP else 'NOT met'})"
+    )
+    return 0 if cpu[1] / cpu[0] <= TARGET_STARTUP else 1
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
         asyncio.run(_serve(int(sys.argv[2])))
@@ -174,6 +207,11 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="1,000 and 5,000 sources only")
     ap.add_argument("--dir", help="where to write the seeds (default: a temporary folder)")
     ap.add_argument("--keep", action="store_true", help="keep the seeds and sidecars")
+    ap.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="only the startup of fetch on an empty folder against python -c pass",
+    )
     args = ap.parse_args()
     sizes = [1000, 5000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or min(sizes) < PER_SEED:
@@ -182,6 +220,8 @@ def main() -> int:
     env = newsgrab_env(CONCURRENCY)
     env.pop("NEWSGRAB_REFRESH_AFTER", None)
     env["PYTHONPATH"] = str(ROOT)
+    if args.startup_only:
+        return startup(env)
     server, port = start_server()
     base = Path(tempfile.mkdtemp(prefix="ngscale-", dir=args.dir))
     # (name, n) -> (seconds, peak MiB, exit, cpu seconds, note)
@@ -212,7 +252,8 @@ def main() -> int:
             shutil.rmtree(base, ignore_errors=True)
         else:
             print(f"(kept in {base})", file=sys.stderr)
-    return report(sizes, results)
+    code = report(sizes, results)
+    return startup(env) | code
 
 
 def report(sizes: list[int], results: dict) -> int:

@@ -862,18 +862,23 @@ def _is_url(target: str) -> bool:
 
 
 def _read_collection(obj: Context, settings: Settings, paths):
-    """The sources under `paths`; unreadable sidecars reported one line each."""
+    """The sources under `paths`, read one sidecar at a time as they are iterated
+    (collection.Sidecars); `_reading_errors` reports what could not be read."""
     from newsgrab import collection
 
     where = list(paths) or list(settings.seeds) or ["."]
-    coll = collection.load(where, settings.seed_globs)
-    for exc in coll.errors:
-        obj.err.print(plain.sanitize(f"error: {exc}"), soft_wrap=True)
+    coll = collection.Sidecars(where, settings.seed_globs)
     if not coll.seeds and not obj.quiet:
         obj.err.print(
             plain.sanitize(f"no seed files under {', '.join(map(str, where))}"), soft_wrap=True
         )
     return coll
+
+
+def _reading_errors(obj: Context, coll) -> None:
+    """Unreadable sidecars, one line each (once the collection has been read)."""
+    for exc in coll.errors:
+        obj.err.print(plain.sanitize(f"error: {exc}"), soft_wrap=True)
 
 
 def _output_format(obj: Context, fmt: str | None) -> str:
@@ -895,13 +900,15 @@ def _show_history(obj: Context, entries, fmt: str, pager: bool) -> None:
         render.emit(obj.out, render.history_rich(items), pager=pager)
 
 
-def _find_urls(entries, urls):
-    from newsgrab.collection import SourceNotFoundError, find_url
+def _find_urls(entries, urls, before_error=lambda: None):
+    """The entries stored for each of `urls` (one pass over `entries`);
+    `before_error` is called before a URL found nowhere is reported."""
+    from newsgrab.collection import SourceNotFoundError, find_urls
 
     found = []
-    for url in urls:
-        matches = find_url(entries, url)
+    for url, matches in zip(urls, find_urls(entries, urls), strict=True):
         if not matches:
+            before_error()
             raise SourceNotFoundError(plain.sanitize(f"{url}: no stored source has this URL"))
         found += [m for m in matches if m not in found]
     return found
@@ -1025,8 +1032,11 @@ def show(
     urls = [t for t in targets if _is_url(t)]
     paths = [t for t in targets if not _is_url(t)]
     coll = _read_collection(obj, settings, paths)
-    entries = collection.filter_entries(
-        coll.entries,
+    # The sidecars are read one at a time as the output is made: the table, CSV,
+    # JSON and JSONL stream; only --sort, URLs, articles and --history keep the
+    # sources they show (those selected) in memory.
+    entries = collection.select(
+        coll,
         statuses=statuses,
         site=site,
         stale_after=settings.refresh_after if stale else None,
@@ -1036,30 +1046,32 @@ def show(
         changed_since=changed_dt,
     )
     if urls:
-        entries = _find_urls(entries, urls)
-    entries = collection.sort_entries(entries, sort_key)
+        entries = _find_urls(entries, urls, lambda: _reading_errors(obj, coll))
+    if sort_key:
+        entries = collection.sort_entries(entries, sort_key)
     articles = bool(urls) or (bool(paths) and all(Path(p).is_file() for p in paths))
-    if coll.unfetched and not obj.quiet:
-        names = ", ".join(plain.one_line(s) for s in coll.unfetched[:3])
-        more = f" and {len(coll.unfetched) - 3} more" if len(coll.unfetched) > 3 else ""
-        obj.err.print(f"not fetched yet (no sidecar): {names}{more}", soft_wrap=True)
+    if history or articles or fmt == "rich":
+        entries = list(entries)
+        _reading_errors(obj, coll)
+        _not_fetched(obj, coll)
 
     if history:
         _show_history(obj, entries, fmt, pager)
     elif fmt == "csv":
-        render.emit(obj.out, render.csv_sources(entries), pager=False)
+        render.emit_chunks(obj.out, render.csv_sources_chunks(entries), pager=False)
     elif fmt in ("json", "jsonl"):
-        render.emit(obj.out, render.json_sources(entries, lines=fmt == "jsonl"), pager=False)
+        chunks = render.json_sources_chunks(entries, lines=fmt == "jsonl")
+        render.emit_chunks(obj.out, chunks, pager=False)
     elif not articles:
-        counts = collection.status_counts(entries)
         if fmt == "rich":
+            counts = collection.status_counts(entries)
             content = render.table_rich(entries, counts, now, obj.out.width)
+            render.emit(obj.out, content, pager=pager)
         elif fmt == "text":  # fitted to a terminal; never cut on a pipe
             width = obj.out.width if render.is_tty(obj.out) else None
-            content = render.table_text(entries, counts, now, width)
+            render.emit_chunks(obj.out, render.table_text_lines(entries, now, width), pager=pager)
         else:
-            content = render.table_markdown(entries, counts, now)
-        render.emit(obj.out, content, pager=pager)
+            render.emit_chunks(obj.out, render.table_markdown_lines(entries, now), pager=pager)
     else:
         if urls:
             sections = [(group[0].url, [group]) for group in collection.group_by_url(entries)]
@@ -1075,8 +1087,18 @@ def show(
         else:
             content = render.articles_text(sections, full, now, obj.out.width)
         render.emit(obj.out, content, pager=pager)
+    if not (history or articles or fmt == "rich"):  # read while the output was made
+        _reading_errors(obj, coll)
+        _not_fetched(obj, coll)
     if coll.errors:
         ctx.exit(int(ExitCode.DATA_ERROR))
+
+
+def _not_fetched(obj: Context, coll) -> None:
+    if coll.unfetched and not obj.quiet:
+        names = ", ".join(plain.one_line(s) for s in coll.unfetched[:3])
+        more = f" and {len(coll.unfetched) - 3} more" if len(coll.unfetched) > 3 else ""
+        obj.err.print(f"not fetched yet (no sidecar): {names}{more}", soft_wrap=True)
 
 
 @cli.command()
@@ -1114,7 +1136,8 @@ def diff(ctx, url, paths, fmt, pager, config, verbose, quiet):
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings()
     coll = _read_collection(obj, settings, paths)
-    entries = _find_urls(coll.entries, [url])
+    entries = _find_urls(coll, [url], lambda: _reading_errors(obj, coll))
+    _reading_errors(obj, coll)
     _show_history(obj, entries, _output_format(obj, fmt), pager)
     if coll.errors:
         ctx.exit(int(ExitCode.DATA_ERROR))

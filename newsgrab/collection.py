@@ -12,7 +12,7 @@ import difflib
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -197,38 +197,54 @@ def _seed_and_sidecar(path: Path) -> tuple[Path, Path]:
     return path, sidecar_path(path)
 
 
+class Sidecars:
+    """The sources stored next to the seeds under `paths` (files or folders), read
+    one sidecar at a time as they are iterated, so that a collection of any size
+    is never held whole. A sidecar named directly (`notes/a.md.sources.json`) is
+    read as is. A seed with no sidecar yet is read from its old-style
+    `<stem>.sources.json` when that file names it in `seed.path` (the next
+    `fetch` renames it). Each pass records the sidecars it could not read
+    (`errors`) and the seeds with no sidecar yet (`unfetched`)."""
+
+    def __init__(self, paths: Iterable[str | Path], globs: Iterable[str]):
+        given = [Path(p) for p in paths]
+        direct = [p for p in given if p.name.endswith(SIDECAR_SUFFIX) and p.is_file()]
+        others = [p for p in given if p not in direct]
+        self.seeds: list[Path] = direct + (find_seed_files(others, globs) if others else [])
+        self.errors: list[StoreError] = []
+        self.unfetched: list[Path] = []
+
+    def __iter__(self) -> Iterator[Entry]:
+        self.errors, self.unfetched = [], []
+        seen: set[Path] = set()
+        for found in self.seeds:
+            seed, path = _seed_and_sidecar(found)
+            if path in seen:
+                continue
+            seen.add(path)
+            try:
+                data = read_sidecar(path)
+                if data is None and found == seed:
+                    path, data = _legacy(seed, path, seen)
+            except StoreError as exc:
+                self.errors.append(exc)
+                continue
+            if data is None:
+                self.unfetched.append(seed)
+                continue
+            stored_name = data.seed.path
+            if path.name.endswith(SIDECAR_SUFFIX) and found == path and stored_name:
+                seed = path.with_name(Path(stored_name).name)
+            for src in data.sources:
+                yield Entry(seed, path, src)
+
+
 def load(paths: Iterable[str | Path], globs: Iterable[str]) -> Collection:
-    """Every source stored next to the seeds under `paths` (files or folders).
-    A sidecar named directly (`notes/a.md.sources.json`) is read as is. A seed with
-    no sidecar yet is read from its old-style `<stem>.sources.json` when that file
-    names it in `seed.path` (the next `fetch` renames it)."""
-    given = [Path(p) for p in paths]
-    direct = [p for p in given if p.name.endswith(SIDECAR_SUFFIX) and p.is_file()]
-    others = [p for p in given if p not in direct]
-    seeds = direct + (find_seed_files(others, globs) if others else [])
-    out = Collection([], [], seeds, [])
-    seen: set[Path] = set()
-    for found in seeds:
-        seed, path = _seed_and_sidecar(found)
-        if path in seen:
-            continue
-        seen.add(path)
-        try:
-            data = read_sidecar(path)
-            if data is None and found == seed:
-                path, data = _legacy(seed, path, seen)
-        except StoreError as exc:
-            out.errors.append(exc)
-            continue
-        if data is None:
-            out.unfetched.append(seed)
-            continue
-        stored_name = data.seed.path
-        if path.name.endswith(SIDECAR_SUFFIX) and found == path and stored_name:
-            seed = path.with_name(Path(stored_name).name)
-        for src in data.sources:
-            out.entries.append(Entry(seed, path, src))
-    return out
+    """Every source stored next to the seeds under `paths`, in memory (see
+    `Sidecars` to read them one sidecar at a time)."""
+    found = Sidecars(paths, globs)
+    entries = list(found)
+    return Collection(entries, found.errors, found.seeds, found.unfetched)
 
 
 def _legacy(seed: Path, path: Path, seen: set[Path]) -> tuple[Path, Sidecar | None]:
@@ -262,6 +278,32 @@ def filter_entries(
     changed: bool = False,
     changed_since: datetime | None = None,
 ) -> list[Entry]:
+    """`select` as a list."""
+    return list(
+        select(
+            entries,
+            statuses=statuses,
+            site=site,
+            stale_after=stale_after,
+            since=since,
+            now=now,
+            changed=changed,
+            changed_since=changed_since,
+        )
+    )
+
+
+def select(
+    entries: Iterable[Entry],
+    *,
+    statuses: Iterable[str] = (),
+    site: str | None = None,
+    stale_after: float | None = None,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    changed: bool = False,
+    changed_since: datetime | None = None,
+) -> Iterator[Entry]:
     """Keep entries with one of `statuses`; whose site name or host contains `site`
     (case-insensitive); not checked within `stale_after` seconds (never-checked
     ones included); published at or after `since` (undated ones left out); with
@@ -270,7 +312,6 @@ def filter_entries(
     now = now or datetime.now(UTC)
     wanted = set(statuses)
     needle = site.casefold() if site else None
-    kept = []
     for e in entries:
         if wanted and e.status not in wanted:
             continue
@@ -291,8 +332,7 @@ def filter_entries(
                 when = e.changed
                 if when is None or when < changed_since:
                     continue
-        kept.append(e)
-    return kept
+        yield e
 
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
@@ -330,12 +370,18 @@ def _url_key(url: str) -> str:
 
 def find_url(entries: Iterable[Entry], url: str) -> list[Entry]:
     """The entries whose URL, final URL or canonical URL is `url` (normalized)."""
-    key = _url_key(url)
-    found = []
+    return find_urls(entries, [url])[0]
+
+
+def find_urls(entries: Iterable[Entry], urls: Sequence[str]) -> list[list[Entry]]:
+    """`find_url` for each of `urls`, in one pass over `entries`."""
+    keys = [_url_key(url) for url in urls]
+    found: list[list[Entry]] = [[] for _ in urls]
     for e in entries:
-        candidates = (e.url, e.fetch.final_url, e.article.canonical_url)
-        if any(c and _url_key(c) == key for c in candidates):
-            found.append(e)
+        candidates = {_url_key(c) for c in (e.url, e.fetch.final_url, e.article.canonical_url) if c}
+        for key, matches in zip(keys, found, strict=True):
+            if key in candidates:
+                matches.append(e)
     return found
 
 

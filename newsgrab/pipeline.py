@@ -18,7 +18,6 @@ The library installs no signal handler: a caller stops a run with a `Stop`
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import hashlib
@@ -26,13 +25,13 @@ import itertools
 import logging
 import os
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from newsgrab.archive import fetch_archived
+import msgspec
+
 from newsgrab.config import Settings
 from newsgrab.errors import (
     CorruptSidecarError,
@@ -43,7 +42,6 @@ from newsgrab.errors import (
     StoreError,
     WriteError,
 )
-from newsgrab.fetch import Fetcher, Response
 from newsgrab.model import (
     CHANGES,
     EMPTY_FETCH,
@@ -53,6 +51,7 @@ from newsgrab.model import (
     Article,
     CitedPlace,
     Failure,
+    FetchFacts,
     Redirect,
     Sidecar,
     Source,
@@ -89,7 +88,23 @@ from newsgrab.store import (
     write_sidecar,
 )
 from newsgrab.urlutil import host_of, redact_url
-from newsgrab.workers import ExtractFailed, ExtractorPool, bug_message
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from newsgrab.fetch import Fetcher, Response
+    from newsgrab.workers import ExtractorPool
+
+# asyncio, the fetcher (httpx), the archive lookup and the extraction workers
+# are imported when a run has seeds to work on (the fetcher only when it has URLs
+# to fetch): a cron run on an empty folder never pays for them.
+
+
+def bug_message(where: str) -> str:
+    from newsgrab.workers import bug_message
+
+    return bug_message(where)
+
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +122,12 @@ class SeedJob:
     old: Sidecar | None
     stored_version: int | None = None  # schema_version on disk (older ones migrate)
     legacy: Path | None = None  # an old `<stem>.sources.json` to rename to `sidecar`
+    # `old` holds slim sources only (see `slim_source`): the full ones are read
+    # back from the file when needed, so a run never holds the whole collection
+    slim: bool = False
+    # writing this seed from its own stored copies gives back its sidecar as it is
+    # (so a seed whose URLs are all fresh, and freshest here, is not read again)
+    fresh_same: bool = False
 
 
 @dataclasses.dataclass
@@ -116,6 +137,8 @@ class Outcome:
     key: str  # the URL as stored (without credentials)
     action: str  # fresh, not_modified, unchanged, changed, new, degraded, failed, archived
     state: Source  # the source's new stored state (url and cited as stored before)
+    # its stored state could not be read back: the seeds citing it are not written
+    partial: bool = False
 
 
 # The changes `--quiet` prints (see RunReport.state_changes).
@@ -261,6 +284,8 @@ def _answer_of(resp: Response) -> Answer:
 
 async def _extract(pool: ExtractorPool, resp: Response) -> Article:
     """The page's article, extracted off the event loop (see workers.py)."""
+    from newsgrab.workers import ExtractFailed
+
     try:
         extracted, encoding = await pool.extract(
             resp.final_url, resp.headers.get("content-type"), resp.body
@@ -322,6 +347,8 @@ async def settle_url(
 async def _from_archive(
     fetcher: Fetcher, url: str, failed: Source, settings: Settings, when: str, pool: ExtractorPool
 ) -> Source | None:
+    from newsgrab.archive import fetch_archived
+
     try:
         found = await fetch_archived(fetcher, settings.archive_url, url, settings.archive_web_url)
     except FetchError as err:
@@ -384,8 +411,49 @@ def _prepare(
         if old is None and not citations:
             continue
         sha = hashlib.sha256(seed_bytes).hexdigest()
-        jobs.append(SeedJob(seed, path, sha, citations, old, version, legacy))
+        job = SeedJob(seed, path, sha, citations, old, version, legacy)
+        if old is not None:
+            job.fresh_same = _same_from_own(job)
+            job.old = slim_sidecar(old)
+            job.slim = True
+        jobs.append(job)
     return jobs
+
+
+def slim_source(src: Source) -> Source:
+    """What planning and the run report need of a stored source: its URL,
+    status, error and when it was checked (no article, revisions or citations).
+    The run reads the full source back from its sidecar when it fetches or
+    writes it."""
+    fetch = src.fetch
+    if fetch is not None:
+        fetch = FetchFacts(
+            checked_at=fetch.checked_at, consecutive_failures=fetch.consecutive_failures
+        )
+    return Source(url=src.url, status=src.status, fetch=fetch, error=src.error)
+
+
+def slim_sidecar(sidecar: Sidecar) -> Sidecar:
+    return msgspec.structs.replace(sidecar, sources=[slim_source(s) for s in sidecar.sources])
+
+
+def _own_states(sidecar: Sidecar) -> dict[str, Source]:
+    """URL -> the freshest of a sidecar's own copies of it."""
+    copies: dict[str, list[Source]] = {}
+    for src in sidecar.sources:
+        copies.setdefault(src.url, []).append(src)
+    return {url: freshest(found) for url, found in copies.items()}
+
+
+def _same_from_own(job: SeedJob) -> bool:
+    """Whether the seed's sidecar, written from its own stored copies, is the
+    one on disk (then a run where all its URLs are fresh need not read it again)."""
+    assert job.old is not None
+    own = _own_states(job.old)
+    keys = tuple(redact_url(c.url) for c in job.citations)
+    if any(key not in own for key in keys):
+        return False
+    return _unchanged(job, sidecar_for(job, keys, own))
 
 
 class _Stems:
@@ -442,7 +510,7 @@ def _legacy(
 # ------------------------------------------------------------------ plan (pure)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)  # one per due URL
 class Work:
     """One due URL: its key (the stored, credential-free URL), the URL to request
     (as cited, credentials included) and its stored state."""
@@ -463,6 +531,8 @@ class Plan:
     states: Mapping[str, Source]  # key -> the freshest stored state (or pending)
     due: tuple[Work, ...]  # to fetch, hosts interleaved, first citation first
     waiting: tuple[frozenset[str], ...]  # per job: the due keys it waits on
+    # key -> the job whose stored copy is `states[key]` (none for a pending one)
+    where: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def fresh(self) -> frozenset[str]:
@@ -481,19 +551,25 @@ def make_plan(
     """Which URLs are due and which fresh (no request), and which seeds wait on
     which due URL. Pure: `now` is seconds since the epoch; the two settings say
     which `blocked` sources are retried at once (see model.is_due)."""
-    copies: dict[str, list[Source]] = {}
-    for job in jobs:
+    best: dict[str, tuple[Source, int]] = {}  # url -> freshest copy, and its job
+    for i, job in enumerate(jobs):
         for src in job.old.sources if job.old else []:
-            copies.setdefault(src.url, []).append(src)
+            found = best.get(src.url)
+            if found is None or freshest([found[0], src]) is not found[0]:
+                best[src.url] = (src, i)
     keys = tuple(tuple(redact_url(c.url) for c in job.citations) for job in jobs)
     states: dict[str, Source] = {}
+    where: dict[str, int] = {}
     due: dict[str, Work] = {}  # ordered: first citation first
     for job, job_keys in zip(jobs, keys, strict=True):
         for c, key in zip(job.citations, job_keys, strict=True):
             if key in states:
                 continue
-            found = copies.get(key)
-            state = freshest(found) if found else pending_source(key)
+            stored = best.get(key)
+            if stored is None:
+                state = pending_source(key)
+            else:
+                state, where[key] = stored
             states[key] = state
             if is_due(
                 state,
@@ -511,6 +587,7 @@ def make_plan(
         states=states,
         due=tuple(due[key] for key in ordered),
         waiting=tuple(frozenset(k for k in job_keys if k in due) for job_keys in keys),
+        where=where,
     )
 
 
@@ -558,15 +635,22 @@ class Executor:
     it settles (`outcomes`, an async iterator). Leaving the iteration early, or
     cancelling the task iterating, cancels the workers."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, load: Callable[[Work], Source] | None = None):
         self.settings = settings
         self.requests = 0  # HTTP requests sent, once the run is over
         self.in_flight: dict[str, float] = {}  # due URL -> when its work started
         self.pool: ExtractorPool | None = None  # the run's extraction workers
+        # the full stored state of a due URL (read back when its work starts)
+        self.load = load or (lambda work: work.state)
 
     async def outcomes(self, due: Sequence[Work]) -> AsyncIterator[Outcome]:
         if not due:
             return
+        import asyncio
+
+        from newsgrab.fetch import Fetcher
+        from newsgrab.workers import ExtractorPool
+
         queue: asyncio.Queue[Outcome | BaseException] = asyncio.Queue()
         todo = iter(due)  # one shared iterator: each URL is taken by one worker
         pool = ExtractorPool(self.settings.jobs, self.settings.extract_timeout)
@@ -602,9 +686,16 @@ class Executor:
             for work in todo:
                 self.in_flight[work.key] = time.monotonic()
                 try:
-                    outcome = await settle_url(fetcher, work.url, work.state, self.settings, pool)
+                    state = self.load(work)
+                except Exception as exc:  # the stored state is unreadable now
+                    self.in_flight.pop(work.key, None)
+                    failed = internal_outcome(work, exc)
+                    queue.put_nowait(Outcome(work.key, failed.action, failed.state, partial=True))
+                    continue
+                try:
+                    outcome = await settle_url(fetcher, work.url, state, self.settings, pool)
                 except Exception as exc:  # a bug, confined to this URL (see internal_outcome)
-                    outcome = internal_outcome(work, exc)
+                    outcome = internal_outcome(dataclasses.replace(work, state=state), exc)
                 finally:
                     self.in_flight.pop(work.key, None)
                 queue.put_nowait(Outcome(work.key, outcome.action, outcome.state))
@@ -635,6 +726,54 @@ def _write_job(path: Path, sidecar: Sidecar, legacy: Path | None) -> None:
     write_sidecar(path, sidecar)
 
 
+class Stored:
+    """The full stored state of a URL, read back from the sidecar of the seed
+    whose copy the plan took (`Plan.where`) when the run needs it: to fetch it,
+    or to write a seed citing it. The last few sidecars read are kept, so the
+    URLs of one seed cost one read."""
+
+    CACHED = 8
+
+    def __init__(self, jobs: Sequence[SeedJob], where: Mapping[str, int]):
+        self.jobs = jobs
+        self.where = where
+        self.cache: OrderedDict[int, Sidecar] = OrderedDict()
+        self.pinned: dict[str, Source] = {}  # kept in memory (see Writer._pin)
+
+    def sidecar(self, i: int) -> Sidecar:
+        """Job i's stored sidecar (its new one, once written: the fresh copies
+        in it are the same)."""
+        found = self.cache.get(i)
+        if found is not None:
+            self.cache.move_to_end(i)
+            return found
+        job = self.jobs[i]
+        found = read_sidecar_versioned(job.sidecar)[0]
+        if found is None and job.legacy is not None:
+            found = read_sidecar_versioned(job.legacy)[0]
+        if found is None:
+            raise StoreError(job.sidecar, "vanished during the run")
+        self.cache[i] = found
+        if len(self.cache) > self.CACHED:
+            self.cache.popitem(last=False)
+        return found
+
+    def state(self, key: str, slim: Source) -> Source:
+        """The full stored state of `key`, whose slim state is `slim`."""
+        if key in self.pinned:
+            return self.pinned[key]
+        i = self.where.get(key)
+        if i is None or not self.jobs[i].slim:
+            return slim  # pending, or a plan made from full sidecars
+        copies = [s for s in self.sidecar(i).sources if s.url == key]
+        if not copies:
+            raise StoreError(self.jobs[i].sidecar, f"{key}: no longer stored there")
+        return freshest(copies)
+
+    def forget(self, i: int) -> None:
+        self.cache.pop(i, None)
+
+
 class Writer:
     """Writes each seed's sidecar as soon as the last of its URLs is settled (so a
     run stopped at any point keeps everything finished so far), on a few threads
@@ -644,12 +783,27 @@ class Writer:
     last seed citing it is written (then it is dropped, so memory holds only the
     sources of seeds not written yet)."""
 
-    def __init__(self, plan: Plan, report: RunReport, loop: asyncio.AbstractEventLoop):
+    def __init__(
+        self,
+        plan: Plan,
+        report: RunReport,
+        loop: asyncio.AbstractEventLoop,
+        stored: Stored | None = None,
+    ):
         self.report = report
         self.loop = loop
         self.jobs = dict(enumerate(plan.jobs))
         self.keys = dict(enumerate(plan.keys))
-        self.states = dict(plan.states)
+        self.states = dict(plan.states)  # slim until settled (see Stored)
+        self.stored = stored or Stored(plan.jobs, plan.where)
+        self.where = dict(plan.where)
+        self.partial: set[str] = set()  # settled keys whose stored state was unreadable
+        # job -> the keys whose stored copy is in its sidecar but that it no
+        # longer cites: kept in memory before its sidecar is rewritten
+        self.elsewhere: dict[int, list[str]] = {}
+        for key, i in plan.where.items():
+            if key not in plan.keys[i]:
+                self.elsewhere.setdefault(i, []).append(key)
         self.actions = dict.fromkeys(plan.fresh, "fresh")
         self.changes = dict.fromkeys(plan.fresh, "fresh")  # key -> one of model.CHANGES
         self.waiting = {i: set(w) for i, w in enumerate(plan.waiting) if w}
@@ -658,6 +812,8 @@ class Writer:
             for key in waits:
                 self.citing.setdefault(key, []).append(i)
         self.needed = Counter(key for keys in plan.keys for key in keys)
+        from concurrent.futures import ThreadPoolExecutor
+
         self.pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgrab-write")
         self.writes: set[asyncio.Future] = set()
         self.failed: list[asyncio.Future] = []
@@ -672,6 +828,8 @@ class Writer:
         before = self.states[outcome.key]
         self.states[outcome.key] = outcome.state
         self.actions[outcome.key] = outcome.action
+        if outcome.partial:
+            self.partial.add(outcome.key)
         self.changes[outcome.key] = change_of(before, outcome.action, outcome.state)
         for i in self.citing.pop(outcome.key, []):
             pending = self.waiting[i]
@@ -683,10 +841,12 @@ class Writer:
     def _write(self, i: int) -> None:
         job, keys = self.jobs.pop(i), self.keys.pop(i)
         try:
-            self._record_and_write(job, keys)
+            self._pin(i)
+            self._record_and_write(i, job, keys)
         except Exception as exc:  # a bug, confined to this seed: the run goes on
             self._bug(job.seed, exc)
         finally:
+            self.stored.forget(i)
             for key in keys:
                 self.needed[key] -= 1
                 if not self.needed[key]:
@@ -694,10 +854,49 @@ class Writer:
                     self.states.pop(key, None)
                     self.actions.pop(key, None)
                     self.changes.pop(key, None)
+                    self.stored.pinned.pop(key, None)
+                    self.partial.discard(key)
 
-    def _record_and_write(self, job: SeedJob, keys: tuple[str, ...]) -> None:
-        sidecar = sidecar_for(job, keys, self.states)
+    def _pin(self, i: int) -> None:
+        """Before job i's sidecar is rewritten, keep in memory the stored copies
+        in it that other seeds still need and that it no longer cites."""
+        for key in self.elsewhere.pop(i, []):
+            if key in self.needed and key not in self.stored.pinned:
+                self.stored.pinned[key] = self.stored.state(key, self.states[key])
+
+    def _full_states(self, i: int, job: SeedJob, keys: tuple[str, ...]) -> Mapping[str, Source]:
+        """The state of each of the seed's URLs to write: settled in this run,
+        or else its stored copy read back."""
+        out = {}
+        for key in keys:
+            if key in self.partial:
+                raise StoreError(job.sidecar, f"{key}: its stored state could not be read back")
+            state = self.states[key]
+            out[key] = self.stored.state(key, state) if self.actions[key] == "fresh" else state
+        return out
+
+    def _record_and_write(self, i: int, job: SeedJob, keys: tuple[str, ...]) -> None:
         seed = str(job.seed)
+        if job.fresh_same and all(
+            self.actions[key] == "fresh" and self.where.get(key) == i for key in keys
+        ):
+            # nothing to write: the report needs only what the slim states hold
+            for key in keys:
+                src = self.states[key]
+                self.report.sources.append(
+                    {
+                        "seed": seed,
+                        "url": key,
+                        "status": str(src.status),
+                        "action": "fresh",
+                        "change": "fresh",
+                        "error": to_builtins(src.error),
+                    }
+                )
+            return
+        sidecar = sidecar_for(job, keys, self._full_states(i, job, keys))
+        if job.slim:
+            job = dataclasses.replace(job, old=self.stored.sidecar(i))
         for key, src in zip(keys, sidecar.sources, strict=True):
             self.report.sources.append(
                 {
@@ -738,6 +937,8 @@ class Writer:
 
     async def finish(self) -> None:
         """Wait for the writes in hand; raise the first that failed."""
+        import asyncio
+
         await asyncio.gather(*self.writes, return_exceptions=True)
         for future in self.failed:
             future.result()
@@ -751,8 +952,11 @@ class Writer:
 async def _run(
     plan: Plan, settings: Settings, report: RunReport, progress: Progress | None
 ) -> None:
+    import asyncio
+
     writer = Writer(plan, report, asyncio.get_running_loop())
-    executor = Executor(settings)
+    stored = writer.stored
+    executor = Executor(settings, lambda work: stored.state(work.key, work.state))
     due = plan.due
     del plan  # the writer holds what is still needed, and lets it go as it writes
     try:
@@ -809,6 +1013,7 @@ class Stop:
 
     def run(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run `coro` on a new event loop, stoppable by `request()`."""
+        import asyncio
 
         async def main() -> None:
             loop, task = asyncio.get_running_loop(), asyncio.current_task()

@@ -12,12 +12,16 @@ as console markup (`[bold]`, `[link=...]`) or emoji codes (`:warning:`).
 from __future__ import annotations
 
 import io
+import itertools
+import json
 import os
 import re
 import shlex
 import sys
+import tempfile
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,11 +159,19 @@ def fit_columns(
     return {c: widths[c] for c in order if c in widths}
 
 
-def _natural(rows: Sequence[dict[str, str]], caps: dict[str, int]) -> dict[str, int]:
-    widths = {c: max([len(c)] + [cell_len(r[c]) for r in rows]) for c in TABLE_COLUMNS}
+def _natural(rows: Iterable[dict[str, str]], caps: dict[str, int]) -> dict[str, int]:
+    widths = {c: len(c) for c in TABLE_COLUMNS}
+    for r in rows:
+        for c in TABLE_COLUMNS:
+            widths[c] = max(widths[c], cell_len(r[c]))
     for col, cap in caps.items():
         widths[col] = min(widths[col], cap)
     return widths
+
+
+def _counts(statuses: Counter) -> dict[str, int]:
+    """Counts per status, in Status order (as collection.status_counts)."""
+    return {str(s): statuses[s] for s in Status if s in statuses}
 
 
 def _row(entry: Entry, now: datetime) -> dict[str, str]:
@@ -211,26 +223,48 @@ def table_text(
     """Aligned columns, a header line, the title last, a counts line. Without a
     `width` (a pipe) the title is never cut; with one (a terminal), every line
     fits in it."""
-    rows = [_row(e, now) for e in entries]
-    natural = _natural(rows, _TEXT_CAPS)
-    if width is None:
-        widths = {c: natural[c] for c in TABLE_COLUMNS}
-    else:
-        widths = fit_columns(natural, TABLE_COLUMNS, width, _TEXT_GAP)
-    lines = []
-    for r in [{c: c.upper() for c in TABLE_COLUMNS}, *rows]:
-        cells = []
-        for c, w in widths.items():
-            if c == "title":
-                cells.append(r[c] if width is None else _fit(r[c], w))
-            elif c == "words" and cell_len(r[c]) <= w:
-                cells.append(r[c].rjust(w))
-            else:
-                cells.append(_fit(r[c], w))
-        lines.append("  ".join(cells).rstrip())
-    footer = counts_line(counts)
-    lines.append(footer if width is None else textwrap.fill(footer, width=max(width, 1)))
-    return "\n".join(lines) + "\n"
+    return "".join(table_text_lines(entries, now, width, counts))
+
+
+def table_text_lines(
+    entries: Iterable[Entry],
+    now: datetime,
+    width: int | None = None,
+    counts: dict[str, int] | None = None,
+) -> Iterator[str]:
+    """`table_text`, line by line, from one pass over `entries`: the column widths
+    need every row before the first is printed, so the rows (a few short
+    strings each) wait in a temporary file (in memory while small), never the
+    entries. The counts line counts the entries unless `counts` is given."""
+    statuses: Counter = Counter()
+    with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8") as spool:
+
+        def rows() -> Iterator[dict[str, str]]:
+            for e in entries:
+                statuses[e.status] += 1
+                r = _row(e, now)
+                spool.write(json.dumps([r[c] for c in TABLE_COLUMNS]) + "\n")
+                yield r
+
+        natural = _natural(rows(), _TEXT_CAPS)
+        if width is None:
+            widths = {c: natural[c] for c in TABLE_COLUMNS}
+        else:
+            widths = fit_columns(natural, TABLE_COLUMNS, width, _TEXT_GAP)
+        spool.seek(0)
+        stored = (dict(zip(TABLE_COLUMNS, json.loads(line), strict=True)) for line in spool)
+        for r in itertools.chain([{c: c.upper() for c in TABLE_COLUMNS}], stored):
+            cells = []
+            for c, w in widths.items():
+                if c == "title":
+                    cells.append(r[c] if width is None else _fit(r[c], w))
+                elif c == "words" and cell_len(r[c]) <= w:
+                    cells.append(r[c].rjust(w))
+                else:
+                    cells.append(_fit(r[c], w))
+            yield "  ".join(cells).rstrip() + "\n"
+    footer = counts_line(_counts(statuses) if counts is None else counts)
+    yield (footer if width is None else textwrap.fill(footer, width=max(width, 1))) + "\n"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -253,9 +287,20 @@ def md_url(url: object) -> str:
 
 
 def table_markdown(entries: Sequence[Entry], counts: dict[str, int], now: datetime) -> str:
+    return "".join(table_markdown_lines(entries, now, counts))
+
+
+def table_markdown_lines(
+    entries: Iterable[Entry], now: datetime, counts: dict[str, int] | None = None
+) -> Iterator[str]:
+    """`table_markdown`, line by line, in one pass over `entries` (the counts
+    line counts them unless `counts` is given)."""
     head = ("status", "title", "site", "published", "checked", "words", "seed")
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    yield "| " + " | ".join(head) + " |\n"
+    yield "|" + "---|" * len(head) + "\n"
+    statuses: Counter = Counter()
     for e in entries:
+        statuses[e.status] += 1
         r = _row(e, now)
         title = md_escape(r["title"])
         if e.url:
@@ -269,9 +314,8 @@ def table_markdown(entries: Sequence[Entry], counts: dict[str, int], now: dateti
             r["words"],
             md_escape(r["seed"]),
         ]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", md_escape(counts_line(counts))]
-    return "\n".join(lines) + "\n"
+        yield "| " + " | ".join(cells) + " |\n"
+    yield "\n" + md_escape(counts_line(_counts(statuses) if counts is None else counts)) + "\n"
 
 
 # ---------------------------------------------------------------- article blocks
@@ -458,10 +502,21 @@ def json_sources(entries: Iterable[Entry], lines: bool = False) -> str:
     """`--format json`: an array; `jsonl`: one object per line. Each object is the
     stored source with `seed` and `sidecar` in front, exact and terminal-safe
     (plain.json_text: what a terminal must not see is a \\u escape)."""
-    objects = [e.to_dict() for e in entries]
+    return "".join(json_sources_chunks(entries, lines))
+
+
+def json_sources_chunks(entries: Iterable[Entry], lines: bool = False) -> Iterator[str]:
+    """`json_sources`, one source at a time: the same text, never held whole."""
     if lines:
-        return "".join(json_text(o) + "\n" for o in objects)
-    return json_text(objects, indent=2) + "\n"
+        for e in entries:
+            yield json_text(e.to_dict()) + "\n"
+        return
+    first = True
+    for e in entries:
+        item = json_text(e.to_dict(), indent=2).replace("\n", "\n  ")
+        yield ("[\n  " if first else ",\n  ") + item
+        first = False
+    yield "[]\n" if first else "\n]\n"
 
 
 CSV_COLUMNS = (
@@ -537,6 +592,11 @@ def _csv_row(entry: Entry) -> dict[str, object]:
 def csv_sources(entries: Iterable[Entry]) -> str:
     """`--format csv`: a header and one row per source per seed (RFC 4180 quoting,
     LF line ends); every cell one sanitized line, formulas neutralised."""
+    return "".join(csv_sources_chunks(entries))
+
+
+def csv_sources_chunks(entries: Iterable[Entry]) -> Iterator[str]:
+    """`csv_sources`, one row at a time."""
     import csv
 
     buf = io.StringIO()
@@ -545,7 +605,11 @@ def csv_sources(entries: Iterable[Entry]) -> str:
     for entry in entries:
         row = _csv_row(entry)
         writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
-    return buf.getvalue()
+        if buf.tell() > 1 << 16:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
 
 
 def history_object(entry: Entry, seeds: Sequence[Path], steps: Sequence[Step]) -> dict:
@@ -843,6 +907,25 @@ def emit(console: Console, content: str | RenderableType, *, pager: bool = True)
         page(output, color=color)
         return
     console.file.write(output)
+    console.file.flush()
+
+
+def emit_chunks(console: Console, chunks: Iterable[str], *, pager: bool = True) -> None:
+    """`emit` for output made piece by piece: written as it comes (a few pieces
+    at a time), so it is never held whole, unless it may go to a pager (a
+    terminal), which needs the whole of it."""
+    if pager and is_tty(console):
+        emit(console, "".join(chunks), pager=pager)
+        return
+    buf: list[str] = []
+    size = 0
+    for chunk in chunks:
+        buf.append(chunk)
+        size += len(chunk)
+        if size > 1 << 16:
+            console.file.write("".join(buf))
+            buf, size = [], 0
+    console.file.write("".join(buf))
     console.file.flush()
 
 
