@@ -490,3 +490,75 @@ def test_warc_records_are_gzip_members_of_their_own(seeds, tmp_path, local_env):
     for rec in records(tmp_path / "w.warc.gz"):
         member = gzip.decompress(data[rec.offset : rec.offset + rec.length])
         assert member.startswith(b"WARC/1.0\r\n")
+
+
+def test_https_exchanges_are_stored_as_plaintext_http(tmp_path, local_settings):
+    """Over TLS the records hold the HTTP/1.1 bytes inside it, with the peer address."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import trustme
+
+    from newsgrab.fetch import GuardedTransport
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(HTML)))
+            self.end_headers()
+            self.wfile.write(HTML)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    s = local_settings.replace(obey_robots=False, warc_file=str(tmp_path / "tls"))
+    url = f"https://127.0.0.1:{server.server_address[1]}/page"
+
+    async def go():
+        transport = GuardedTransport(allow_private=True, ssl_context=client)
+        async with Fetcher(s, transport=transport) as fetcher:
+            return await fetcher.fetch(url)
+
+    try:
+        resp = asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+    req, answer = records(tmp_path / "tls.warc.gz")[1:]
+    assert req.block.startswith(b"GET /page HTTP/1.1\r\n")
+    assert answer.block.startswith(b"HTTP/1.1 200 OK\r\n") and answer.block.endswith(HTML)
+    assert answer.headers["WARC-Target-URI"] == url
+    assert answer.headers["WARC-IP-Address"] == "127.0.0.1"
+    assert resp.capture is not None and resp.capture.offset == answer.offset
+
+
+def test_records_are_written_on_the_writer_thread_not_the_event_loop(
+    seeds, tmp_path, local_env, monkeypatch
+):
+    threads: set[str] = set()
+    records_of = warcout.WarcWriter._records
+
+    def spy(self, exchange, previous):
+        threads.add(__import__("threading").current_thread().name)
+        return records_of(self, exchange, previous)
+
+    monkeypatch.setattr(warcout.WarcWriter, "_records", spy)
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        cite(seeds / "n.txt", srv.url("/a"))
+        assert fetch_cli("--warc-file", str(tmp_path / "w"), str(seeds)).exit_code == 0
+    assert threads and all(name.startswith("newsgrab-warc") for name in threads)
