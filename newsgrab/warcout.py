@@ -274,24 +274,30 @@ class WarcWriter:
             self._file = None
         number = self._number + 1
         if self._number < 0 and self.max_size:
-            while self._name(number + 1).exists():
+            while self._name(number + 1).is_file():
                 number += 1
-            if self._name(number).exists() and self._name(number).stat().st_size >= self.max_size:
+            if self._name(number).is_file() and self._name(number).stat().st_size >= self.max_size:
                 number += 1
         self._number = number
         path = self._name(number)
         try:
             stream = open(path, "ab")  # noqa: SIM115 (kept open for the run)
+            self._file = _File(path, stream)
+            self._in_file = 0  # exchanges written to it in this run
+            self.files.append(path)
+            self._write_warcinfo()
             if self.cdx_path is not None and self._cdx is None:
-                self._cdx = open(self.cdx_path, "ab")  # noqa: SIM115
+                path = self.cdx_path
+                self._cdx = open(path, "ab")  # noqa: SIM115
                 if self._cdx.tell() == 0:
                     self._cdx.write(CDX_HEADER.encode("ascii"))
+                    self._cdx.flush()
         except OSError as exc:
-            raise WriteError(path, f"cannot write the WARC file: {exc.strerror or exc}") from None
-        self._file = _File(path, stream)
-        self._in_file = 0  # exchanges written to it in this run
-        self.files.append(path)
-        self._write_warcinfo()
+            if self._file is not None:
+                with contextlib.suppress(OSError):  # (what failed is said below)
+                    self._file.stream.close()
+                self._file = None
+            raise WriteError(path, f"cannot write: {exc.strerror or exc}") from None
 
     def _writer(self, stream: BinaryIO) -> Any:
         from warcio.warcwriter import WARCWriter
@@ -334,10 +340,13 @@ class WarcWriter:
     def _write_one(self, ex: Exchange, previous: WarcCapture | None) -> WarcCapture | None:
         try:
             return self._records(ex, previous)
-        except OSError as exc:
-            where = self._file.path if self._file else self.prefix
-            self._broken = f"{where}: cannot write the WARC file: {exc.strerror or exc}"
-            log.error("%s; no more records are written in this run", self._broken)
+        except (OSError, WriteError) as exc:
+            if isinstance(exc, WriteError):
+                self._broken = str(exc)
+            else:
+                where = self._file.path if self._file else self.prefix
+                self._broken = f"{where}: cannot write: {exc.strerror or exc}"
+            log.error("%s; no more WARC records are written in this run", self._broken)
             return None
 
     def _records(self, ex: Exchange, previous: WarcCapture | None) -> WarcCapture | None:
@@ -504,12 +513,15 @@ class WarcWriter:
         self._close_files()
 
     def _close_files(self) -> None:
-        if self._file is not None:
-            self._file.stream.close()
-            self._file = None
-        if self._cdx is not None:
-            self._cdx.close()
-            self._cdx = None
+        """Close the files (every record was flushed as it was written: a failure
+        here is logged, the records stand)."""
+        for stream in (self._file.stream if self._file else None, self._cdx):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError as exc:
+                    log.error("%s: cannot close: %s", stream.name, exc.strerror or exc)
+        self._file = self._cdx = None
 
 
 @functools.cache

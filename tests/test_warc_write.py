@@ -562,3 +562,37 @@ def test_records_are_written_on_the_writer_thread_not_the_event_loop(
         cite(seeds / "n.txt", srv.url("/a"))
         assert fetch_cli("--warc-file", str(tmp_path / "w"), str(seeds)).exit_code == 0
     assert threads and all(name.startswith("newsgrab-warc") for name in threads)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_warc_file_that_cannot_be_written_is_one_error_line(seeds, tmp_path, local_env):
+    (tmp_path / "full.warc.gz").symlink_to("/dev/full")  # every write: no space left
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        cite(seeds / "n.txt", srv.url("/a"))
+        r = fetch_cli("--warc-file", str(tmp_path / "full"), str(seeds))
+    assert r.exit_code == 1, r.output
+    assert "full.warc.gz: cannot write: No space left on device" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert srv.hits["/a"] == 0  # nothing fetched
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_disk_error_during_the_run_stops_the_warc_not_the_run(seeds, tmp_path, local_env):
+    """Rotation into a file that cannot be written: one error line, the rest of
+    the run goes on without WARC records, the sidecar is written."""
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        seed = cite(seeds / "n.txt", srv.url("/a"))
+        warcout.WarcWriter(str(tmp_path / "w"), max_size=10**9).close()  # a warcinfo
+        first = tmp_path / "w-00000.warc.gz"
+        (tmp_path / "w-00001.warc.gz").mkdir()  # the next file cannot be made
+        # the run appends to w-00000 (under the limit): its warcinfo and robots.txt's
+        # exchange take it over the limit, and the page's exchange starts w-00001
+        limit = str(first.stat().st_size + 1)
+        r = fetch_cli("--warc-file", str(tmp_path / "w"), "--warc-max-size", limit, str(seeds))
+    assert r.exit_code == 0, r.output
+    assert "w-00001.warc.gz: cannot write" in r.stderr and "Traceback" not in r.stderr
+    assert sidecar_sources(seed)[srv.url("/a")]["status"] == "ok"
+    assert sidecar_sources(seed)[srv.url("/a")]["fetch"]["capture"] is None
+    assert [r.type for r in records(first)].count("response") == 1
