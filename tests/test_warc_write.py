@@ -596,3 +596,76 @@ def test_a_disk_error_during_the_run_stops_the_warc_not_the_run(seeds, tmp_path,
     assert sidecar_sources(seed)[srv.url("/a")]["status"] == "ok"
     assert sidecar_sources(seed)[srv.url("/a")]["fetch"]["capture"] is None
     assert [r.type for r in records(first)].count("response") == 1
+
+
+def test_archive_fallback_exchanges_are_recorded_and_captured(web, seeds, tmp_path, local_settings):
+    """A dead link's archive look-up and the archived copy are exchanges too; the
+    sidecar's capture is the archived copy's record."""
+    from test_refresh_support import Site
+
+    from newsgrab.pipeline import run_fetch
+
+    site = Site(web)
+    dead = site.url("/p/dead")  # 404
+    site.archive[dead] = ("20240105123000", article_html("Archived", paragraphs("Archived")))
+    settings = local_settings.replace(
+        archive_fallback=True,
+        archive_url=site.archive_url(),
+        archive_web_url=site.archive_web_url(),
+        warc_file=str(tmp_path / "w"),
+    )
+    cite(seeds / "one.txt", dead)
+    report = run_fetch(settings, [str(seeds)])
+    assert report.action_counts == {"archived": 1}
+    responses = [r for r in records(tmp_path / "w.warc.gz") if r.type == "response"]
+    uris = [r.headers["WARC-Target-URI"] for r in responses]
+    assert dead in uris
+    assert any(u.startswith(site.archive_url()) for u in uris)
+    copy = next(r for r in responses if "id_/" in r.headers["WARC-Target-URI"])
+    assert copy.block.startswith((b"HTTP/1.0 200 ", b"HTTP/1.1 200 "))
+    capture = sidecar_sources(seeds / "one.txt")[dead]["fetch"]["capture"]
+    assert (capture["offset"], capture["length"]) == (copy.offset, copy.length)
+    warcio_check(tmp_path / "w.warc.gz")
+
+
+def test_kept_alive_connection_each_answer_in_its_own_record(tmp_path, local_settings):
+    """Two answers on one connection, the first followed by bytes that belong to no
+    answer: each record holds its answer's bytes only."""
+    import socket
+    import threading
+
+    first = raw_answer(HTML).replace(b"Connection: close\r\n", b"")
+    second = first.replace(b"Fine Thanks", b"OK")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            for answer, extra in ((first, b"JUNK AFTER THE ANSWER"), (second, b"")):
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(4096)
+                conn.sendall(answer + extra)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    s = local_settings.replace(obey_robots=False, warc_file=str(tmp_path / "ka"))
+
+    async def go():
+        async with Fetcher(s) as fetcher:
+            a = await fetcher.fetch(f"http://127.0.0.1:{port}/one")
+            b = await fetcher.fetch(f"http://127.0.0.1:{port}/two")
+            return a, b
+
+    try:
+        a, b = asyncio.run(go())
+    finally:
+        thread.join(5)
+        listener.close()
+    assert a.body == b.body == HTML
+    answers = [r for r in records(tmp_path / "ka.warc.gz") if r.type == "response"]
+    assert [r.block for r in answers] == [first, second]
+    assert "WARC-Truncated" not in answers[0].headers
