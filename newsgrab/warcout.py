@@ -135,7 +135,11 @@ class Exchange:
     def sent(self, data: bytes, peer: str | None) -> None:
         if peer and self.peer is None:
             self.peer = peer
-        if not self.response:  # (a request resent on a new connection starts over)
+        if self.response:
+            return
+        if data.startswith(b"GET "):  # a request head (sent again on a new connection)
+            self.request[:] = data
+        else:
             self.request += data
 
     def received(self, data: bytes) -> None:
@@ -552,6 +556,11 @@ def open_writer(settings: Any) -> WarcWriter | None:
     if not settings.warc_file:
         return None
     check_target(settings.warc_file)
+    if settings.proxy:
+        log.warning(
+            "warc_file: requests through a proxy are not recorded; "
+            "the WARC gets its warcinfo record only"
+        )
     return WarcWriter(
         settings.warc_file,
         max_size=settings.warc_max_size,

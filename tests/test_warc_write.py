@@ -669,3 +669,26 @@ def test_kept_alive_connection_each_answer_in_its_own_record(tmp_path, local_set
     answers = [r for r in records(tmp_path / "ka.warc.gz") if r.type == "response"]
     assert [r.block for r in answers] == [first, second]
     assert "WARC-Truncated" not in answers[0].headers
+
+
+def test_extract_url_writes_its_exchange_too(tmp_path, local_env, monkeypatch):
+    monkeypatch.setenv("NEWSGRAB_WARC_FILE", str(tmp_path / "one"))
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        r = CliRunner().invoke(cli, ["extract", srv.url("/a")])
+    assert r.exit_code == 0, r.stderr
+    pages = [x for x in records(tmp_path / "one.warc.gz") if x.type == "response"]
+    assert [p.block for p in pages if p.headers["WARC-Target-URI"] == srv.url("/a")] == [
+        raw_answer(HTML)
+    ]
+
+
+def test_through_a_proxy_nothing_is_recorded_and_a_warning_says_so(
+    seeds, tmp_path, local_env, monkeypatch
+):
+    cite(seeds / "n.txt", "http://127.0.0.1:9/x")
+    monkeypatch.setenv("NEWSGRAB_PROXY", "http://127.0.0.1:9")
+    r = fetch_cli("--warc-file", str(tmp_path / "p"), str(seeds))
+    assert r.exit_code == 1
+    assert "requests through a proxy are not recorded" in r.stderr
+    assert [x.type for x in records(tmp_path / "p.warc.gz")] == ["warcinfo"]
