@@ -692,3 +692,25 @@ def test_through_a_proxy_nothing_is_recorded_and_a_warning_says_so(
     assert r.exit_code == 1
     assert "requests through a proxy are not recorded" in r.stderr
     assert [x.type for x in records(tmp_path / "p.warc.gz")] == ["warcinfo"]
+
+
+def test_sidecars_without_a_capture_stay_valid(seeds, tmp_path, local_env):
+    """`fetch.capture` is optional: a sidecar written before it validates and loads."""
+    import jsonschema
+
+    from newsgrab import model, store
+
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        seed = cite(seeds / "n.txt", srv.url("/a"))
+        assert fetch_cli("--warc-file", str(tmp_path / "w"), str(seeds)).exit_code == 0
+    sidecar = seed.with_name("n.txt.sources.json")
+    doc = json.loads(sidecar.read_text("utf-8"))
+    assert doc["sources"][0]["fetch"]["capture"]["warc"] == str(tmp_path / "w.warc.gz")
+    del doc["sources"][0]["fetch"]["capture"]  # as an older newsgrab wrote it
+    jsonschema.validate(doc, model.json_schema())
+    sidecar.write_text(json.dumps(doc), encoding="utf-8")
+    loaded = store.read_sidecar(sidecar)
+    assert loaded is not None and loaded.sources[0].fetch.capture is None
+    r = fetch_cli("--reextract", str(seeds))
+    assert r.exit_code == 0 and "1 without a capture" in r.stdout
