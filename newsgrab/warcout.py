@@ -27,6 +27,7 @@ overwritten (sidecars point into it). With `cdx`, `PREFIX.cdx` gets one CDX line
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import contextvars
@@ -37,7 +38,6 @@ import io
 import logging
 import os
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -260,7 +260,6 @@ class WarcWriter:
         self._broken: str | None = None
         self.records = 0
         self.files: list[Path] = []
-        self._lock = threading.Lock()
         self._open_next()  # errors at once, before anything is fetched
 
     # -------------------------------------------------------------- files
@@ -326,8 +325,6 @@ class WarcWriter:
     async def write(self, exchange: Exchange) -> WarcCapture | None:
         """Write one exchange (nothing when no answer head came back); the capture
         of its response record, or the previous capture a revisit refers to."""
-        import asyncio
-
         if not exchange.head_done or self._broken:
             return None
         loop = asyncio.get_running_loop()
@@ -427,20 +424,20 @@ class WarcWriter:
             common | {"WARC-Record-ID": response_id} | extra,
             "application/http; msgtype=response",
         )
+        # (one writer thread: the records of an exchange are written together)
         writer = self._writer(file.stream)
-        with self._lock:
-            writer.write_record(request)
-            offset = file.stream.tell()
-            writer.write_record(response)
-            end = file.stream.tell()
-            file.stream.flush()
-            self.records += 2
-            self._in_file += 1
-            if self._cdx is not None:
-                self._cdx.write(
-                    self._cdx_line(ex, head, status, rec_type, digest, offset, end - offset, file)
-                )
-                self._cdx.flush()
+        writer.write_record(request)
+        offset = file.stream.tell()
+        writer.write_record(response)
+        end = file.stream.tell()
+        file.stream.flush()
+        self.records += 2
+        self._in_file += 1
+        if self._cdx is not None:
+            self._cdx.write(
+                self._cdx_line(ex, head, status, rec_type, digest, offset, end - offset, file)
+            )
+            self._cdx.flush()
         if rec_type == "revisit":
             return previous if refers is not None else None
         return WarcCapture(warc=str(file.path), offset=offset, length=end - offset)
@@ -504,8 +501,6 @@ class WarcWriter:
     # -------------------------------------------------------------- end
 
     async def aclose(self) -> None:
-        import asyncio
-
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(self._thread, self._close_files)
