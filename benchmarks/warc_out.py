@@ -3,7 +3,9 @@
 Serves N article pages from one loopback server (tests/servers.py), writes a
 seed citing them, and runs `newsgrab fetch` (a subprocess, politeness lowered)
 R times each way, interleaved, each into a fresh folder; prints the median wall
-and CPU seconds (the child's user+system time) of each and their ratios.
+and CPU seconds (the child's user+system time) of each and their ratios. Then
+the writer alone: the CPU time of writing N exchanges of one such page (request,
+response, gzip, digests) on this thread, per exchange.
 
     .venv/bin/python benchmarks/warc_out.py -n 300 --repeat 3
 """
@@ -26,6 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from servers import RawServer, page  # noqa: E402
 from test_refresh_support import article_html, paragraphs  # noqa: E402
+
+from newsgrab import warcout  # noqa: E402
 
 
 def run_once(seed_text: str, warc: bool, work: Path) -> tuple[float, float]:
@@ -80,6 +84,29 @@ def main() -> None:
         c for _, c in results[False]
     )
     print(f"ratio (with/without): wall {wall_ratio:.2f}x, cpu {cpu_ratio:.2f}x; WARC {size} bytes")
+    writer_alone(a.n)
+
+
+def writer_alone(n: int) -> None:
+    html = article_html("Story", paragraphs("story", 6)).encode()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n"
+    answer = head % len(html) + html
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = warcout.WarcWriter(str(Path(tmp) / "alone"))
+        exchanges = []
+        for i in range(n):
+            ex = warcout.Exchange(f"http://127.0.0.1/p/{i}", 10**7)
+            ex.sent(b"GET /p/%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % i, "127.0.0.1")
+            ex.head_done = ex.complete = True
+            ex.received(answer)
+            exchanges.append(ex)
+        start = time.process_time()
+        for ex in exchanges:
+            writer.write_now(ex, None)
+        cpu = time.process_time() - start
+        writer.close()
+    each = cpu * 1000 / n
+    print(f"writer alone: {n} exchanges of a {len(answer)}-byte answer, {each:.2f} ms CPU each")
 
 
 if __name__ == "__main__":

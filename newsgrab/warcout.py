@@ -329,16 +329,17 @@ class WarcWriter:
             return None
         loop = asyncio.get_running_loop()
         previous = PREVIOUS.get()
-        future = loop.run_in_executor(self._thread, self._write_one, exchange, previous)
+        future = loop.run_in_executor(self._thread, self.write_now, exchange, previous)
         return await asyncio.shield(future)
 
     def write_later(self, exchange: Exchange) -> None:
         """Write one exchange without waiting (an exchange cut short by a cancel)."""
         if exchange.head_done and not self._broken:
             with contextlib.suppress(RuntimeError):  # (the run is over: not written)
-                self._thread.submit(self._write_one, exchange, PREVIOUS.get())
+                self._thread.submit(self.write_now, exchange, PREVIOUS.get())
 
-    def _write_one(self, ex: Exchange, previous: WarcCapture | None) -> WarcCapture | None:
+    def write_now(self, ex: Exchange, previous: WarcCapture | None) -> WarcCapture | None:
+        """Write one exchange on this thread (the writer thread runs this)."""
         try:
             return self._records(ex, previous)
         except (OSError, WriteError) as exc:
