@@ -714,3 +714,21 @@ def test_sidecars_without_a_capture_stay_valid(seeds, tmp_path, local_env):
     assert loaded is not None and loaded.sources[0].fetch.capture is None
     r = fetch_cli("--reextract", str(seeds))
     assert r.exit_code == 0 and "1 without a capture" in r.stdout
+
+
+def test_credentials_never_reach_the_warc(tmp_path, local_settings):
+    s = local_settings.replace(obey_robots=False, warc_file=str(tmp_path / "cred"))
+
+    async def go(url: str):
+        async with Fetcher(s) as fetcher:
+            return await fetcher.fetch(url)
+
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        asyncio.run(go(srv.url("/a").replace("http://", "http://reader:s3cret@")))
+        assert srv.requests[0].headers["authorization"].startswith("Basic ")  # it was sent
+    req, resp = records(tmp_path / "cred.warc.gz")[1:]
+    assert b"Authorization: [redacted]\r\n" in req.block
+    assert resp.headers["WARC-Target-URI"] == srv.url("/a")
+    data = gzip.decompress((tmp_path / "cred.warc.gz").read_bytes())
+    assert b"s3cret" not in data and b"cmVhZGVyOnMzY3JldA" not in data  # nor its base64
