@@ -426,7 +426,7 @@ def fetch(
     if dry_run:
         _dry_run(obj, settings, paths, force, json_)
     if reextract:
-        _reextract(obj, settings, paths, wait_s, json_)
+        _reextract(obj, settings, paths, wait_s, json_, signals)
     if settings.warc_file:
         from newsgrab.warcout import check_target
 
@@ -490,11 +490,15 @@ def fetch(
     sys.exit(report.exit_code)
 
 
-def _reextract(obj: Context, settings: Settings, paths, wait: float | None, json_: bool) -> None:
+def _reextract(obj: Context, settings: Settings, paths, wait, json_: bool, signals) -> None:
     """`fetch --reextract`: see newsgrab/reextract.py."""
+    from newsgrab.pipeline import Stopped
     from newsgrab.reextract import error_line, run_reextract
 
-    report = run_reextract(settings, paths, wait=wait)
+    try:
+        report = run_reextract(settings, paths, wait=wait, stop=signals.stop)
+    except Stopped:
+        raise Interrupted(signals.received or signal.SIGINT) from None
     if report.seeds == 0:
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
         obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))

@@ -22,6 +22,7 @@ import msgspec
 from newsgrab.config import Settings
 from newsgrab.errors import CorruptSidecarError, ExitCode, StoreError, WriteError
 from newsgrab.model import Article, Source, WarcCapture
+from newsgrab.pipeline import Stop
 from newsgrab.seeds import display_path, find_seed_files
 from newsgrab.store import locked, read_sidecar, sidecar_path, utc_now, write_sidecar
 from newsgrab.warc import Capture, FileError, read_record_at
@@ -172,11 +173,16 @@ async def _extract(
 
 
 def run_reextract(
-    settings: Settings, paths: list[str] | tuple[str, ...], *, wait: float | None = None
+    settings: Settings,
+    paths: list[str] | tuple[str, ...],
+    *,
+    wait: float | None = None,
+    stop: Stop | None = None,
 ) -> ReextractReport:
     """Re-extract every source of the seeds under `paths` from its WARC capture and
     rewrite the sidecars whose articles changed. LockedError when another run holds
-    a folder (after `wait` seconds)."""
+    a folder (after `wait` seconds); Stopped when `stop` is requested (a sidecar
+    write in hand completes, each atomic)."""
     report = ReextractReport()
     seeds = find_seed_files(paths or settings.seeds or ["."], settings.seed_globs)
     report.seeds = len(seeds)
@@ -203,7 +209,7 @@ def run_reextract(
                             f"{seed}: {bug_message(f'{type(exc).__name__}: {exc}')}"
                         )
 
-        asyncio.run(main())
+        (stop or Stop()).run(main())
     return report
 
 

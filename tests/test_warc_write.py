@@ -733,3 +733,21 @@ def test_credentials_never_reach_the_warc(tmp_path, local_settings):
     assert resp.headers["WARC-Target-URI"] == srv.url("/a")
     data = gzip.decompress((tmp_path / "cred.warc.gz").read_bytes())
     assert b"s3cret" not in data and b"cmVhZGVyOnMzY3JldA" not in data  # nor its base64
+
+
+def test_reextract_stops_when_asked_and_leaves_sidecars_whole(seeds, tmp_path, local_env):
+    from newsgrab.pipeline import Stop, Stopped
+    from newsgrab.reextract import run_reextract
+
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        seed = cite(seeds / "n.txt", srv.url("/a"))
+        assert fetch_cli("--warc-file", str(tmp_path / "w"), str(seeds)).exit_code == 0
+    before = seed.with_name("n.txt.sources.json").read_bytes()
+    stop = Stop()
+    stop.request()  # (as the CLI's SIGINT handler does)
+    with pytest.raises(Stopped):
+        run_reextract(Settings(), [str(seeds)], stop=stop)
+    assert seed.with_name("n.txt.sources.json").read_bytes() == before
+    report = run_reextract(Settings(), [str(seeds)])  # the lock was released
+    assert report.count("unchanged") == 1 and int(report.exit_code) == 0
