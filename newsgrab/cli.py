@@ -338,6 +338,22 @@ def urls(ctx, paths, fmt, config, verbose, quiet):
     is_flag=True,
     help="Print what would be fetched and why, and what is fresh; fetch and write nothing.",
 )
+@click.option(
+    "--warc-file",
+    metavar="PREFIX",
+    help="Also write every request and answer to PREFIX.warc.gz (see README, Archiving).",
+)
+@click.option(
+    "--warc-max-size",
+    metavar="BYTES",
+    help="Start PREFIX-00001.warc.gz, ... once a WARC file reaches this size (e.g. 1GB).",
+)
+@click.option("--warc-cdx", is_flag=True, default=None, help="Also write a CDX index, PREFIX.cdx.")
+@click.option(
+    "--reextract",
+    is_flag=True,
+    help="Extract the articles again from their WARC captures (no network).",
+)
 @common_options
 @click.pass_context
 def fetch(
@@ -354,6 +370,10 @@ def fetch(
     jobs,
     json_,
     dry_run,
+    warc_file,
+    warc_max_size,
+    warc_cdx,
+    reextract,
     config,
     verbose,
     quiet,
@@ -369,6 +389,8 @@ def fetch(
         newsgrab fetch notes/
         newsgrab fetch --force --json notes/report.md
         newsgrab fetch --dry-run notes/
+        newsgrab fetch --warc-file archive/notes --warc-cdx notes/
+        newsgrab fetch --reextract notes/
     """
     signals = ctx.with_resource(StopOnSignal())  # first: a signal from now on stops cleanly
     from newsgrab.pipeline import Stop, Stopped, run_fetch
@@ -382,6 +404,9 @@ def fetch(
         concurrency=concurrency,
         user_agent=user_agent,
         jobs=jobs,
+        warc_file=warc_file,
+        warc_max_size=warc_max_size,
+        warc_cdx=warc_cdx,
     )
     paths = list(paths)
     wait_s: float | None = None
@@ -400,6 +425,12 @@ def fetch(
             raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait")
     if dry_run:
         _dry_run(obj, settings, paths, force, json_)
+    if reextract:
+        _reextract(obj, settings, paths, wait_s, json_, signals)
+    if settings.warc_file:
+        from newsgrab.warcout import check_target
+
+        check_target(settings.warc_file)
     # What exists before the run (modules, classes, settings) outlives it: keep
     # the garbage collector from scanning all of it again and again meanwhile.
     gc.freeze()
@@ -456,6 +487,30 @@ def fetch(
             if src["change"] != "still_failing" or src["status"] == "error":
                 click.echo(plain.failure_line(src), err=True)
         click.echo(plain.summary_line(report))
+    sys.exit(report.exit_code)
+
+
+def _reextract(obj: Context, settings: Settings, paths, wait, json_: bool, signals) -> None:
+    """`fetch --reextract`: see newsgrab/reextract.py."""
+    from newsgrab.pipeline import Stopped
+    from newsgrab.reextract import error_line, run_reextract
+
+    try:
+        report = run_reextract(settings, paths, wait=wait, stop=signals.stop)
+    except Stopped:
+        raise Interrupted(signals.received or signal.SIGINT) from None
+    if report.seeds == 0:
+        where = ", ".join(paths) or ", ".join(settings.seeds) or "."
+        obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
+        sys.exit(ExitCode.OK)
+    for message in report.store_errors + report.write_errors + report.internal_errors:
+        obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
+    for entry in report.failed:
+        obj.err.print(plain.sanitize(error_line(entry)), soft_wrap=True)
+    if json_:
+        click.echo(plain.json_text(report.to_dict(), indent=2))
+    elif not obj.quiet:
+        click.echo(report.summary())
     sys.exit(report.exit_code)
 
 

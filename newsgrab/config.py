@@ -65,6 +65,11 @@ class Settings:
     # time budget of one page
     jobs: int = 1
     extract_timeout: float = 30.0
+    # WARC output of fetch (warcout.py): the file name prefix (None: no WARC), the
+    # size after which the next file is started (0: one file), a CDX index beside it
+    warc_file: str | None = None
+    warc_max_size: int = 0
+    warc_cdx: bool = False
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -272,6 +277,18 @@ def coerce(key: str, value: Any) -> Any:
         n = parse_size(value, key)
         _in_range(key, n, value, *_INT_RANGES[key], unit=" bytes")
         return n
+    if key == "warc_max_size":  # 0: no limit
+        if value in (0, "0", ""):
+            return 0
+        n = parse_size(value, key)
+        _in_range(key, n, value, 1, 2**50, unit=" bytes")
+        return n
+    if key == "warc_file":
+        from newsgrab.warcout import check_prefix  # (its checks live with the writer)
+
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a file name prefix, got {_shown(value)}")
+        return check_prefix(value) if value else None
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -484,6 +501,8 @@ def setting_text(key: str, value: Any) -> Any:
         return _duration_text(value)
     if key == "proxy":
         return "" if value is None else _USERINFO.sub("***@", value)
+    if key == "warc_file":
+        return "" if value is None else value
     if isinstance(value, tuple):
         return list(value)
     return value

@@ -57,7 +57,7 @@ import h11
 import httpcore
 import httpx
 
-from newsgrab import ISSUES_URL, __version__, netguard
+from newsgrab import ISSUES_URL, __version__, netguard, warcout
 from newsgrab.config import Settings
 from newsgrab.decode import (
     BROTLI_BOUNDED,
@@ -68,6 +68,7 @@ from newsgrab.decode import (
     parse_codings,
 )
 from newsgrab.errors import BLOCKED, GONE, UNSUPPORTED, FetchError
+from newsgrab.model import WarcCapture
 from newsgrab.robots import RobotsCache, Rules, origin_of
 from newsgrab.urlutil import MAX_URL_LENGTH, BadURL, parse_url, redact_url
 
@@ -97,6 +98,7 @@ class Response:
     charset: str | None = None  # from the Content-Type header
     redirects: list[dict] = dataclasses.field(default_factory=list)  # [{"url", "status"}]
     attempts: int = 1
+    capture: WarcCapture | None = None  # its WARC record (fetch --warc-file)
 
     @property
     def not_modified(self) -> bool:
@@ -353,10 +355,11 @@ class FramedStream(httpcore.AsyncNetworkStream):
     BodyCutShort (closed before the end of the body), BadAnswer (not HTTP) and
     TLSFailed."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream):
+    def __init__(self, inner: httpcore.AsyncNetworkStream, peer: str | None = None):
         self._inner = inner
         self._framing: h11.Connection | None = self._new_framing()
         self.discarded = 0  # bytes dropped after the end of an answer
+        self.peer = peer  # the address connected to (for the WARC records)
 
     @staticmethod
     def _new_framing() -> h11.Connection:
@@ -366,6 +369,9 @@ class FramedStream(httpcore.AsyncNetworkStream):
         framing = self._framing
         if buffer and framing is not None and framing.our_state is not h11.SEND_BODY:
             self._expect_answer(framing, buffer)
+        exchange = warcout.CURRENT.get()
+        if exchange is not None:  # fetch --warc-file: the bytes as sent
+            exchange.sent(buffer, self.peer)
         await self._inner.write(buffer, timeout)
 
     def _expect_answer(self, framing: h11.Connection, request: bytes) -> None:
@@ -390,8 +396,24 @@ class FramedStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         data = await self._inner.read(max_bytes, timeout)
+        exchange = warcout.CURRENT.get()
+        if exchange is None:
+            return self._framed(data)
+        try:
+            data = self._framed(data, exchange)
+        except BadAnswer:  # not HTTP: kept as it came, all the same
+            exchange.head_done = True
+            exchange.received(data)
+            raise
+        exchange.received(data)  # fetch --warc-file: the bytes of the answer as received
+        return data
+
+    def _framed(self, data: bytes, exchange: warcout.Exchange | None = None) -> bytes:
+        """`data` up to the end of the answer; `exchange` learns how far it got."""
         framing = self._framing
         if framing is None or framing.their_state not in (h11.SEND_RESPONSE, h11.SEND_BODY):
+            if exchange is not None and framing is None:  # unframed: as it comes
+                exchange.head_done = exchange.head_done or bool(data)
             return data
         head = framing.their_state is h11.SEND_RESPONSE
         if not data and head:
@@ -404,7 +426,11 @@ class FramedStream(httpcore.AsyncNetworkStream):
                     break
                 if type(event) is h11.Response:
                     head = False
+                    if exchange is not None:
+                        exchange.head_done = True
                 elif type(event) is h11.EndOfMessage:
+                    if exchange is not None:
+                        exchange.complete = True
                     surplus = len(framing.trailing_data[0])
                     if surplus:
                         self.discarded += surplus
@@ -441,7 +467,7 @@ class FramedStream(httpcore.AsyncNetworkStream):
             with contextlib.suppress(httpcore.NetworkError, OSError):
                 await self._inner.aclose()
             raise TLSFailed(_tls_reason(exc)) from exc
-        return FramedStream(inner)
+        return FramedStream(inner, self.peer)
 
     def get_extra_info(self, info: str) -> typing.Any:
         return self._inner.get_extra_info(info)
@@ -540,12 +566,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             if not peer:
                 await stream.aclose()
                 raise httpcore.ConnectError(f"{ip} port {port}: the connection closed at once")
+            address = str(peer[0]).split("%", 1)[0]
             try:
-                self._check(host, str(peer[0]).split("%", 1)[0])
+                self._check(host, address)
             except Refused:
                 await stream.aclose()
                 raise
-            return FramedStream(stream)
+            return FramedStream(stream, address)
         assert last is not None
         raise last
 
@@ -892,9 +919,11 @@ class Fetcher:
         self._robots_budgets: dict[str, _Budget] = {}  # of each origin's robots.txt load
         self._random = random.Random()
         self.requests = 0  # HTTP requests sent (robots.txt, redirects and retries included)
+        self.warc: warcout.WarcWriter | None = None  # fetch --warc-file
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
+        self.warc = warcout.open_writer(s)
         transport = self._transport
         if transport is None:
             if s.proxy:
@@ -908,8 +937,12 @@ class Fetcher:
         try:
             await self._robots.aclose()
         finally:
-            if self._sender is not None:
-                await self._sender.aclose()
+            try:
+                if self._sender is not None:
+                    await self._sender.aclose()
+            finally:
+                if self.warc is not None:
+                    await self.warc.aclose()
 
     # ---------------------------------------------------------------- public
 
@@ -921,9 +954,13 @@ class Fetcher:
         last_modified: str | None = None,
         accept: tuple[str, ...] | None = HTML_TYPES,
         max_bytes: int | None = None,
+        previous: WarcCapture | None = None,
     ) -> Response:
         """GET `url` under every rule above. `accept=None` takes any media type;
-        `max_bytes` (at most the max_bytes setting) caps this answer's body."""
+        `max_bytes` (at most the max_bytes setting) caps this answer's body;
+        `previous`, the source's last WARC capture (an unchanged body is written
+        as a revisit of it)."""
+        warcout.PREVIOUS.set(previous)  # (this call's context: fetch runs in its own task)
         headers = {"Accept": ", ".join(accept) + ", */*;q=0.1" if accept else "*/*"}
         shown = redact_url(url)
         if etag:  # a stored value newsgrab cannot send (an old sidecar's) is left out
@@ -1267,6 +1304,39 @@ class Fetcher:
     # --------------------------------------------------------- one exchange
 
     async def _exchange(
+        self,
+        url: str,
+        shown: str,
+        headers: dict[str, str],
+        accept: tuple[str, ...] | None,
+        max_bytes: int,
+        retry_after: list[float],
+    ) -> Response | _Redirect:
+        """One GET and its answer; with --warc-file, written as WARC records."""
+        if self.warc is None:
+            return await self._one_get(url, shown, headers, accept, max_bytes, retry_after)
+        exchange = warcout.Exchange(_split_credentials(url)[0], max_bytes)
+        token = warcout.CURRENT.set(exchange)
+        try:
+            answer = await self._one_get(url, shown, headers, accept, max_bytes, retry_after)
+        except FetchError as err:
+            exchange.failed(err.kind)
+            warcout.CURRENT.reset(token)
+            await self.warc.write(exchange)
+            raise
+        except BaseException:  # cancelled, or out of time: what came is written
+            exchange.failed("timeout")
+            self.warc.write_later(exchange)
+            raise
+        finally:
+            if warcout.CURRENT.get() is exchange:
+                warcout.CURRENT.reset(token)
+        capture = await self.warc.write(exchange)
+        if isinstance(answer, Response):
+            answer.capture = capture
+        return answer
+
+    async def _one_get(
         self,
         url: str,
         shown: str,

@@ -104,6 +104,16 @@ class ArchivedCopy(msgspec.Struct, kw_only=True, frozen=True):
     timestamp: Annotated[str | None, msgspec.Meta(description="When it was captured.")] = None
 
 
+class WarcCapture(msgspec.Struct, kw_only=True, frozen=True):
+    """Where the WARC record of the page's last captured answer is (`fetch --warc-file`)."""
+
+    warc: Annotated[
+        str, msgspec.Meta(description="The WARC file: an absolute path when newsgrab wrote it.")
+    ]
+    offset: Annotated[int, msgspec.Meta(ge=0, description="The record's first byte in the file.")]
+    length: Annotated[int, msgspec.Meta(ge=1, description="The record's size in the file.")]
+
+
 class FetchFacts(msgspec.Struct, kw_only=True, frozen=True):
     """Facts about the last fetch (defaults when no fetch ever succeeded)."""
 
@@ -123,6 +133,10 @@ class FetchFacts(msgspec.Struct, kw_only=True, frozen=True):
     attempts: Count = 0
     consecutive_failures: Count = 0
     archived_from: ArchivedCopy | str | None = None
+    capture: Annotated[
+        WarcCapture | None,
+        msgspec.Meta(description="The WARC record holding the page the article came from."),
+    ] = None
 
 
 class SourceError(msgspec.Struct, kw_only=True, frozen=True):
@@ -219,6 +233,7 @@ MODEL_CLASSES = (
     Source,
     CitedPlace,
     FetchFacts,
+    WarcCapture,
     Redirect,
     ArchivedCopy,
     SourceError,
@@ -274,7 +289,7 @@ def to_builtins(obj: Any) -> Any:
 
 # Fields added since schema version 2 without a new version: optional in the
 # schema, so that files written before them stay valid (read, they get None).
-ADDED_FIELDS = {"FetchFacts": ("changed_at",)}
+ADDED_FIELDS = {"FetchFacts": ("changed_at", "capture")}
 
 
 def json_schema() -> dict[str, Any]:
@@ -439,6 +454,7 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True):
     last_modified: str | None = None
     redirects: list[Redirect] = []
     attempts: int = 1
+    capture: WarcCapture | None = None  # the WARC record written for it, if any
 
     @property
     def not_modified(self) -> bool:
@@ -482,6 +498,7 @@ def _fetch_facts(answer: Answer, when: str) -> FetchFacts:
         fetched_at=when,
         checked_at=when,
         attempts=answer.attempts,
+        capture=answer.capture,
     )
 
 
@@ -531,7 +548,10 @@ def merge_success(
         return "degraded", merge_failure(source, failure, when)
     if old.content_sha256 == article.content_sha256:
         fetch = msgspec.structs.replace(
-            fetch, changed_at=source.fetch.changed_at if source.fetch else None
+            fetch,
+            changed_at=source.fetch.changed_at if source.fetch else None,
+            # the same text: a run without --warc-file keeps the capture of it
+            capture=fetch.capture or (source.fetch.capture if source.fetch else None),
         )
         keep = old.extractor == article.extractor
         new = msgspec.structs.replace(
@@ -569,6 +589,7 @@ def merge_archived(
         etag=None,
         last_modified=None,
         redirects=answer.redirects,
+        capture=answer.capture,
     )
     return msgspec.structs.replace(failed, fetch=fetch, article=article)
 

@@ -279,6 +279,7 @@ def _answer_of(resp: Response) -> Answer:
         last_modified=resp.last_modified,
         redirects=[Redirect(url=r["url"], status=r["status"]) for r in resp.redirects],
         attempts=resp.attempts,
+        capture=resp.capture,
     )
 
 
@@ -323,6 +324,7 @@ async def settle_url(
             url,
             etag=fetch.etag if good else None,
             last_modified=fetch.last_modified if good else None,
+            previous=fetch.capture if good else None,
         )
     except FetchError as err:
         err.url = err.url or url
