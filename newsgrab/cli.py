@@ -27,7 +27,7 @@ import click
 from newsgrab import ISSUES_URL, __version__, plain
 from newsgrab.config import Settings, load_settings, unknown_variables
 from newsgrab.errors import ExitCode, NewsgrabError, SeedError
-from newsgrab.seeds import display_path, visible
+from newsgrab.seeds import display_path, find_seed_files, visible
 
 if TYPE_CHECKING:
     from newsgrab.pipeline import Stop
@@ -393,9 +393,6 @@ def fetch(
         newsgrab fetch --reextract notes/
     """
     signals = ctx.with_resource(StopOnSignal())  # first: a signal from now on stops cleanly
-    from newsgrab.pipeline import Stop, Stopped, run_fetch
-
-    signals.stop = Stop()
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings(
         refresh_after=refresh_after,
@@ -423,6 +420,14 @@ def fetch(
             wait_s = float("inf")
         if wait_s is not None and not wait_s >= 0:
             raise click.BadParameter(f"expected seconds, got {wait!r}", param_hint="--wait")
+    # a cron run on an empty folder ends here, before the pipeline is imported
+    if not find_seed_files(paths or settings.seeds or ["."], settings.seed_globs):
+        where = ", ".join(paths) or ", ".join(settings.seeds) or "."
+        click.echo(plain.sanitize(f"no seed files under {where}; nothing to do"), err=True)
+        sys.exit(ExitCode.OK)
+    from newsgrab.pipeline import Stop, Stopped, run_fetch
+
+    signals.stop = Stop()
     if dry_run:
         _dry_run(obj, settings, paths, force, json_)
     if reextract:
@@ -459,7 +464,7 @@ def fetch(
         gc.unfreeze()
     if report.seeds == 0:
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
-        obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
+        click.echo(plain.sanitize(f"no seed files under {where}; nothing to do"), err=True)
         sys.exit(ExitCode.OK)
     for bad in report.rejected:  # as `newsgrab urls` prints them; not fetched
         click.echo(_rejected_line(bad), err=True)
@@ -501,7 +506,7 @@ def _reextract(obj: Context, settings: Settings, paths, wait, json_: bool, signa
         raise Interrupted(signals.received or signal.SIGINT) from None
     if report.seeds == 0:
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
-        obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
+        click.echo(plain.sanitize(f"no seed files under {where}; nothing to do"), err=True)
         sys.exit(ExitCode.OK)
     for message in report.store_errors + report.write_errors + report.internal_errors:
         obj.err.print(plain.sanitize(f"error: {message}"), soft_wrap=True)
@@ -552,7 +557,7 @@ def _dry_run(obj: Context, settings: Settings, paths, force: bool, json_: bool) 
     plan, report = plan_only(settings, paths, force=force)
     if report.seeds == 0:
         where = ", ".join(paths) or ", ".join(settings.seeds) or "."
-        obj.err.print(plain.sanitize(f"no seed files under {where}; nothing to do"))
+        click.echo(plain.sanitize(f"no seed files under {where}; nothing to do"), err=True)
         sys.exit(ExitCode.OK)
     seeds_of: dict[str, list[str]] = {}
     for job, keys in zip(plan.jobs, plan.keys, strict=True):

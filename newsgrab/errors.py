@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from newsgrab.model import Status
+from newsgrab.status import Status
 
 
 class ExitCode(IntEnum):

@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import msgspec
+
+from newsgrab.status import Status
 
 SCHEMA_VERSION = 1
 
@@ -33,24 +34,6 @@ SCHEMA_VERSION = 1
 # words (a block page, a paywall teaser) does not replace the stored article.
 DEGRADED_RATIO = 0.3
 
-
-class Status(StrEnum):
-    """What a source's last fetch led to."""
-
-    OK = "ok"  # fetched and extracted
-    ERROR = "error"  # transient failure; the last good article is kept
-    GONE = "gone"  # 404/410; the last good article is kept
-    BLOCKED = "blocked"  # robots.txt or a private address refused
-    UNSUPPORTED = "unsupported"  # not HTML
-    PENDING = "pending"  # never fetched yet
-
-    @property
-    def rank(self) -> int:
-        """Problems first, then what is waiting, then what is fine (`--sort status`)."""
-        return _RANK[self]
-
-
-_RANK = {s: i for i, s in enumerate(("error", "gone", "blocked", "unsupported", "pending", "ok"))}
 
 # Statuses a source may stay in until refresh_after has passed; `error` and
 # `pending` sources are tried again at every run.

@@ -175,3 +175,26 @@ def test_cron_fetch_loads_no_terminal_drawing(docs):
     assert proc.returncode == 0, err
     assert SUMMARY.match(proc.stdout.decode().strip())
     assert "loaded: []" in err
+
+
+def test_cron_fetch_on_an_empty_folder_imports_only_what_it_needs(tmp_path):
+    """A cron run with no seed files says so and stops before the pipeline: no
+    asyncio, msgspec, httpx, bs4 or rich (the README's startup figure rests on it)."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['newsgrab', 'fetch', '-q']\n"
+        "try:\n"
+        "    runpy.run_module('newsgrab', run_name='__main__')\n"
+        "finally:\n"
+        "    names = ('asyncio', 'msgspec', 'httpx', 'bs4', 'rich', 'newsgrab.pipeline')\n"
+        "    loaded = [m for m in names if sys.modules.get(m)]\n"
+        "    print('loaded:', loaded, file=sys.stderr)\n"
+    )
+    cmd = ["env", "-i", f"PATH={os.defpath}", "LANG=C", sys.executable, "-c", probe]
+    proc = subprocess.run(
+        cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, cwd=tmp_path
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert "no seed files under .; nothing to do" in err
+    assert "loaded: []" in err
