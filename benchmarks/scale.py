@@ -21,7 +21,9 @@ smallest, and peak RSS under 150 MiB at 50,000 sources. The server counts the
 
 Last, the startup every cron run pays: `fetch -q` on an empty folder against
 `python -c pass`, each run 15 times in turn, the median wall and CPU time of
-each and their ratio (target: at most 4x).
+each and their ratio (target: at most 4x). Then `extract --warc` over
+generated WARCs at `--jobs 1`, `--jobs 2` and on a 2-worker Dask cluster
+(benchmarks/warc.py; `--no-warc` skips it).
 
     .venv/bin/python benchmarks/scale.py                       # 1k, 10k, 50k
     .venv/bin/python benchmarks/scale.py --sizes 1000,10000
@@ -212,6 +214,12 @@ def main() -> int:
         action="store_true",
         help="only the startup of fetch on an empty folder against python -c pass",
     )
+    ap.add_argument(
+        "--no-warc",
+        action="store_true",
+        help="skip `extract --warc` at --jobs 1, --jobs 2 and on Dask (benchmarks/warc.py)",
+    )
+    ap.add_argument("--warc-pages", type=int, default=800, help="pages in the generated WARCs")
     args = ap.parse_args()
     sizes = [1000, 5000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or min(sizes) < PER_SEED:
@@ -253,7 +261,13 @@ def main() -> int:
         else:
             print(f"(kept in {base})", file=sys.stderr)
     code = report(sizes, results)
-    return startup(env) | code
+    code |= startup(env)
+    if not args.no_warc:
+        # the same extractor over generated WARCs: --jobs 1, --jobs 2, Dask
+        print(f"extract --warc over {args.warc_pages} pages:", flush=True)
+        warc_bench = [sys.executable, str(ROOT / "benchmarks" / "warc.py")]
+        code |= subprocess.call([*warc_bench, "--pages", str(args.warc_pages)], env=env)
+    return code
 
 
 def report(sizes: list[int], results: dict) -> int:
