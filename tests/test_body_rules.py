@@ -226,6 +226,18 @@ def test_a_story_split_by_a_box_in_nested_layout_tables_is_kept_whole():
     assert STORY[0] not in _text(page, off=("climb_to_parent",))
 
 
+def test_a_hidden_copy_of_the_article_for_a_script_is_not_taken_twice():
+    article = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        f"<html><body><div class='entry'><h1>Ferry</h1>{article}</div>"
+        f"<div class='box'><div style='display: none' id='copy'>{article}</div></div>"
+        "</body></html>"
+    )
+    text = _text(page)
+    assert all(text.count(paragraph) == 1 for paragraph in STORY), text
+    assert _text(page, off=("hidden_style",)).count(STORY[1]) == 2
+
+
 # ------------------------------------------------------------------ time
 
 

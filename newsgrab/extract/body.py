@@ -298,6 +298,8 @@ class _PruneCtx:
     near: set = field(default_factory=set)
     kinds: dict = field(default_factory=dict)  # class/id names -> _name_kind
     total: int = -1  # the body's text length, measured when first needed
+    top_run: Any = None  # the container of the page's main run of <p>
+    opening: str | None = None  # its opening words, read when first needed
 
     def page_len(self) -> int:
         if self.total < 0:
@@ -365,6 +367,7 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
         runs = {node: n for node, n in runs.items() if node not in inside}
         _count(_SWITCHES.get()[1], "comment_thread")
     top = runs[top_run]
+    ctx.top_run = top_run
     protected = ctx.protected
     for node, n in runs.items():
         if n < rule.limits["share_of_top_run"] * top:
@@ -472,9 +475,31 @@ def _el_hidden(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
 
 def _el_hidden_style(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style) and el not in ctx.protected:
+    if (
+        style
+        and _HIDDEN_STYLE.search(style)
+        and el not in ctx.main_line
+        and (el not in ctx.protected or _copy_of_main_run(el, ctx))
+    ):
         return _DROP
     return None
+
+
+def _copy_of_main_run(el, ctx: _PruneCtx) -> bool:
+    """A hidden box holding a copy of the page's main run of paragraphs (the article
+    kept again for a script to read), not other text (the hidden slides of a
+    gallery): the opening words of the main run's first paragraph (of 40 characters
+    or more) are in it."""
+    if ctx.top_run is None:
+        return False
+    if ctx.opening is None:
+        ctx.opening = ""
+        for p in ctx.top_run.iter("p"):
+            words = " ".join(_STRING(p).split())
+            if len(words) >= 40:
+                ctx.opening = words[:80]
+                break
+    return bool(ctx.opening) and ctx.opening in " ".join(_STRING(el).split())
 
 
 def _el_boiler_role(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
@@ -1558,7 +1583,9 @@ RULES: tuple[Rule, ...] = (
          "tags", _limits(), _el_boiler_tag),
     Rule("hidden", "element", "remove", "hidden or aria-hidden elements",
          "attributes", _limits(), _el_hidden),
-    Rule("hidden_style", "element", "remove", "display:none / visibility:hidden",
+    Rule("hidden_style", "element", "remove",
+         "display:none / visibility:hidden (spared with the page's main runs of <p>, "
+         "unless a copy of the main one)",
          "attributes", _limits(), _el_hidden_style),
     Rule("boiler_role", "element", "remove",
          "ARIA roles navigation, banner, contentinfo, complementary, dialog, menu",
