@@ -238,6 +238,51 @@ def test_a_hidden_copy_of_the_article_for_a_script_is_not_taken_twice():
     assert _text(page, off=("hidden_style",)).count(STORY[1]) == 2
 
 
+def test_a_short_post_before_a_long_comment_in_a_comments_box_is_the_article():
+    post = (
+        "The harbour board met on Tuesday and said the new ferry would run from "
+        "March, with two crossings a day; the fares follow in January."
+    )
+    comment = " ".join(STORY)
+    page = (
+        "<html><body><div id='main'><div class='entry'><h2>Ferry</h2>"
+        f"<p>{post}</p></div>"
+        "<div id='comments'><h3>1 Comment</h3><ol><li>"
+        f"<p>{comment}</p><p><a href='/u'>A reader</a></p></li></ol></div>"
+        "</div></body></html>"
+    )
+    text = _text(page)
+    assert post in text
+    assert STORY[0] not in text
+    # without the rule, the comment's run of paragraphs is the page's main one
+    assert STORY[0] in _text(page, off=("article_before_box",))
+
+
+def test_one_long_comment_after_a_story_told_without_paragraphs_is_dropped():
+    story = " ".join(STORY)
+    said = "".join(f"<p>I was there too. {p} {p}</p>" for p in STORY)
+    page = (
+        "<html><body><div class='item'><h2>Ferry</h2>"
+        f"<div class='intro'>{story} {story}</div></div>"
+        f"<div class='wrap'><div class='cw' id='comment_1'><div>{said}</div></div></div>"
+        "</body></html>"
+    )
+    text = _text(page)
+    assert STORY[0] in text
+    assert "I was there too" not in text
+    assert "I was there too" in _text(page, off=("comments_box",))
+
+
+def test_a_forum_thread_in_a_comments_box_with_nothing_before_it_is_kept():
+    comment = " ".join(STORY)
+    page = (
+        "<html><body><div id='main'><h1>Ferry timetable?</h1>"
+        f"<div id='comments'><ol><li><p>{comment}</p></li><li><p>{comment}</p></li></ol>"
+        "</div></div></body></html>"
+    )
+    assert STORY[0] in _text(page)
+
+
 # ------------------------------------------------------------------ time
 
 

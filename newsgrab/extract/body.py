@@ -80,6 +80,11 @@ _STRONG_NEGATIVE = re.compile(
     r"cookies?|consent|dsgvo|most-?(?:read|popular|viewed))(?=$|[\s_-])",
     re.IGNORECASE,
 )
+# the box that follows an article (of the names never spared; a share or social box
+# can wrap the whole article)
+_AFTER_ARTICLE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|comment-?list|disqus)(?=$|[\s_-])", re.IGNORECASE
+)
 _POSITIVE = re.compile(
     r"(?:^|[\s_-])(?:article|articles|body|content|main|post|entry|story|text|"
     r"prose|richtext|rich-text|blog|news)(?:$|[\s_-])",
@@ -366,6 +371,11 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
         top_run, inside = thread
         runs = {node: n for node, n in runs.items() if node not in inside}
         _count(_SWITCHES.get()[1], "comment_thread")
+    elif _on("article_before_box"):
+        before = _run_before_box(top_run, runs, ctx, _RULE["article_before_box"].limits)
+        if before is not None:
+            top_run = before
+            _count(_SWITCHES.get()[1], "article_before_box")
     top = runs[top_run]
     ctx.top_run = top_run
     protected = ctx.protected
@@ -385,6 +395,42 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
             break
         ctx.near.add(node)
         node = node.getparent()
+
+
+def _strong_box(node, ctx: _PruneCtx, memo: dict):
+    """The outermost box around the node whose class/id names the comments that
+    follow an article, or None; each element looked at once per page."""
+    path = []
+    found = None
+    while node is not None:
+        if node in memo:
+            found = memo[node]
+            break
+        path.append(node)
+        node = node.getparent()
+    for el in reversed(path):  # from the top down: the outermost box wins
+        if found is None and ctx.kind(el) == _STRONG and _AFTER_ARTICLE.search(_class_id(el)):
+            found = el
+        memo[el] = found
+    return found
+
+
+def _run_before_box(top_run, runs: dict, ctx: _PruneCtx, limits: Mapping[str, float]):
+    """When the page's longest run of <p> sits in a box named as comments, and a run
+    of prose comes before that box, outside any such box, long enough to be an
+    article (a short post followed by a long comment): that run. Else None."""
+    memo: dict = {}
+    box = _strong_box(top_run, ctx, memo)
+    if box is None:
+        return None
+    need = max(limits["min_chars"], limits["min_share"] * runs[top_run])
+    best, best_n = None, 0
+    for run, n in runs.items():  # (in the order of the page)
+        if _strong_box(run, ctx, memo) is box:
+            break  # the box's own runs: what comes after is not before it
+        if n > best_n and _strong_box(run, ctx, memo) is None:
+            best, best_n = run, n
+    return best if best_n >= need else None
 
 
 def _lx_posts(node, limits: Mapping[str, float]) -> bool:
@@ -1031,6 +1077,10 @@ def _thread_after_article(
             thread = node
             break
         node = node.parent
+    by_name = False
+    if thread is None and _on("comments_box"):
+        thread = _comments_box(best.tag, int(limits["levels"]))
+        by_name = thread is not None
     if thread is None:
         return None
     start = stats[id(thread)].order
@@ -1047,9 +1097,25 @@ def _thread_after_article(
             alt, alt_score = st, final
     if alt is None or alt_score < limits["min_article_score"] * best_score:
         return None
+    if by_name:
+        _count(_SWITCHES.get()[1], "comments_box")
     # the thread and its own ancestors up to (not including) the article's ancestors
     article_up = {id(anc) for anc in alt.tag.parents}
     return alt, {key for key in up if key not in article_up}, up
+
+
+def _comments_box(tag: Tag, levels: int) -> Tag | None:
+    """The box a few levels up named as the comments that follow an article (a
+    single long comment is no list of posts), or None."""
+    node: Tag | None = tag
+    for _ in range(levels):
+        if node is None or node.name == "body":
+            return None
+        names = " ".join(node.get("class") or ()) + " " + str(node.get("id") or "")
+        if _AFTER_ARTICLE.search(names) and not _POSITIVE.search(names):
+            return node
+        node = node.parent
+    return None
 
 
 def _holds_thread(node: Tag, stats: dict[int, _Stats]) -> int:
@@ -1573,6 +1639,11 @@ RULES: tuple[Rule, ...] = (
          "containers of the page's main runs of <p>, and their ancestors: spared by "
          "the element rules", "<p> parents",
          _limits(share_of_top_run=0.3), _pass_main_run),
+    Rule("article_before_box", "prune", "keep",
+         "the main run of <p> is in a box named as comments, and a run of prose before "
+         "it, outside such boxes, is long enough: that run is the main one (a short "
+         "post, then a long comment)", "<p> parents",
+         _limits(min_chars=100, min_share=0.2), lambda *args: None),
     Rule("elements", "prune", "remove", "the walk applying the element rules",
          "every element", _limits(), _pass_elements),
     # -- element rules (first with an opinion decides)
@@ -1603,6 +1674,9 @@ RULES: tuple[Rule, ...] = (
          "link or picture and a header box, or dt/dd pairs) after an article with prose "
          "of its own: the article wins, the thread is never taken", "4 levels up",
          _limits(levels=4, min_posts=3, min_article_chars=400, min_article_score=0.1)),
+    Rule("comments_box", "select", "remove",
+         "the best container is in a box named as comments (a few levels up) after an "
+         "article with prose of its own: as comment_thread", "4 levels up", _limits()),
     Rule("climb_to_parent", "select", "keep",
          "the best container gives way to an ancestor holding much more prose",
          "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
