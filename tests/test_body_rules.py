@@ -283,6 +283,24 @@ def test_a_forum_thread_in_a_comments_box_with_nothing_before_it_is_kept():
     assert STORY[0] in _text(page)
 
 
+def test_one_long_notice_elsewhere_on_the_page_does_not_pull_the_page_in():
+    notice = (
+        "This site is run by the island trust, which holds the rights to every text "
+        "and picture on it; nothing may be copied without written leave, and the "
+        "trust answers for no loss that comes from reading it. "
+    ) * 3
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        "<html><body><div id='page'><div id='main'><div class='story'><h1>Ferry</h1>"
+        f"{story}</div></div><div id='rail'><ul><li><a href='/a'>Ferry fares</a></li>"
+        "<li><a href='/b'>Island school</a></li></ul></div>"
+        f"<div id='legal'><div>{notice}</div></div></div></body></html>"
+    )
+    text = _text(page)
+    assert all(paragraph in text for paragraph in STORY)
+    assert "written leave" not in text, text
+
+
 # ------------------------------------------------------------------ time
 
 

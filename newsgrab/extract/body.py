@@ -791,6 +791,7 @@ class _Stats:
     score: float = 0.0
     paras: int = 0
     good: int = 0
+    longest: int = 0  # the longest clean block inside
     order: int = 0  # the container's place in the page (start tags in order)
 
 
@@ -854,7 +855,10 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
         if links > n / 2:
             return
         for anc in open_blocks:
-            stats[id(anc)].good += n
+            st = stats[id(anc)]
+            st.good += n
+            if n > st.longest:
+                st.longest = n
         targets = open_blocks[-3:-1] if owner.name in _PARA else open_blocks[-2:]
         if len(targets) == 2:
             stats[id(targets[1])].score += score
@@ -1199,8 +1203,12 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 skipped += held
                 _count(trace, "comment_thread")
                 break
+            # (the growth is prose around the winner, not one long block elsewhere:
+            # a copyright notice, a disclaimer)
+            growth = up.good - best.good
+            alone = up.longest if up.longest > best.longest and 2 * up.longest > growth else 0
             if (
-                up.good >= climb["min_growth"] * best.good
+                up.good - alone >= climb["min_growth"] * best.good
                 and up.links < climb["max_link_share"] * up.text
             ):
                 best, moved = up, True
@@ -1228,6 +1236,7 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         signature = (node.name, tuple(node.get("class") or ()))
         kids = [k for k in parent.children if isinstance(k, Tag)]
         picked = [k is node for k in kids]
+        here = picked.index(True)  # the best container's own place
         small = [False] * len(kids)
         first = picked.index(True)  # the first picked sibling, kept up to date
         for i, sib in enumerate(kids):
@@ -1249,10 +1258,13 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                     or (info.good > 60 and info.good > 0.8 * info.text)
                 )
             else:
+                # (after the article: a section of prose, not one long block such
+                # as a copyright notice)
                 picked[i] = (
                     density < max_links
                     and info.good >= max(300, 0.5 * base)
                     and info.good > 0.6 * info.text
+                    and (i < here or info.longest < 0.8 * info.good)
                 )
             if picked[i] and "comment_thread" not in off and _thread_box(sib, stats, thread_limits):
                 picked[i] = False
