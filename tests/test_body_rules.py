@@ -325,3 +325,24 @@ def test_thread_and_link_passes_take_time_linear_in_the_page():
             extract_text(html)
             times[name] = min(times[name], time.process_time() - start)
     assert times["large"] < 6 * times["small"], times
+
+
+def _hidden_copies_page(n: int) -> str:
+    article = "".join(f"<p>{p}</p>" for p in STORY)
+    nest = "".join(f"<div style='display:none'><p>{STORY[i % 3]}</p>" for i in range(n))
+    copies = f"{nest}{'</div>' * n}"
+    return f"<html><body><div class='entry'>{article}</div>{copies}</body></html>"
+
+
+def test_nested_hidden_copies_take_time_linear_in_the_page():
+    # (each box's check reads its text: checking them all would be quadratic)
+    small, large = _hidden_copies_page(40), _hidden_copies_page(200)
+    assert _text(large).count(STORY[0]) == 1
+    times = {"small": math.inf, "large": math.inf}
+    for _ in range(5):  # best of five, in turn (a busy machine)
+        for name, html in (("small", small), ("large", large)):
+            gc.collect()
+            start = time.process_time()
+            extract_text(html)
+            times[name] = min(times[name], time.process_time() - start)
+    assert times["large"] < 5 * times["small"], times

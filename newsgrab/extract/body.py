@@ -305,6 +305,7 @@ class _PruneCtx:
     total: int = -1  # the body's text length, measured when first needed
     top_run: Any = None  # the container of the page's main run of <p>
     opening: str | None = None  # its opening words, read when first needed
+    copy_checks: int = 0  # hidden boxes read for a copy of the main run so far
 
     def page_len(self) -> int:
         if self.total < 0:
@@ -531,13 +532,17 @@ def _el_hidden_style(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     return None
 
 
+_COPY_CHECKS = 8  # hidden boxes looked at for a copy, per page
+
+
 def _copy_of_main_run(el, ctx: _PruneCtx) -> bool:
     """A hidden box holding a copy of the page's main run of paragraphs (the article
     kept again for a script to read), not other text (the hidden slides of a
     gallery): the opening words of the main run's first paragraph (of 40 characters
     or more) are in it."""
-    if ctx.top_run is None:
-        return False
+    if ctx.top_run is None or ctx.copy_checks >= _COPY_CHECKS:
+        return False  # (a bound: each check reads the box's text)
+    ctx.copy_checks += 1
     if ctx.opening is None:
         ctx.opening = ""
         for p in ctx.top_run.iter("p"):
