@@ -226,6 +226,81 @@ def test_a_story_split_by_a_box_in_nested_layout_tables_is_kept_whole():
     assert STORY[0] not in _text(page, off=("climb_to_parent",))
 
 
+def test_a_hidden_copy_of_the_article_for_a_script_is_not_taken_twice():
+    article = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        f"<html><body><div class='entry'><h1>Ferry</h1>{article}</div>"
+        f"<div class='box'><div style='display: none' id='copy'>{article}</div></div>"
+        "</body></html>"
+    )
+    text = _text(page)
+    assert all(text.count(paragraph) == 1 for paragraph in STORY), text
+    assert _text(page, off=("hidden_style",)).count(STORY[1]) == 2
+
+
+def test_a_short_post_before_a_long_comment_in_a_comments_box_is_the_article():
+    post = (
+        "The harbour board met on Tuesday and said the new ferry would run from "
+        "March, with two crossings a day; the fares follow in January."
+    )
+    comment = " ".join(STORY)
+    page = (
+        "<html><body><div id='main'><div class='entry'><h2>Ferry</h2>"
+        f"<p>{post}</p></div>"
+        "<div id='comments'><h3>1 Comment</h3><ol><li>"
+        f"<p>{comment}</p><p><a href='/u'>A reader</a></p></li></ol></div>"
+        "</div></body></html>"
+    )
+    text = _text(page)
+    assert post in text
+    assert STORY[0] not in text
+    # without the rule, the comment's run of paragraphs is the page's main one
+    assert STORY[0] in _text(page, off=("article_before_box",))
+
+
+def test_one_long_comment_after_a_story_told_without_paragraphs_is_dropped():
+    story = " ".join(STORY)
+    said = "".join(f"<p>I was there too. {p} {p}</p>" for p in STORY)
+    page = (
+        "<html><body><div class='item'><h2>Ferry</h2>"
+        f"<div class='intro'>{story} {story}</div></div>"
+        f"<div class='wrap'><div class='cw' id='comment_1'><div>{said}</div></div></div>"
+        "</body></html>"
+    )
+    text = _text(page)
+    assert STORY[0] in text
+    assert "I was there too" not in text
+    assert "I was there too" in _text(page, off=("comments_box",))
+
+
+def test_a_forum_thread_in_a_comments_box_with_nothing_before_it_is_kept():
+    comment = " ".join(STORY)
+    page = (
+        "<html><body><div id='main'><h1>Ferry timetable?</h1>"
+        f"<div id='comments'><ol><li><p>{comment}</p></li><li><p>{comment}</p></li></ol>"
+        "</div></div></body></html>"
+    )
+    assert STORY[0] in _text(page)
+
+
+def test_one_long_notice_elsewhere_on_the_page_does_not_pull_the_page_in():
+    notice = (
+        "This site is run by the island trust, which holds the rights to every text "
+        "and picture on it; nothing may be copied without written leave, and the "
+        "trust answers for no loss that comes from reading it. "
+    ) * 3
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        "<html><body><div id='page'><div id='main'><div class='story'><h1>Ferry</h1>"
+        f"{story}</div></div><div id='rail'><ul><li><a href='/a'>Ferry fares</a></li>"
+        "<li><a href='/b'>Island school</a></li></ul></div>"
+        f"<div id='legal'><div>{notice}</div></div></div></body></html>"
+    )
+    text = _text(page)
+    assert all(paragraph in text for paragraph in STORY)
+    assert "written leave" not in text, text
+
+
 # ------------------------------------------------------------------ time
 
 
@@ -250,3 +325,24 @@ def test_thread_and_link_passes_take_time_linear_in_the_page():
             extract_text(html)
             times[name] = min(times[name], time.process_time() - start)
     assert times["large"] < 6 * times["small"], times
+
+
+def _hidden_copies_page(n: int) -> str:
+    article = "".join(f"<p>{p}</p>" for p in STORY)
+    nest = "".join(f"<div style='display:none'><p>{STORY[i % 3]}</p>" for i in range(n))
+    copies = f"{nest}{'</div>' * n}"
+    return f"<html><body><div class='entry'>{article}</div>{copies}</body></html>"
+
+
+def test_nested_hidden_copies_take_time_linear_in_the_page():
+    # (each box's check reads its text: checking them all would be quadratic)
+    small, large = _hidden_copies_page(40), _hidden_copies_page(200)
+    assert _text(large).count(STORY[0]) == 1
+    times = {"small": math.inf, "large": math.inf}
+    for _ in range(5):  # best of five, in turn (a busy machine)
+        for name, html in (("small", small), ("large", large)):
+            gc.collect()
+            start = time.process_time()
+            extract_text(html)
+            times[name] = min(times[name], time.process_time() - start)
+    assert times["large"] < 5 * times["small"], times

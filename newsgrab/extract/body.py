@@ -80,6 +80,11 @@ _STRONG_NEGATIVE = re.compile(
     r"cookies?|consent|dsgvo|most-?(?:read|popular|viewed))(?=$|[\s_-])",
     re.IGNORECASE,
 )
+# the box that follows an article (of the names never spared; a share or social box
+# can wrap the whole article)
+_AFTER_ARTICLE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|comment-?list|disqus)(?=$|[\s_-])", re.IGNORECASE
+)
 _POSITIVE = re.compile(
     r"(?:^|[\s_-])(?:article|articles|body|content|main|post|entry|story|text|"
     r"prose|richtext|rich-text|blog|news)(?:$|[\s_-])",
@@ -298,6 +303,9 @@ class _PruneCtx:
     near: set = field(default_factory=set)
     kinds: dict = field(default_factory=dict)  # class/id names -> _name_kind
     total: int = -1  # the body's text length, measured when first needed
+    top_run: Any = None  # the container of the page's main run of <p>
+    opening: str | None = None  # its opening words, read when first needed
+    copy_checks: int = 0  # hidden boxes read for a copy of the main run so far
 
     def page_len(self) -> int:
         if self.total < 0:
@@ -364,7 +372,13 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
         top_run, inside = thread
         runs = {node: n for node, n in runs.items() if node not in inside}
         _count(_SWITCHES.get()[1], "comment_thread")
+    elif _on("article_before_box"):
+        before = _run_before_box(top_run, runs, ctx, _RULE["article_before_box"].limits)
+        if before is not None:
+            top_run = before
+            _count(_SWITCHES.get()[1], "article_before_box")
     top = runs[top_run]
+    ctx.top_run = top_run
     protected = ctx.protected
     for node, n in runs.items():
         if n < rule.limits["share_of_top_run"] * top:
@@ -382,6 +396,42 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
             break
         ctx.near.add(node)
         node = node.getparent()
+
+
+def _strong_box(node, ctx: _PruneCtx, memo: dict):
+    """The outermost box around the node whose class/id names the comments that
+    follow an article, or None; each element looked at once per page."""
+    path = []
+    found = None
+    while node is not None:
+        if node in memo:
+            found = memo[node]
+            break
+        path.append(node)
+        node = node.getparent()
+    for el in reversed(path):  # from the top down: the outermost box wins
+        if found is None and ctx.kind(el) == _STRONG and _AFTER_ARTICLE.search(_class_id(el)):
+            found = el
+        memo[el] = found
+    return found
+
+
+def _run_before_box(top_run, runs: dict, ctx: _PruneCtx, limits: Mapping[str, float]):
+    """When the page's longest run of <p> sits in a box named as comments, and a run
+    of prose comes before that box, outside any such box, long enough to be an
+    article (a short post followed by a long comment): that run. Else None."""
+    memo: dict = {}
+    box = _strong_box(top_run, ctx, memo)
+    if box is None:
+        return None
+    need = max(limits["min_chars"], limits["min_share"] * runs[top_run])
+    best, best_n = None, 0
+    for run, n in runs.items():  # (in the order of the page)
+        if _strong_box(run, ctx, memo) is box:
+            break  # the box's own runs: what comes after is not before it
+        if n > best_n and _strong_box(run, ctx, memo) is None:
+            best, best_n = run, n
+    return best if best_n >= need else None
 
 
 def _lx_posts(node, limits: Mapping[str, float]) -> bool:
@@ -472,9 +522,35 @@ def _el_hidden(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
 
 def _el_hidden_style(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style) and el not in ctx.protected:
+    if (
+        style
+        and _HIDDEN_STYLE.search(style)
+        and el not in ctx.main_line
+        and (el not in ctx.protected or _copy_of_main_run(el, ctx))
+    ):
         return _DROP
     return None
+
+
+_COPY_CHECKS = 8  # hidden boxes looked at for a copy, per page
+
+
+def _copy_of_main_run(el, ctx: _PruneCtx) -> bool:
+    """A hidden box holding a copy of the page's main run of paragraphs (the article
+    kept again for a script to read), not other text (the hidden slides of a
+    gallery): the opening words of the main run's first paragraph (of 40 characters
+    or more) are in it."""
+    if ctx.top_run is None or ctx.copy_checks >= _COPY_CHECKS:
+        return False  # (a bound: each check reads the box's text)
+    ctx.copy_checks += 1
+    if ctx.opening is None:
+        ctx.opening = ""
+        for p in ctx.top_run.iter("p"):
+            words = " ".join(_STRING(p).split())
+            if len(words) >= 40:
+                ctx.opening = words[:80]
+                break
+    return bool(ctx.opening) and ctx.opening in " ".join(_STRING(el).split())
 
 
 def _el_boiler_role(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
@@ -720,6 +796,7 @@ class _Stats:
     score: float = 0.0
     paras: int = 0
     good: int = 0
+    longest: int = 0  # the longest clean block inside
     order: int = 0  # the container's place in the page (start tags in order)
 
 
@@ -783,7 +860,10 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
         if links > n / 2:
             return
         for anc in open_blocks:
-            stats[id(anc)].good += n
+            st = stats[id(anc)]
+            st.good += n
+            if n > st.longest:
+                st.longest = n
         targets = open_blocks[-3:-1] if owner.name in _PARA else open_blocks[-2:]
         if len(targets) == 2:
             stats[id(targets[1])].score += score
@@ -1006,6 +1086,10 @@ def _thread_after_article(
             thread = node
             break
         node = node.parent
+    by_name = False
+    if thread is None and _on("comments_box"):
+        thread = _comments_box(best.tag, int(limits["levels"]))
+        by_name = thread is not None
     if thread is None:
         return None
     start = stats[id(thread)].order
@@ -1022,9 +1106,25 @@ def _thread_after_article(
             alt, alt_score = st, final
     if alt is None or alt_score < limits["min_article_score"] * best_score:
         return None
+    if by_name:
+        _count(_SWITCHES.get()[1], "comments_box")
     # the thread and its own ancestors up to (not including) the article's ancestors
     article_up = {id(anc) for anc in alt.tag.parents}
     return alt, {key for key in up if key not in article_up}, up
+
+
+def _comments_box(tag: Tag, levels: int) -> Tag | None:
+    """The box a few levels up named as the comments that follow an article (a
+    single long comment is no list of posts), or None."""
+    node: Tag | None = tag
+    for _ in range(levels):
+        if node is None or node.name == "body":
+            return None
+        names = " ".join(node.get("class") or ()) + " " + str(node.get("id") or "")
+        if _AFTER_ARTICLE.search(names) and not _POSITIVE.search(names):
+            return node
+        node = node.parent
+    return None
 
 
 def _holds_thread(node: Tag, stats: dict[int, _Stats]) -> int:
@@ -1108,8 +1208,12 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 skipped += held
                 _count(trace, "comment_thread")
                 break
+            # (the growth is prose around the winner, not one long block elsewhere:
+            # a copyright notice, a disclaimer)
+            growth = up.good - best.good
+            alone = up.longest if up.longest > best.longest and 2 * up.longest > growth else 0
             if (
-                up.good >= climb["min_growth"] * best.good
+                up.good - alone >= climb["min_growth"] * best.good
                 and up.links < climb["max_link_share"] * up.text
             ):
                 best, moved = up, True
@@ -1137,6 +1241,7 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         signature = (node.name, tuple(node.get("class") or ()))
         kids = [k for k in parent.children if isinstance(k, Tag)]
         picked = [k is node for k in kids]
+        here = picked.index(True)  # the best container's own place
         small = [False] * len(kids)
         first = picked.index(True)  # the first picked sibling, kept up to date
         for i, sib in enumerate(kids):
@@ -1158,10 +1263,13 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                     or (info.good > 60 and info.good > 0.8 * info.text)
                 )
             else:
+                # (after the article: a section of prose, not one long block such
+                # as a copyright notice)
                 picked[i] = (
                     density < max_links
                     and info.good >= max(300, 0.5 * base)
                     and info.good > 0.6 * info.text
+                    and (i < here or info.longest < 0.8 * info.good)
                 )
             if picked[i] and "comment_thread" not in off and _thread_box(sib, stats, thread_limits):
                 picked[i] = False
@@ -1548,6 +1656,11 @@ RULES: tuple[Rule, ...] = (
          "containers of the page's main runs of <p>, and their ancestors: spared by "
          "the element rules", "<p> parents",
          _limits(share_of_top_run=0.3), _pass_main_run),
+    Rule("article_before_box", "prune", "keep",
+         "the main run of <p> is in a box named as comments, and a run of prose before "
+         "it, outside such boxes, is long enough: that run is the main one (a short "
+         "post, then a long comment)", "<p> parents",
+         _limits(min_chars=100, min_share=0.2), lambda *args: None),
     Rule("elements", "prune", "remove", "the walk applying the element rules",
          "every element", _limits(), _pass_elements),
     # -- element rules (first with an opinion decides)
@@ -1558,7 +1671,9 @@ RULES: tuple[Rule, ...] = (
          "tags", _limits(), _el_boiler_tag),
     Rule("hidden", "element", "remove", "hidden or aria-hidden elements",
          "attributes", _limits(), _el_hidden),
-    Rule("hidden_style", "element", "remove", "display:none / visibility:hidden",
+    Rule("hidden_style", "element", "remove",
+         "display:none / visibility:hidden (spared with the page's main runs of <p>, "
+         "unless a copy of the main one)",
          "attributes", _limits(), _el_hidden_style),
     Rule("boiler_role", "element", "remove",
          "ARIA roles navigation, banner, contentinfo, complementary, dialog, menu",
@@ -1576,6 +1691,9 @@ RULES: tuple[Rule, ...] = (
          "link or picture and a header box, or dt/dd pairs) after an article with prose "
          "of its own: the article wins, the thread is never taken", "4 levels up",
          _limits(levels=4, min_posts=3, min_article_chars=400, min_article_score=0.1)),
+    Rule("comments_box", "select", "remove",
+         "the best container is in a box named as comments (a few levels up) after an "
+         "article with prose of its own: as comment_thread", "4 levels up", _limits()),
     Rule("climb_to_parent", "select", "keep",
          "the best container gives way to an ancestor holding much more prose",
          "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
