@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
+import math
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsgrab.extract import extract
+from newsgrab.extract import metadata as md
+from newsgrab.extract.body import parse_lxml
 from newsgrab.extract.dates import date_from_url, dates_in_text, parse_date
 
 BODY = "".join(
@@ -305,6 +310,49 @@ def test_modified_before_published_is_dropped():
         '<meta property="article:modified_time" content="2026-10-01T08:15:00+01:00">'
     )
     assert dates(page(head)) == ("2026-11-03T08:15:00+01:00", None)
+
+
+# ------------------------------------------------------------------ time
+
+
+def _dated_page(n: int) -> str:
+    """n story cards, each with a labelled date, dates in its text and a comment of
+    microdata (author, <time>, dateCreated, <abbr class="published">); no structured
+    date, so the whole visible text is read, and the byline comes last."""
+    cards = "".join(
+        f"<div class='card item-{i}'><div class='entry-meta'><div class='info'>"
+        f"<span class='stamp'>Posted {i % 12 + 1}/{i % 28 + 1}/2025 at 10:{i % 60:02d}</span>"
+        f"</div></div><p>Story {i}, first told on 12 March 2024, then 2024-03-{i % 28 + 1:02d}."
+        f"</p></div>"
+        f"<div class='comment-list'><div itemscope itemtype='https://schema.org/Comment'>"
+        f"<span itemprop='author'>Reader {i}</span>"
+        f"<time datetime='2025-04-{i % 28 + 1:02d}'>April</time>"
+        f"<span itemprop='dateCreated'>2025-04-02</span>"
+        f"<abbr class='published' title='2025-04-03'>3 April</abbr></div></div>"
+        for i in range(n)
+    )
+    return (
+        "<html lang='en'><head><title>Harbour reopens</title></head><body>"
+        f"<article><h1>Harbour reopens</h1>{cards}<p class='byline'>By Jane Doe</p>"
+        "</article></body></html>"
+    )
+
+
+def test_dates_and_metadata_take_time_linear_in_the_page():
+    roots = {n: parse_lxml(_dated_page(n)) for n in (150, 1500)}
+    times = dict.fromkeys(roots, math.inf)
+    for _ in range(3):  # the best of three, small and large in turn (a busy machine)
+        for n, root in roots.items():
+            gc.collect()
+            start = time.process_time()
+            meta = md.collect(root, "https://example.org/a")
+            times[n] = min(times[n], time.process_time() - start)
+            # the first card's labelled date (month first on an English page), not a
+            # comment's; the byline at the end
+            assert meta["published_at"] == "2025-01-01T10:00:00"
+            assert meta["authors"] == ["Jane Doe"]
+    # ten times the page: about ten times the time (a quadratic step would give 100x)
+    assert times[1500] < 25 * times[150], times
 
 
 # ------------------------------------------------------------------ parsing, property-based

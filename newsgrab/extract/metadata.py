@@ -18,6 +18,8 @@ from collections.abc import Set as AbstractSet
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
+
 from newsgrab.extract.dates import find_dates
 
 _ARTICLE_TYPES = {
@@ -1142,10 +1144,11 @@ def _dom_bylines(root) -> list[str]:
                 out.append(text)
     if out:
         return out
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("html", "body", "meta", "script", "style"):
+    for el in root.iter(etree.Element):  # (no comments, no processing instructions)
+        if el.tag in ("html", "body", "meta", "script", "style"):
             continue
-        if "author" in (el.get("itemprop") or "").split():
+        itemprop = el.get("itemprop")
+        if itemprop and "author" in itemprop.split():
             if _in_other_item(el):
                 continue
             name = el.find(".//*[@itemprop='name']")
@@ -1155,7 +1158,10 @@ def _dom_bylines(root) -> list[str]:
             if text:
                 out.append(text)
             continue
-        cls = (el.get("class") or "") + " " + (el.get("id") or "")
+        class_, id_ = el.get("class"), el.get("id")
+        if class_ is None and id_ is None:
+            continue  # (most elements: no hint to read)
+        cls = (class_ or "") + " " + (id_ or "")
         if _BYLINE_HINT.search(cls) and not re.search(r"bio|box|avatar|img|image", cls, re.I):
             if any(anc.tag == "form" for anc in el.iterancestors()):
                 continue  # a comment form's "Name" field
