@@ -30,6 +30,18 @@ characters) is the gold day, a page with no date counting as wrong, for newsgrab
 htmldate (``find_date(html, original_date=True)``) and trafilatura
 (``extract_metadata(html).date``) when they are importable; with ms per page, the
 import time and peak memory of each tool.
+
+``--speed DATA_DIR...``: extraction speed and peak memory of newsgrab and
+trafilatura side by side, interleaved: one child process per tool (trafilatura's
+in the interpreter given by ``--ref-python`` when it is not importable here) is
+handed the same pages in blocks of ``--block`` pages, the tools taking turns
+(A B, then B A), so a busy machine slows both alike. Each page's raw bytes go in
+with its URL: newsgrab ``extract(raw, url=url)`` (text and every metadata field),
+trafilatura ``bare_extraction(raw, url=url, with_metadata=True)`` (text, title,
+author, date, site, language: what its users ask for when they want metadata).
+Pages per second are counted from the CPU time (``time.process_time``) of the
+extraction calls only; peak memory is each child's peak RSS, which includes the
+interpreter and the imported modules (also printed on their own).
 """
 
 from __future__ import annotations
@@ -316,6 +328,127 @@ def run_dates(data: Path, tools: list[str]) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ --speed
+
+SPEED_TOOLS = ("newsgrab", "trafilatura")
+
+
+def make_speed_tool(name: str):
+    """A function of (raw bytes, url) that extracts text and metadata, as users call it."""
+    if name == "newsgrab":
+        from newsgrab.extract import extract
+
+        return lambda raw, url: extract(raw, url=url)
+    if name == "trafilatura":
+        from trafilatura import bare_extraction
+
+        return lambda raw, url: bare_extraction(
+            raw, url=url, with_metadata=True, include_comments=False
+        )
+    raise SystemExit(f"unknown speed tool {name}")
+
+
+def _raw(path: Path) -> bytes:
+    return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+
+
+def speed_worker(name: str, dirs: list[Path]) -> None:
+    """Child process: wait for a block ("set lo hi" on stdin), extract its pages,
+    answer the CPU seconds of the extraction calls; at "end", the peak RSS."""
+    listings = [load(data)[1] for data in dirs]
+    fn = make_speed_tool(name)
+    fn(b"<html><head><title>warm up</title></head><body><p>warm up</p></body></html>", None)
+    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print("ready", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "end":
+            break
+        which, lo, hi = (int(w) for w in words)
+        cpu, errors = 0.0, 0
+        for _pid, url, path in listings[which][lo:hi]:
+            raw = _raw(path)
+            start = time.process_time()
+            try:
+                fn(raw, url)
+            except Exception:  # counted, the page's time still counts
+                errors += 1
+            cpu += time.process_time() - start
+        print(json.dumps({"cpu": cpu, "errors": errors}), flush=True)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_mb": peak_kb / 1024, "base_mb": base_kb / 1024}), flush=True)
+
+
+def _start_speed_worker(name: str, dirs: list[Path], python: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    cmd = [python, __file__, *map(str, dirs), "--speed", "--worker", name]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, bufsize=1
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        raise SystemExit(f"{name}: the worker did not start ({' '.join(cmd)})")
+    return proc
+
+
+def _ask(proc: subprocess.Popen, line: str) -> dict:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+    answer = proc.stdout.readline()
+    if not answer:
+        raise SystemExit(f"a speed worker died ({line!r})")
+    return json.loads(answer)
+
+
+def run_speed(dirs: list[Path], ref_python: str | None, block: int) -> int:
+    """newsgrab against trafilatura: pages/s from CPU time, interleaved, and peak RSS."""
+    pythons = {"newsgrab": sys.executable}
+    if available("trafilatura"):
+        pythons["trafilatura"] = sys.executable
+    elif ref_python:
+        pythons["trafilatura"] = ref_python
+    else:
+        print("trafilatura is not importable here and --ref-python is not given: skipped")
+    names = [n for n in SPEED_TOOLS if n in pythons]
+    procs = {n: _start_speed_worker(n, dirs, pythons[n]) for n in names}
+    sizes = [len(load(data)[1]) for data in dirs]
+    cpu = {n: [0.0] * len(dirs) for n in names}
+    errors = dict.fromkeys(names, 0)
+    turn = 0
+    for which, size in enumerate(sizes):
+        for lo in range(0, size, block):
+            order = names if turn % 2 == 0 else names[::-1]
+            turn += 1
+            for n in order:
+                res = _ask(procs[n], f"{which} {lo} {min(size, lo + block)}")
+                cpu[n][which] += res["cpu"]
+                errors[n] += res["errors"]
+    mem = {n: _ask(procs[n], "end") for n in names}
+    for proc in procs.values():
+        proc.wait(timeout=60)
+    head = "".join(f"{n + ' p/s':>17}" for n in names)
+    ratio = "  ratio" if len(names) == 2 else ""
+    print(f"{'set':<22}{'pages':>6}{head}{ratio}")
+    rows = [(data.name, [which]) for which, data in enumerate(dirs)]
+    if len(dirs) > 1:
+        rows.append(("all", list(range(len(dirs)))))
+    for label, which in rows:
+        pages = sum(sizes[w] for w in which)
+        speed = {n: pages / max(1e-9, sum(cpu[n][w] for w in which)) for n in names}
+        cells = "".join(f"{speed[n]:17.1f}" for n in names)
+        r = f"{speed[names[0]] / speed[names[1]]:7.2f}x" if len(names) == 2 else ""
+        print(f"{label:<22}{pages:6d}{cells}{r}")
+    print(f"{'':<28}" + "".join(f"{n + ' MB':>17}" for n in names))
+    print(f"{'peak RSS':<28}" + "".join(f"{mem[n]['peak_mb']:17.0f}" for n in names))
+    print(f"{'after import, warm-up':<28}" + "".join(f"{mem[n]['base_mb']:17.0f}" for n in names))
+    print(f"{'errors':<28}" + "".join(f"{errors[n]:17d}" for n in names))
+    if len(names) == 2:
+        a, b = names
+        print(f"peak RSS {a}/{b}: {mem[a]['peak_mb'] / mem[b]['peak_mb']:.2f}")
+    return 0
+
+
 # ------------------------------------------------------------------ --rules
 
 
@@ -391,6 +524,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="score published dates (DATA holds dates.json): newsgrab, htmldate, trafilatura",
     )
+    ap.add_argument(
+        "--speed",
+        action="store_true",
+        help="pages/s (CPU time) and peak memory of newsgrab and trafilatura, interleaved",
+    )
+    ap.add_argument(
+        "--ref-python",
+        help="--speed: the interpreter trafilatura is installed in (when not importable here)",
+    )
+    ap.add_argument("--block", type=int, default=20, help="--speed: pages per turn")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument(
         "--rules", action="store_true", help="measure each extraction rule on the sets given"
@@ -399,6 +542,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.rules:
         print_rules(rules_report(args.data))
         return 0
+    if args.speed:
+        if args.worker:
+            speed_worker(args.worker, args.data)
+            return 0
+        return run_speed(args.data, args.ref_python, max(1, args.block))
     args.data = args.data[0]
     if args.dates:
         if args.worker:

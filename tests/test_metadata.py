@@ -513,6 +513,20 @@ def test_hostile_bylines_are_cut_quickly(byline):
 
 # ------------------------------------------------------------------ property
 
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["byline", "AUTHOR", "Writer", "autor", "auTeur", "wr\u0130ter"])
+        | st.text(alphabet="abeilnortuwyAEILNORTUWY \u0130\u0131\u017f\u212a-", max_size=12),
+        max_size=4,
+    ).map(" ".join)
+)
+def test_the_byline_class_check_agrees_with_its_pattern(cls):
+    # the fast check of class names for a byline word finds what the pattern finds
+    assert md._byline_hint(cls) == bool(md._BYLINE_HINT.search(cls))
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
     lambda children: (
