@@ -139,6 +139,7 @@ class Outcome:
     state: Source  # the source's new stored state (url and cited as stored before)
     # its stored state could not be read back: the seeds citing it are not written
     partial: bool = False
+    store_error: str | None = None  # why, when its sidecar changed under the run
 
 
 # The changes `--quiet` prints (see RunReport.state_changes).
@@ -689,7 +690,13 @@ class Executor:
                 self.in_flight[work.key] = time.monotonic()
                 try:
                     state = self.load(work)
-                except Exception as exc:  # the stored state is unreadable now
+                except StoreError as exc:  # its sidecar changed or went away under the run
+                    self.in_flight.pop(work.key, None)
+                    queue.put_nowait(
+                        Outcome(work.key, "failed", work.state, partial=True, store_error=str(exc))
+                    )
+                    continue
+                except Exception as exc:  # a bug reading the stored state back
                     self.in_flight.pop(work.key, None)
                     failed = internal_outcome(work, exc)
                     queue.put_nowait(Outcome(work.key, failed.action, failed.state, partial=True))
@@ -832,6 +839,8 @@ class Writer:
         self.actions[outcome.key] = outcome.action
         if outcome.partial:
             self.partial.add(outcome.key)
+        if outcome.store_error:
+            self.report.store_errors.append(outcome.store_error)
         self.changes[outcome.key] = change_of(before, outcome.action, outcome.state)
         for i in self.citing.pop(outcome.key, []):
             pending = self.waiting[i]
@@ -845,6 +854,8 @@ class Writer:
         try:
             self._pin(i)
             self._record_and_write(i, job, keys)
+        except StoreError as exc:  # a sidecar changed under the run: this seed only
+            self.report.store_errors.append(f"{exc}; {job.sidecar.name} not written in this run")
         except Exception as exc:  # a bug, confined to this seed: the run goes on
             self._bug(job.seed, exc)
         finally:
