@@ -627,6 +627,11 @@ def test_archive_fallback_exchanges_are_recorded_and_captured(web, seeds, tmp_pa
     capture = sidecar_sources(seeds / "one.txt")[dead]["fetch"]["capture"]
     assert (capture["offset"], capture["length"]) == (copy.offset, copy.length)
     warcio_check(tmp_path / "w.warc.gz")
+    # the archived copy's record is this source's own: --reextract takes it
+    from newsgrab.reextract import run_reextract
+
+    again = run_reextract(settings, [str(seeds)])
+    assert (again.count("unchanged"), again.count("failed")) == (1, 0), again.failed
 
 
 def test_kept_alive_connection_each_answer_in_its_own_record(tmp_path, local_settings):
@@ -751,3 +756,69 @@ def test_reextract_stops_when_asked_and_leaves_sidecars_whole(seeds, tmp_path, l
     assert seed.with_name("n.txt.sources.json").read_bytes() == before
     report = run_reextract(Settings(), [str(seeds)])  # the lock was released
     assert report.count("unchanged") == 1 and int(report.exit_code) == 0
+
+
+def _titled(title: str) -> bytes:
+    return raw_answer(article_html(title, paragraphs(title.lower(), 5)).encode())
+
+
+@pytest.fixture(scope="module")
+def three_captures(tmp_path_factory):
+    """One seed citing three pages (titles A, B, C), fetched into one WARC."""
+    import dataclasses
+
+    from newsgrab.pipeline import run_fetch
+
+    tmp = tmp_path_factory.mktemp("three")
+    seeds = tmp / "notes"
+    seeds.mkdir()
+    settings = Settings(
+        allow_private_networks=True,
+        host_delay=0.0,
+        retries=0,
+        archive_fallback=False,
+        warc_file=str(tmp / "w"),
+    )
+    with RawServer() as srv:
+        for name in "abc":
+            srv.route(f"/{name}", fixed(_titled(f"Page {name.upper()} news")))
+        seed = cite(seeds / "n.txt", *(srv.url(f"/{name}") for name in "abc"))
+        assert run_fetch(dataclasses.replace(settings), [str(seeds)]).exit_code == 0
+    return seed
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(order=st.permutations([0, 1, 2]))
+def test_reextract_never_gives_a_source_another_pages_article(three_captures, order):
+    """Captures moved between sources (a hand-edited sidecar, a WARC file replaced by
+    another of the same layout): a source whose capture holds another URL's record
+    fails with one line and keeps its article; it never gets the other page's."""
+    from newsgrab.reextract import run_reextract
+
+    seed = three_captures
+    sidecar = seed.with_name("n.txt.sources.json")
+    original = sidecar.read_bytes()
+    doc = json.loads(original)
+    captures = [s["fetch"]["capture"] for s in doc["sources"]]
+    for i, src in enumerate(doc["sources"]):
+        src["fetch"]["capture"] = captures[order[i]]
+        src["article"]["text"] = "old extraction"
+        src["article"]["word_count"] = 2
+    sidecar.write_text(json.dumps(doc), encoding="utf-8")
+    try:
+        report = run_reextract(Settings(), [str(seed.parent)])
+        after = json.loads(sidecar.read_text("utf-8"))["sources"]
+    finally:
+        sidecar.write_bytes(original)
+    moved = sum(order[i] != i for i in range(3))
+    assert report.count("failed") == moved
+    assert report.count("changed") == 3 - moved
+    for i, src in enumerate(after):
+        own = "ABC"[i]
+        if order[i] == i:
+            assert src["article"]["title"] == f"Page {own} news"
+        else:
+            assert src["article"]["text"] == "old extraction"
+            entry = next(e for e in report.failed if e["url"] == src["url"])
+            assert "not of this source" in entry["error"]
+            assert "w.warc.gz" in entry["error"]
