@@ -1050,6 +1050,17 @@ class Stop:
             raise Stopped()
 
 
+def _seed_files(settings: Settings, paths: Sequence[str]) -> list[Path]:
+    """The seed files under `paths`, but the files the run's WARC output writes."""
+    seeds = find_seed_files(paths or settings.seeds or ["."], settings.seed_globs)
+    if settings.warc_file:
+        from newsgrab.warcout import is_output
+
+        prefix = settings.warc_file
+        seeds = [seed for seed in seeds if not is_output(seed, prefix)]
+    return seeds
+
+
 def run_fetch(
     settings: Settings,
     paths: list[str] | tuple[str, ...],
@@ -1068,7 +1079,7 @@ def run_fetch(
     stop = stop or Stop()
     started = time.monotonic()
     report = RunReport(started_at=utc_now())
-    seeds = find_seed_files(paths or settings.seeds or ["."], settings.seed_globs)
+    seeds = _seed_files(settings, paths)
     report.seeds = len(seeds)
     if not seeds:
         return report
@@ -1116,7 +1127,7 @@ def plan_only(
     """The plan `run_fetch` would make now, and the report of what reading the
     seeds and sidecars found (seed_errors, store_errors, rejected, warnings)."""
     report = RunReport(started_at=utc_now())
-    seeds = find_seed_files(paths or settings.seeds or ["."], settings.seed_globs)
+    seeds = _seed_files(settings, paths)
     report.seeds = len(seeds)
     jobs = []
     for seed in seeds:

@@ -112,6 +112,24 @@ def check_target(prefix: str) -> None:
         raise ConfigError(f"warc_file: cannot write in the folder {folder}")
 
 
+def is_output(path: Path, prefix: str) -> bool:
+    """Whether `path` is one of the files a run with this WARC prefix writes
+    (`PREFIX.warc.gz`, `PREFIX-NNNNN.warc.gz`, `PREFIX.cdx`): never a seed, even
+    when the prefix is in a seed folder whose `seed_globs` would match it."""
+    base = os.path.abspath(prefix)
+    folder, stem = os.path.split(base)
+    try:
+        if os.path.abspath(path.parent) != folder and not path.parent.samefile(folder):
+            return False
+    except OSError:
+        return False
+    name = path.name
+    if name in (stem + SUFFIX, stem + ".cdx"):
+        return True
+    number = name.removeprefix(stem + "-").removesuffix(SUFFIX)
+    return len(name) == len(stem) + 6 + len(SUFFIX) and len(number) == 5 and number.isdigit()
+
+
 # ------------------------------------------------------------------ one exchange
 
 

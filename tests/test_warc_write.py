@@ -357,6 +357,10 @@ def test_prefixes_with_odd_characters_never_write_outside_the_folder(tmp_path, n
     made = {p.resolve() for p in tmp_path.rglob("*") if p.is_file()}
     expected = {Path(prefix + ".warc.gz").resolve(), Path(prefix + ".cdx").resolve()}
     assert made == expected
+    # what the writer made is never a seed; a seed beside it with the same stem is
+    assert all(warcout.is_output(Path(p), prefix) for p in (*expected, prefix + "-00007.warc.gz"))
+    for seed_like in (".txt", ".warc.gz.md", "-1.warc.gz", "-000001.warc.gz", ".cdx.txt"):
+        assert not warcout.is_output(Path(prefix + seed_like), prefix)
     for p in expected:
         assert p.parent == folder.resolve() or folder.resolve() in p.parents
         p.unlink()
@@ -822,3 +826,25 @@ def test_reextract_never_gives_a_source_another_pages_article(three_captures, or
             entry = next(e for e in report.failed if e["url"] == src["url"])
             assert "not of this source" in entry["error"]
             assert "w.warc.gz" in entry["error"]
+
+
+def test_the_warc_and_cdx_in_a_seed_folder_are_never_seeds(seeds, local_env, monkeypatch):
+    """With seed_globs matching every file, the run's own WARC and CDX files beside
+    the seeds are not read as seeds (the CDX's URLs are not fetched) on later runs."""
+    monkeypatch.setenv("NEWSGRAB_SEED_GLOBS", "*")
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        cite(seeds / "n.txt", srv.url("/a"))
+        for max_size in ("0", "1"):  # one file, then rotated files
+            for _ in range(2):
+                r = fetch_cli(
+                    "--force", "--warc-file", str(seeds / "w"), "--warc-cdx",
+                    "--warc-max-size", max_size, str(seeds),
+                )  # fmt: skip
+                assert r.exit_code == 0, r.output
+                assert "1 seed," in r.stdout and r.stderr == ""
+        r = fetch_cli("--dry-run", "--warc-file", str(seeds / "w"), str(seeds))
+        assert r.exit_code == 0 and "1 seed," in r.stdout, r.output
+    assert srv.hits["/robots.txt"] == 4 and srv.hits["/a"] == 4
+    assert sorted(p.name for p in seeds.glob("*.sources.json")) == ["n.txt.sources.json"]
+    assert (seeds / "w-00000.warc.gz").is_file() and (seeds / "w.cdx").is_file()
