@@ -302,6 +302,10 @@ class WarcWriter:
         self._number = number
         path = self._name(number)
         try:
+            if path.is_file() and path.stat().st_size:  # appended to: a WARC of ours?
+                with open(path, "rb") as existing:
+                    if existing.read(2) != b"\x1f\x8b":  # (a gzip member starts so)
+                        raise WriteError(path, "exists and is not a gzipped WARC; left as it is")
             stream = open(path, "ab")  # noqa: SIM115 (kept open for the run)
             self._file = _File(path, stream)
             self._in_file = 0  # exchanges written to it in this run

@@ -848,3 +848,22 @@ def test_the_warc_and_cdx_in_a_seed_folder_are_never_seeds(seeds, local_env, mon
     assert srv.hits["/robots.txt"] == 4 and srv.hits["/a"] == 4
     assert sorted(p.name for p in seeds.glob("*.sources.json")) == ["n.txt.sources.json"]
     assert (seeds / "w-00000.warc.gz").is_file() and (seeds / "w.cdx").is_file()
+
+
+@pytest.mark.parametrize("name", ["w.warc.gz", "w-00000.warc.gz"])
+def test_an_existing_file_that_is_not_a_warc_is_never_appended_to(seeds, tmp_path, local_env, name):
+    """A file where the WARC would go that is not a gzipped WARC (notes, an
+    uncompressed WARC): one error line, exit 1, nothing fetched, the file as it was."""
+    (tmp_path / name).write_bytes(b"WARC/1.0\r\nmy own notes\n")
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        cite(seeds / "n.txt", srv.url("/a"))
+        size = ["--warc-max-size", "1GB"] if "-0" in name else []
+        r = fetch_cli("--warc-file", str(tmp_path / "w"), *size, str(seeds))
+    assert r.exit_code == 1, r.output
+    assert (
+        r.stderr.strip()
+        == f"error: {tmp_path / name}: exists and is not a gzipped WARC; left as it is"
+    )
+    assert (tmp_path / name).read_bytes() == b"WARC/1.0\r\nmy own notes\n"
+    assert srv.hits["/a"] == 0
