@@ -867,3 +867,54 @@ def test_an_existing_file_that_is_not_a_warc_is_never_appended_to(seeds, tmp_pat
     )
     assert (tmp_path / name).read_bytes() == b"WARC/1.0\r\nmy own notes\n"
     assert srv.hits["/a"] == 0
+
+
+def _exchange(url: str, body: bytes) -> warcout.Exchange:
+    ex = warcout.Exchange(url=url, max_body=10**7)
+    ex.sent(b"GET / HTTP/1.1\r\nHost: example.test\r\n\r\n", "127.0.0.1")
+    ex.head_done = True
+    ex.received(raw_answer(body))
+    ex.complete = True
+    return ex
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sizes=st.lists(st.integers(0, 200_000), min_size=4, max_size=12), rotate=st.booleans())
+def test_two_runs_writing_one_warc_file_at_once_keep_every_record_whole(
+    tmp_path_factory, sizes, rotate
+):
+    """Two runs with the same prefix (two cron jobs, an `add` beside a `fetch`):
+    their records never interleave, and every capture each one returns holds its
+    own URL's record, in files that pass `warcio check`."""
+    import random
+    import threading
+
+    folder = tmp_path_factory.mktemp("two")
+    prefix = str(folder / "w")
+    max_size = 300_000 if rotate else 0
+    writers = [warcout.WarcWriter(prefix, max_size=max_size) for _ in range(2)]
+    captures: list[tuple[str, object]] = []
+    start = threading.Barrier(2)
+
+    def run(k: int) -> None:
+        start.wait()
+        for n, size in enumerate(sizes):
+            url = f"http://example.test/{k}/{n}"
+            body = HTML + b"<!--%s-->" % random.randbytes(size).hex().encode()  # long writes
+            captures.append((url, writers[k].write_now(_exchange(url, body), None)))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for w in writers:
+        w.close()
+    assert len(captures) == 2 * len(sizes)
+    for url, capture in captures:
+        assert isinstance(capture, warcout.WarcCapture)
+        item = read_record_at(Path(capture.warc), capture.offset, 10**7)
+        assert isinstance(item, Capture) and item.url == url
+        assert item.length == capture.length
+    for path in folder.glob("*.warc.gz"):
+        warcio_check(path)
