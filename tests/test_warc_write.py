@@ -918,3 +918,20 @@ def test_two_runs_writing_one_warc_file_at_once_keep_every_record_whole(
         assert item.length == capture.length
     for path in folder.glob("*.warc.gz"):
         warcio_check(path)
+
+
+def test_reextract_takes_the_capture_of_a_redirected_source(seeds, tmp_path, local_env):
+    """The capture of a source that redirected is the record of the URL it ended
+    at: that is the source's own page, and --reextract takes it."""
+    with RawServer() as srv:
+        srv.route("/old", redirect(srv.url("/new")))
+        srv.route("/new", fixed(raw_answer(HTML)))
+        seed = cite(seeds / "n.txt", srv.url("/old"))
+        assert fetch_cli("--warc-file", str(tmp_path / "w"), str(seeds)).exit_code == 0
+    sidecar = seed.with_name("n.txt.sources.json")
+    doc = json.loads(sidecar.read_text("utf-8"))
+    doc["sources"][0]["article"]["text"] = "old extraction"
+    sidecar.write_text(json.dumps(doc), encoding="utf-8")
+    r = fetch_cli("--reextract", str(seeds))
+    assert r.exit_code == 0, r.output
+    assert "1 changed, 0 unchanged, 0 failed" in r.stdout
