@@ -6,8 +6,9 @@ extracted again: no request is sent. A sidecar whose articles changed is
 rewritten through the store's usual path (the folder locked, written
 atomically); nothing else in it changes. A source without a capture is
 counted as skipped; a capture that cannot be read (the WARC file missing, cut
-short, an offset that holds no response record) is one error line naming the
-seed, the URL and the file, and the source keeps its stored article.
+short, an offset that holds no response record, or one of another page) is
+one error line naming the seed, the URL and the file, and the source keeps
+its stored article.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from newsgrab.model import Article, Source, WarcCapture
 from newsgrab.pipeline import Stop
 from newsgrab.seeds import display_path, find_seed_files
 from newsgrab.store import locked, read_sidecar, sidecar_path, utc_now, write_sidecar
+from newsgrab.urlutil import redact_url
 from newsgrab.warc import Capture, FileError, read_record_at
 from newsgrab.workers import ExtractFailed, ExtractorPool, bug_message
 
@@ -133,7 +135,12 @@ async def _reextract_seed(
         key = (str(warc_path(capture, path)), capture.offset, capture.length)
         if key not in cache:
             cache[key] = await _extract(capture, path, settings, pool)
-        article = cache[key]
+        url, article = cache[key]
+        if url is not None and not _same_page(url, src):
+            article = (
+                f"{display_path(warc_path(capture, path))} at offset {capture.offset}: "
+                f"a record of {url}, not of this source"
+            )
         if isinstance(article, str):
             entry["action"], entry["error"] = "failed", article
             sources.append(src)
@@ -156,20 +163,30 @@ async def _reextract_seed(
     report.written += 1
 
 
+def _same_page(record_url: str, src: Source) -> bool:
+    """Whether a response record is of this source: its URL is the source's, or
+    the one the source's last fetch ended at (after redirects, or an archived
+    copy's). A capture that points at another page's record (a WARC file
+    replaced or rewritten, a hand-edited sidecar) must not give its article."""
+    final = src.fetch.final_url if src.fetch else None
+    return redact_url(record_url) in {redact_url(src.url), final and redact_url(final)}
+
+
 async def _extract(
     capture: WarcCapture, sidecar: Path, settings: Settings, pool: ExtractorPool
-) -> Article | str:
-    """The article of one capture, or the one-line reason it has none."""
+) -> tuple[str | None, Article | str]:
+    """The record's URL and the article of one capture, or the one-line reason
+    it has none."""
     loop = asyncio.get_running_loop()
     try:
         page = await loop.run_in_executor(None, read_capture, capture, sidecar, settings.max_bytes)
     except Unreadable as exc:
-        return str(exc)
+        return None, str(exc)
     try:
         extracted, _ = await pool.extract(page.url, page.content_type, page.body)
     except ExtractFailed as exc:
-        return f"{page.url}: {exc.message}"
-    return Article.from_extracted(extracted)
+        return page.url, f"{page.url}: {exc.message}"
+    return page.url, Article.from_extracted(extracted)
 
 
 def run_reextract(

@@ -112,6 +112,24 @@ def check_target(prefix: str) -> None:
         raise ConfigError(f"warc_file: cannot write in the folder {folder}")
 
 
+def is_output(path: Path, prefix: str) -> bool:
+    """Whether `path` is one of the files a run with this WARC prefix writes
+    (`PREFIX.warc.gz`, `PREFIX-NNNNN.warc.gz`, `PREFIX.cdx`): never a seed, even
+    when the prefix is in a seed folder whose `seed_globs` would match it."""
+    base = os.path.abspath(prefix)
+    folder, stem = os.path.split(base)
+    try:
+        if os.path.abspath(path.parent) != folder and not path.parent.samefile(folder):
+            return False
+    except OSError:
+        return False
+    name = path.name
+    if name in (stem + SUFFIX, stem + ".cdx"):
+        return True
+    number = name.removeprefix(stem + "-").removesuffix(SUFFIX)
+    return len(name) == len(stem) + 6 + len(SUFFIX) and len(number) == 5 and number.isdigit()
+
+
 # ------------------------------------------------------------------ one exchange
 
 
@@ -284,6 +302,10 @@ class WarcWriter:
         self._number = number
         path = self._name(number)
         try:
+            if path.is_file() and path.stat().st_size:  # appended to: a WARC of ours?
+                with open(path, "rb") as existing:
+                    if existing.read(2) != b"\x1f\x8b":  # (a gzip member starts so)
+                        raise WriteError(path, "exists and is not a gzipped WARC; left as it is")
             stream = open(path, "ab")  # noqa: SIM115 (kept open for the run)
             self._file = _File(path, stream)
             self._in_file = 0  # exchanges written to it in this run
@@ -309,16 +331,16 @@ class WarcWriter:
 
     def _write_warcinfo(self) -> None:
         assert self._file is not None
-        writer = self._writer(self._file.stream)
         info = {
             "software": f"newsgrab/{__version__}",
             "format": "WARC File Format 1.0",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
             "warc-format/warc-1.0/",
         } | self.info
-        record = writer.create_warcinfo_record(self._file.path.name, info)
-        writer.write_record(record)
-        self._file.stream.flush()
+        buffer = io.BytesIO()
+        writer = self._writer(buffer)
+        writer.write_record(writer.create_warcinfo_record(self._file.path.name, info))
+        _append(self._file.stream, buffer.getvalue())
 
     # -------------------------------------------------------------- records
 
@@ -356,7 +378,8 @@ class WarcWriter:
         from warcio.statusandheaders import StatusAndHeaders
 
         assert self._file is not None
-        if self.max_size and self._in_file and self._file.stream.tell() >= self.max_size:
+        size = os.fstat(self._file.stream.fileno()).st_size  # (other runs' records too)
+        if self.max_size and self._in_file and size >= self.max_size:
             self._open_next()
         file = self._file
         assert file is not None
@@ -426,12 +449,13 @@ class WarcWriter:
             "application/http; msgtype=response",
         )
         # (one writer thread: the records of an exchange are written together)
-        writer = self._writer(file.stream)
+        buffer = io.BytesIO()
+        writer = self._writer(buffer)
         writer.write_record(request)
-        offset = file.stream.tell()
+        at = buffer.tell()
         writer.write_record(response)
-        end = file.stream.tell()
-        file.stream.flush()
+        offset = _append(file.stream, buffer.getvalue()) + at
+        end = offset + buffer.tell() - at
         self.records += 2
         self._in_file += 1
         if self._cdx is not None:
@@ -522,6 +546,26 @@ class WarcWriter:
                 except OSError as exc:
                     log.error("%s: cannot close: %s", stream.name, exc.strerror or exc)
         self._file = self._cdx = None
+
+
+def _append(stream: BinaryIO, data: bytes) -> int:
+    """Write `data` at the end of the file in one piece, holding an exclusive lock
+    on it meanwhile (another run writing the same WARC file, an `add` beside a
+    `fetch`, must neither interleave its bytes with these nor move them); the
+    offset where they start."""
+    import fcntl
+
+    stream.flush()
+    fd = stream.fileno()
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        at = os.lseek(fd, 0, os.SEEK_END)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return at
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @functools.cache

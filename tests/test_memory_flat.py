@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_refresh_support import Site, by_url, read
+from test_refresh_support import Site, article_html, by_url, paragraphs, read
 
 from newsgrab import collection, render
 from newsgrab.model import Article, CitedPlace, FetchFacts, Source, Status
@@ -143,3 +144,57 @@ def test_a_copy_kept_only_by_a_seed_that_dropped_it_survives_its_rewrite(
     assert read(folder / "a.txt.sources.json")["sources"] == []
     stored = by_url(read(folder / "b.txt.sources.json"))[url]
     assert stored["status"] == "ok" and stored["article"]["title"] == "Shared story"
+
+
+def test_due_urls_far_from_seed_order_read_each_sidecar_a_few_times(
+    tmp_path, local_settings, monkeypatch
+):
+    """Seeds each on their own host, more hosts than sidecars cached: the due URLs
+    go round the hosts, one URL of each seed in turn. Each sidecar is still read
+    a few times in the run (plan, fetch, write), not once per URL."""
+    from servers import RawServer, response
+
+    from newsgrab import pipeline
+
+    html = article_html("Harbour storm closes the ferry", paragraphs("harbour storm", 5))
+    revalidated = [False]
+
+    async def handler(req, w) -> None:
+        if revalidated[0]:
+            w.write(response(304, b"", {"ETag": '"e"'}))
+        else:
+            w.write(response(200, html.encode(), {"Content-Type": "text/html", "ETag": '"e"'}))
+        await w.drain()
+
+    hosts, seeds, per_seed = 12, 24, 4
+    servers = [RawServer(host=f"127.0.0.{2 + k}") for k in range(hosts)]
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    try:
+        for srv in servers:
+            srv.start()
+            srv.route("/robots.txt", lambda req, w: w.drain())
+            for n in range(seeds * per_seed):
+                srv.route(f"/p/{n}", handler)
+        for s in range(seeds):
+            srv = servers[s % hosts]
+            urls = [srv.url(f"/p/{s * per_seed + i}") for i in range(per_seed)]
+            (folder / f"s{s:03d}.txt").write_text("".join(f"See {u}\n" for u in urls))
+        settings = dataclasses.replace(local_settings, concurrency=4, obey_robots=False)
+        assert run_fetch(settings, [str(folder)]).exit_code == 0
+        assert hosts > pipeline.Stored.CACHED
+        revalidated[0] = True
+        reads = Counter()
+        real = pipeline.read_sidecar_versioned
+
+        def counted(path):
+            reads[path.name] += 1
+            return real(path)
+
+        monkeypatch.setattr(pipeline, "read_sidecar_versioned", counted)
+        report = run_fetch(settings, [str(folder)], force=True)
+    finally:
+        for srv in servers:
+            srv.stop()
+    assert report.exit_code == 0 and report.action_counts == {"not_modified": seeds * per_seed}
+    assert len(reads) == seeds and max(reads.values()) <= 3, reads

@@ -357,6 +357,10 @@ def test_prefixes_with_odd_characters_never_write_outside_the_folder(tmp_path, n
     made = {p.resolve() for p in tmp_path.rglob("*") if p.is_file()}
     expected = {Path(prefix + ".warc.gz").resolve(), Path(prefix + ".cdx").resolve()}
     assert made == expected
+    # what the writer made is never a seed; a seed beside it with the same stem is
+    assert all(warcout.is_output(Path(p), prefix) for p in (*expected, prefix + "-00007.warc.gz"))
+    for seed_like in (".txt", ".warc.gz.md", "-1.warc.gz", "-000001.warc.gz", ".cdx.txt"):
+        assert not warcout.is_output(Path(prefix + seed_like), prefix)
     for p in expected:
         assert p.parent == folder.resolve() or folder.resolve() in p.parents
         p.unlink()
@@ -627,6 +631,11 @@ def test_archive_fallback_exchanges_are_recorded_and_captured(web, seeds, tmp_pa
     capture = sidecar_sources(seeds / "one.txt")[dead]["fetch"]["capture"]
     assert (capture["offset"], capture["length"]) == (copy.offset, copy.length)
     warcio_check(tmp_path / "w.warc.gz")
+    # the archived copy's record is this source's own: --reextract takes it
+    from newsgrab.reextract import run_reextract
+
+    again = run_reextract(settings, [str(seeds)])
+    assert (again.count("unchanged"), again.count("failed")) == (1, 0), again.failed
 
 
 def test_kept_alive_connection_each_answer_in_its_own_record(tmp_path, local_settings):
@@ -751,3 +760,178 @@ def test_reextract_stops_when_asked_and_leaves_sidecars_whole(seeds, tmp_path, l
     assert seed.with_name("n.txt.sources.json").read_bytes() == before
     report = run_reextract(Settings(), [str(seeds)])  # the lock was released
     assert report.count("unchanged") == 1 and int(report.exit_code) == 0
+
+
+def _titled(title: str) -> bytes:
+    return raw_answer(article_html(title, paragraphs(title.lower(), 5)).encode())
+
+
+@pytest.fixture(scope="module")
+def three_captures(tmp_path_factory):
+    """One seed citing three pages (titles A, B, C), fetched into one WARC."""
+    import dataclasses
+
+    from newsgrab.pipeline import run_fetch
+
+    tmp = tmp_path_factory.mktemp("three")
+    seeds = tmp / "notes"
+    seeds.mkdir()
+    settings = Settings(
+        allow_private_networks=True,
+        host_delay=0.0,
+        retries=0,
+        archive_fallback=False,
+        warc_file=str(tmp / "w"),
+    )
+    with RawServer() as srv:
+        for name in "abc":
+            srv.route(f"/{name}", fixed(_titled(f"Page {name.upper()} news")))
+        seed = cite(seeds / "n.txt", *(srv.url(f"/{name}") for name in "abc"))
+        assert run_fetch(dataclasses.replace(settings), [str(seeds)]).exit_code == 0
+    return seed
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(order=st.permutations([0, 1, 2]))
+def test_reextract_never_gives_a_source_another_pages_article(three_captures, order):
+    """Captures moved between sources (a hand-edited sidecar, a WARC file replaced by
+    another of the same layout): a source whose capture holds another URL's record
+    fails with one line and keeps its article; it never gets the other page's."""
+    from newsgrab.reextract import run_reextract
+
+    seed = three_captures
+    sidecar = seed.with_name("n.txt.sources.json")
+    original = sidecar.read_bytes()
+    doc = json.loads(original)
+    captures = [s["fetch"]["capture"] for s in doc["sources"]]
+    for i, src in enumerate(doc["sources"]):
+        src["fetch"]["capture"] = captures[order[i]]
+        src["article"]["text"] = "old extraction"
+        src["article"]["word_count"] = 2
+    sidecar.write_text(json.dumps(doc), encoding="utf-8")
+    try:
+        report = run_reextract(Settings(), [str(seed.parent)])
+        after = json.loads(sidecar.read_text("utf-8"))["sources"]
+    finally:
+        sidecar.write_bytes(original)
+    moved = sum(order[i] != i for i in range(3))
+    assert report.count("failed") == moved
+    assert report.count("changed") == 3 - moved
+    for i, src in enumerate(after):
+        own = "ABC"[i]
+        if order[i] == i:
+            assert src["article"]["title"] == f"Page {own} news"
+        else:
+            assert src["article"]["text"] == "old extraction"
+            entry = next(e for e in report.failed if e["url"] == src["url"])
+            assert "not of this source" in entry["error"]
+            assert "w.warc.gz" in entry["error"]
+
+
+def test_the_warc_and_cdx_in_a_seed_folder_are_never_seeds(seeds, local_env, monkeypatch):
+    """With seed_globs matching every file, the run's own WARC and CDX files beside
+    the seeds are not read as seeds (the CDX's URLs are not fetched) on later runs."""
+    monkeypatch.setenv("NEWSGRAB_SEED_GLOBS", "*")
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        cite(seeds / "n.txt", srv.url("/a"))
+        for max_size in ("0", "1"):  # one file, then rotated files
+            for _ in range(2):
+                r = fetch_cli(
+                    "--force", "--warc-file", str(seeds / "w"), "--warc-cdx",
+                    "--warc-max-size", max_size, str(seeds),
+                )  # fmt: skip
+                assert r.exit_code == 0, r.output
+                assert "1 seed," in r.stdout and r.stderr == ""
+        r = fetch_cli("--dry-run", "--warc-file", str(seeds / "w"), str(seeds))
+        assert r.exit_code == 0 and "1 seed," in r.stdout, r.output
+    assert srv.hits["/robots.txt"] == 4 and srv.hits["/a"] == 4
+    assert sorted(p.name for p in seeds.glob("*.sources.json")) == ["n.txt.sources.json"]
+    assert (seeds / "w-00000.warc.gz").is_file() and (seeds / "w.cdx").is_file()
+
+
+@pytest.mark.parametrize("name", ["w.warc.gz", "w-00000.warc.gz"])
+def test_an_existing_file_that_is_not_a_warc_is_never_appended_to(seeds, tmp_path, local_env, name):
+    """A file where the WARC would go that is not a gzipped WARC (notes, an
+    uncompressed WARC): one error line, exit 1, nothing fetched, the file as it was."""
+    (tmp_path / name).write_bytes(b"WARC/1.0\r\nmy own notes\n")
+    with RawServer() as srv:
+        srv.route("/a", fixed(raw_answer(HTML)))
+        cite(seeds / "n.txt", srv.url("/a"))
+        size = ["--warc-max-size", "1GB"] if "-0" in name else []
+        r = fetch_cli("--warc-file", str(tmp_path / "w"), *size, str(seeds))
+    assert r.exit_code == 1, r.output
+    assert (
+        r.stderr.strip()
+        == f"error: {tmp_path / name}: exists and is not a gzipped WARC; left as it is"
+    )
+    assert (tmp_path / name).read_bytes() == b"WARC/1.0\r\nmy own notes\n"
+    assert srv.hits["/a"] == 0
+
+
+def _exchange(url: str, body: bytes) -> warcout.Exchange:
+    ex = warcout.Exchange(url=url, max_body=10**7)
+    ex.sent(b"GET / HTTP/1.1\r\nHost: example.test\r\n\r\n", "127.0.0.1")
+    ex.head_done = True
+    ex.received(raw_answer(body))
+    ex.complete = True
+    return ex
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sizes=st.lists(st.integers(0, 200_000), min_size=4, max_size=12), rotate=st.booleans())
+def test_two_runs_writing_one_warc_file_at_once_keep_every_record_whole(
+    tmp_path_factory, sizes, rotate
+):
+    """Two runs with the same prefix (two cron jobs, an `add` beside a `fetch`):
+    their records never interleave, and every capture each one returns holds its
+    own URL's record, in files that pass `warcio check`."""
+    import random
+    import threading
+
+    folder = tmp_path_factory.mktemp("two")
+    prefix = str(folder / "w")
+    max_size = 300_000 if rotate else 0
+    writers = [warcout.WarcWriter(prefix, max_size=max_size) for _ in range(2)]
+    captures: list[tuple[str, object]] = []
+    start = threading.Barrier(2)
+
+    def run(k: int) -> None:
+        start.wait()
+        for n, size in enumerate(sizes):
+            url = f"http://example.test/{k}/{n}"
+            body = HTML + b"<!--%s-->" % random.randbytes(size).hex().encode()  # long writes
+            captures.append((url, writers[k].write_now(_exchange(url, body), None)))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for w in writers:
+        w.close()
+    assert len(captures) == 2 * len(sizes)
+    for url, capture in captures:
+        assert isinstance(capture, warcout.WarcCapture)
+        item = read_record_at(Path(capture.warc), capture.offset, 10**7)
+        assert isinstance(item, Capture) and item.url == url
+        assert item.length == capture.length
+    for path in folder.glob("*.warc.gz"):
+        warcio_check(path)
+
+
+def test_reextract_takes_the_capture_of_a_redirected_source(seeds, tmp_path, local_env):
+    """The capture of a source that redirected is the record of the URL it ended
+    at: that is the source's own page, and --reextract takes it."""
+    with RawServer() as srv:
+        srv.route("/old", redirect(srv.url("/new")))
+        srv.route("/new", fixed(raw_answer(HTML)))
+        seed = cite(seeds / "n.txt", srv.url("/old"))
+        assert fetch_cli("--warc-file", str(tmp_path / "w"), str(seeds)).exit_code == 0
+    sidecar = seed.with_name("n.txt.sources.json")
+    doc = json.loads(sidecar.read_text("utf-8"))
+    doc["sources"][0]["article"]["text"] = "old extraction"
+    sidecar.write_text(json.dumps(doc), encoding="utf-8")
+    r = fetch_cli("--reextract", str(seeds))
+    assert r.exit_code == 0, r.output
+    assert "1 changed, 0 unchanged, 0 failed" in r.stdout
