@@ -393,6 +393,23 @@ def fetch(
         newsgrab fetch --reextract notes/
     """
     signals = ctx.with_resource(StopOnSignal())  # first: a signal from now on stops cleanly
+    if reextract:
+        moot = [
+            name
+            for name, given in (
+                ("--dry-run", dry_run),
+                ("--force", force),
+                ("--warc-file", warc_file is not None),
+                ("--warc-max-size", warc_max_size is not None),
+                ("--warc-cdx", warc_cdx is not None),
+            )
+            if given
+        ]
+        if moot:
+            raise click.UsageError(
+                f"--reextract fetches nothing (it reads the stored captures): "
+                f"{', '.join(moot)} does not apply"
+            )
     obj = _ctx(ctx, config, verbose, quiet)
     settings = obj.settings(
         refresh_after=refresh_after,

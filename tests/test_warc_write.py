@@ -935,3 +935,17 @@ def test_reextract_takes_the_capture_of_a_redirected_source(seeds, tmp_path, loc
     r = fetch_cli("--reextract", str(seeds))
     assert r.exit_code == 0, r.output
     assert "1 changed, 0 unchanged, 0 failed" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--dry-run"], ["--force"], ["--warc-file", "w"], ["--warc-cdx"], ["--warc-max-size", "1MB"]],
+)
+def test_reextract_refuses_options_that_would_not_apply(seeds, extra, local_env):
+    """--reextract fetches nothing: a fetch option beside it is a usage error,
+    not silently ignored (--dry-run used to print a fetch plan)."""
+    cite(seeds / "n.txt", "https://example.org/a")
+    r = fetch_cli("--reextract", *extra, str(seeds))
+    assert r.exit_code == 2
+    assert f"--reextract fetches nothing (it reads the stored captures): {extra[0]}" in r.stderr
+    assert not list(seeds.glob("*.sources.json"))
