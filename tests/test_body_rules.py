@@ -301,6 +301,20 @@ def test_one_long_notice_elsewhere_on_the_page_does_not_pull_the_page_in():
     assert "written leave" not in text, text
 
 
+def test_a_link_alone_between_the_storys_paragraphs_is_kept_a_link_list_after_is_not():
+    story = (
+        f"<p>{STORY[0]}<br><a href='/ports/north'>North Harbour (pier two)</a><br>"
+        f"<a href='/ports/south'>South Quay</a><br>{STORY[1]}</p><p>{STORY[2]}</p>"
+        "<p><a href='/ferry-fares'>Ferry fares for next year</a></p>"
+        "<p><a href='/school'>The island school reopens</a></p>"
+    )
+    page = f"<html><body><div class='story'><h1>Ferry</h1>{story}</div></body></html>"
+    text = _text(page)
+    assert all(paragraph in text for paragraph in STORY)
+    assert "North Harbour (pier two)" in text and "South Quay" in text, text
+    assert "Ferry fares" not in text and "island school" not in text, text
+
+
 # ------------------------------------------------------------------ time
 
 

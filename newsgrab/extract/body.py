@@ -1392,6 +1392,7 @@ class _EmitCtx:
     out: list
     cards: dict = field(default_factory=dict)
     threads: dict = field(default_factory=dict)  # box id -> a list of posts in the article
+    inside: set = field(default_factory=set)  # blocks with prose of their container on both sides
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -1402,7 +1403,30 @@ def _own_boxes(block: _Block, anchor: int) -> list:
 
 
 def _b_link_block(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
-    return block.links > n * rule.limits["max_link_share"]
+    # (a link alone between paragraphs of the article's own running text is part of
+    # it, as an item of a list of places or sources; a link box is link_box's)
+    return block.links > n * rule.limits["max_link_share"] and id(block) not in ctx.inside
+
+
+def _inside_prose(blocks: list[_Block], anchors: list[int], stats: dict[int, _Stats]) -> set:
+    """The ids of the blocks that have a prose block of the same chosen container
+    (not the whole page) before and after them: one pass each way."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for k, block in enumerate(blocks):
+        anchor = anchors[k]
+        if anchor > 0 and _prose(block, stats):
+            key = id(block.ancestors[anchor])
+            first.setdefault(key, k)
+            last[key] = k
+    inside = set()
+    for k, block in enumerate(blocks):
+        anchor = anchors[k]
+        if anchor > 0:
+            key = id(block.ancestors[anchor])
+            if first.get(key, k) < k < last.get(key, k):
+                inside.add(id(block))
+    return inside
 
 
 def _b_link_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
@@ -1514,6 +1538,8 @@ def _emit(
     rules = [r for r in _BLOCK_RULES if r.name not in off]
     out: list[str] = []
     ctx = _EmitCtx(stats, leads, _norm(title or ""), out)
+    if _RULE["link_block"].name not in off:
+        ctx.inside = _inside_prose(blocks, anchors, stats)
     for k, block in enumerate(blocks):
         anchor = anchors[k]
         if k in lead_blocks:
