@@ -1301,15 +1301,44 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     # modules): the best container and its kin hold little of it, so the whole
     # page is taken, block by block
     good = stats[id(top)].good - _thread_good(thread, stats) - skipped
-    share = _RULE["scattered_page"].limits["max_share"]
+    limits = _RULE["scattered_page"].limits
+    kept = [stats[i] for i in chosen if i in stats]
+    held = sum(st.good for st in kept)
+    scattered = "scattered_page" not in off and good > 0 and held < limits["max_share"] * good
+    # (one long block alone in its box away from the article, a sidebar's notice or
+    # disclaimer, does not make the page scattered: not counted)
+    longest = stats[id(top)].longest
     if (
-        "scattered_page" not in off
-        and good
-        and sum(stats[i].good for i in chosen if i in stats) < share * good
+        scattered
+        and longest > max((st.longest for st in kept), default=0)
+        and _alone(longest, stats, int(limits["alone_levels"]))
     ):
+        scattered = held < limits["max_share"] * (good - longest)
+    if scattered:
         _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
+
+
+def _alone(longest: int, stats: dict[int, _Stats], levels: int) -> bool:
+    """The page's longest clean block is the only clean text of its innermost box
+    and of the boxes up to `levels` above it (one pass over the containers; the
+    innermost is the last of the smallest, as the walk records boxes in order)."""
+    inner = None
+    for st in stats.values():
+        if st.longest == longest and (inner is None or st.text <= inner.text):
+            inner = st
+    if inner is None:
+        return False
+    node: Any = inner.tag
+    for _ in range(levels + 1):
+        up = stats.get(id(node))
+        if up is None or up.good != longest:
+            return False
+        node = node.parent
+        if node is None:
+            return False
+    return True
 
 
 def _dated(text: str) -> bool:
@@ -1736,7 +1765,7 @@ RULES: tuple[Rule, ...] = (
          _limits(levels=3, max_link_share=0.2, min_chars=80, max_chars=800)),
     Rule("scattered_page", "select", "keep",
          "the prose is spread over many modules: the whole page is taken",
-         "whole page", _limits(max_share=0.35)),
+         "whole page", _limits(max_share=0.35, alone_levels=2)),
     Rule("marked_article", "select", "keep",
          "no prose found but one <article>: its blocks, links too", "<article>", _limits()),
     Rule("pre_body_lead", "select", "keep",
