@@ -340,6 +340,21 @@ def test_a_short_post_is_not_lost_to_the_whole_page_for_one_long_sidebar_note():
     assert "Island blog 3" not in text and "written on the island" not in text, text
 
 
+def test_a_forms_messages_beside_the_story_are_not_a_section_of_it():
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    messages = (
+        "<p>That address does not look right: it needs an @ and a domain that exists.</p>"
+        "<p>The password needs eight characters or more, one of them a capital letter.</p>"
+    )
+    page = (
+        f"<html><body><div id='page'><div class='story'><h1>Ferry</h1>{story}</div>"
+        f"<div class='signup'><form action='/join'>{messages}</form></div></div></body></html>"
+    )
+    text = _text(page)
+    assert all(paragraph in text for paragraph in STORY)
+    assert "password" not in text and "domain" not in text, text
+
+
 # ------------------------------------------------------------------ time
 
 

@@ -1271,6 +1271,8 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                     and info.good > 0.6 * info.text
                     and (i < here or info.longest < 0.8 * info.good)
                 )
+            if picked[i] and (sib.name == "form" or sib.find("form") is not None):
+                picked[i] = False  # a login, sign-up or comment form's messages
             if picked[i] and "comment_thread" not in off and _thread_box(sib, stats, thread_limits):
                 picked[i] = False
                 skipped += info.good
