@@ -1569,7 +1569,10 @@ def _emit(
     rules = [r for r in _BLOCK_RULES if r.name not in off]
     out: list[str] = []
     ctx = _EmitCtx(stats, leads, _norm(title or ""), out)
-    if _RULE["link_block"].name not in off:
+    share = _RULE["link_block"].limits["max_link_share"]
+    if "link_block" not in off and any(
+        anchors[k] > 0 and block.links > share * len(block.text) for k, block in enumerate(blocks)
+    ):
         ctx.inside = _inside_prose(blocks, anchors, stats)
     for k, block in enumerate(blocks):
         anchor = anchors[k]
