@@ -301,6 +301,60 @@ def test_one_long_notice_elsewhere_on_the_page_does_not_pull_the_page_in():
     assert "written leave" not in text, text
 
 
+def test_a_link_alone_between_the_storys_paragraphs_is_kept_a_link_list_after_is_not():
+    story = (
+        f"<p>{STORY[0]}<br><a href='/ports/north'>North Harbour (pier two)</a><br>"
+        f"<a href='/ports/south'>South Quay</a><br>{STORY[1]}</p><p>{STORY[2]}</p>"
+        "<p><a href='/ferry-fares'>Ferry fares for next year</a></p>"
+        "<p><a href='/school'>The island school reopens</a></p>"
+    )
+    page = f"<html><body><div class='story'><h1>Ferry</h1>{story}</div></body></html>"
+    text = _text(page)
+    assert all(paragraph in text for paragraph in STORY)
+    assert "North Harbour (pier two)" in text and "South Quay" in text, text
+    assert "Ferry fares" not in text and "island school" not in text, text
+
+
+def _short_post_page() -> str:
+    note = (
+        "Pictures on this blog are credited where we know their makers; if one of "
+        "yours is here without credit write to us and we will credit it or take it "
+        "down as you prefer within a day of hearing from you."
+    )
+    links = "".join(f"<li><a href='/b{i}'>Island blog {i}</a></li>" for i in range(5))
+    return (
+        "<html><body><div id='main'><div class='entry'><h2>Ferry day</h2>"
+        f"<div class='entry-body'><p>{STORY[0]}</p></div></div></div>"
+        "<div id='side'><p>This blog is written on the island itself.</p>"
+        f"<ul>{links}</ul><p>Its pictures are by the islanders, mostly.</p>"
+        f"<ul><li><div>{note}</div></li></ul></div></body></html>"
+    )
+
+
+def test_a_short_post_is_not_lost_to_the_whole_page_for_one_long_sidebar_note():
+    # (the page's text is not scattered over many modules: one long note alone in
+    # its box does not count)
+    text = _text(_short_post_page())
+    assert STORY[0] in text
+    assert "credit it or take it down" not in text, text
+    assert "Island blog 3" not in text and "written on the island" not in text, text
+
+
+def test_a_forms_messages_beside_the_story_are_not_a_section_of_it():
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    messages = (
+        "<p>That address does not look right: it needs an @ and a domain that exists.</p>"
+        "<p>The password needs eight characters or more, one of them a capital letter.</p>"
+    )
+    page = (
+        f"<html><body><div id='page'><div class='story'><h1>Ferry</h1>{story}</div>"
+        f"<div class='signup'><form action='/join'>{messages}</form></div></div></body></html>"
+    )
+    text = _text(page)
+    assert all(paragraph in text for paragraph in STORY)
+    assert "password" not in text and "domain" not in text, text
+
+
 # ------------------------------------------------------------------ time
 
 

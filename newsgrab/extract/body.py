@@ -1271,6 +1271,8 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                     and info.good > 0.6 * info.text
                     and (i < here or info.longest < 0.8 * info.good)
                 )
+            if picked[i] and (sib.name == "form" or sib.find("form") is not None):
+                picked[i] = False  # a login, sign-up or comment form's messages
             if picked[i] and "comment_thread" not in off and _thread_box(sib, stats, thread_limits):
                 picked[i] = False
                 skipped += info.good
@@ -1301,15 +1303,44 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     # modules): the best container and its kin hold little of it, so the whole
     # page is taken, block by block
     good = stats[id(top)].good - _thread_good(thread, stats) - skipped
-    share = _RULE["scattered_page"].limits["max_share"]
+    limits = _RULE["scattered_page"].limits
+    kept = [stats[i] for i in chosen if i in stats]
+    held = sum(st.good for st in kept)
+    scattered = "scattered_page" not in off and good > 0 and held < limits["max_share"] * good
+    # (one long block alone in its box away from the article, a sidebar's notice or
+    # disclaimer, does not make the page scattered: not counted)
+    longest = stats[id(top)].longest
     if (
-        "scattered_page" not in off
-        and good
-        and sum(stats[i].good for i in chosen if i in stats) < share * good
+        scattered
+        and longest > max((st.longest for st in kept), default=0)
+        and _alone(longest, stats, int(limits["alone_levels"]))
     ):
+        scattered = held < limits["max_share"] * (good - longest)
+    if scattered:
         _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
+
+
+def _alone(longest: int, stats: dict[int, _Stats], levels: int) -> bool:
+    """The page's longest clean block is the only clean text of its innermost box
+    and of the boxes up to `levels` above it (one pass over the containers; the
+    innermost is the last of the smallest, as the walk records boxes in order)."""
+    inner = None
+    for st in stats.values():
+        if st.longest == longest and (inner is None or st.text <= inner.text):
+            inner = st
+    if inner is None:
+        return False
+    node: Any = inner.tag
+    for _ in range(levels + 1):
+        up = stats.get(id(node))
+        if up is None or up.good != longest:
+            return False
+        node = node.parent
+        if node is None:
+            return False
+    return True
 
 
 def _dated(text: str) -> bool:
@@ -1392,6 +1423,7 @@ class _EmitCtx:
     out: list
     cards: dict = field(default_factory=dict)
     threads: dict = field(default_factory=dict)  # box id -> a list of posts in the article
+    inside: set = field(default_factory=set)  # blocks with prose of their container on both sides
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -1402,7 +1434,30 @@ def _own_boxes(block: _Block, anchor: int) -> list:
 
 
 def _b_link_block(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
-    return block.links > n * rule.limits["max_link_share"]
+    # (a link alone between paragraphs of the article's own running text is part of
+    # it, as an item of a list of places or sources; a link box is link_box's)
+    return block.links > n * rule.limits["max_link_share"] and id(block) not in ctx.inside
+
+
+def _inside_prose(blocks: list[_Block], anchors: list[int], stats: dict[int, _Stats]) -> set:
+    """The ids of the blocks that have a prose block of the same chosen container
+    (not the whole page) before and after them: one pass each way."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for k, block in enumerate(blocks):
+        anchor = anchors[k]
+        if anchor > 0 and _prose(block, stats):
+            key = id(block.ancestors[anchor])
+            first.setdefault(key, k)
+            last[key] = k
+    inside = set()
+    for k, block in enumerate(blocks):
+        anchor = anchors[k]
+        if anchor > 0:
+            key = id(block.ancestors[anchor])
+            if first.get(key, k) < k < last.get(key, k):
+                inside.add(id(block))
+    return inside
 
 
 def _b_link_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
@@ -1514,6 +1569,11 @@ def _emit(
     rules = [r for r in _BLOCK_RULES if r.name not in off]
     out: list[str] = []
     ctx = _EmitCtx(stats, leads, _norm(title or ""), out)
+    share = _RULE["link_block"].limits["max_link_share"]
+    if "link_block" not in off and any(
+        anchors[k] > 0 and block.links > share * len(block.text) for k, block in enumerate(blocks)
+    ):
+        ctx.inside = _inside_prose(blocks, anchors, stats)
     for k, block in enumerate(blocks):
         anchor = anchors[k]
         if k in lead_blocks:
@@ -1710,7 +1770,7 @@ RULES: tuple[Rule, ...] = (
          _limits(levels=3, max_link_share=0.2, min_chars=80, max_chars=800)),
     Rule("scattered_page", "select", "keep",
          "the prose is spread over many modules: the whole page is taken",
-         "whole page", _limits(max_share=0.35)),
+         "whole page", _limits(max_share=0.35, alone_levels=2)),
     Rule("marked_article", "select", "keep",
          "no prose found but one <article>: its blocks, links too", "<article>", _limits()),
     Rule("pre_body_lead", "select", "keep",
