@@ -33,6 +33,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import threading
 import time
 import zlib
@@ -228,13 +229,41 @@ class _HeadGuard:
     def tell(self) -> int:
         return self.raw.tell()
 
-    def next_record(self, records: Any) -> Any:
-        """next(records), its header read under the cap."""
+    def next_record(self, records: Any, at: int) -> Any:
+        """next(records), its header read under the cap; `at`: where it starts."""
+        self.check_gzip_head(at)
         self.heading, self.read_heading = True, 0
         try:
             return next(records)
         finally:
             self.heading = False
+
+    def check_gzip_head(self, at: int) -> None:
+        """HeadTooLong when the gzip member at `at` holds no end of a header in
+        its first MAX_WARC_HEAD_READ bytes: gzip packs a thousand times as many
+        header bytes into what the file may give warcio, so the member is
+        looked at first, with a bounded decompression of a copy (os.pread: the
+        position warcio reads from is left as it is)."""
+        try:
+            fd = self.raw.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        for size in (16 * 1024, MAX_WARC_HEAD_READ):
+            try:
+                raw = os.pread(fd, size, at)
+            except OSError:
+                return  # warcio meets the same error and it is reported as such
+            if not raw.startswith(b"\x1f\x8b"):
+                return  # not gzip: the raw cap holds
+            try:
+                head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
+            except zlib.error:
+                return  # warcio reports it
+            body = head.lstrip(b"\r\n")
+            ends = (b"\r\n\r\n", b"\n\n") if body.startswith(b"WARC/") else (b"\n",)
+            if any(end in body for end in ends) or len(head) < size:
+                return  # a header that ends, or a member too short to hide one
+        raise HeadTooLong(f"a record header runs past {MAX_WARC_HEAD_READ} bytes")
 
 
 class _Counted:
@@ -332,7 +361,7 @@ def read_captures(
                 # warcio prints its warnings (a record not followed by a newline)
                 # on stderr itself: they go to the debug log instead
                 with contextlib.redirect_stderr(io.StringIO()) as said:
-                    record = guard.next_record(records)
+                    record = guard.next_record(records, end)
                 if said.getvalue().strip():
                     log.debug("%s: warcio: %s", name, " ".join(said.getvalue().split())[:300])
                 declared = (_header(record.rec_headers, "Content-Length") or "").strip()
@@ -385,10 +414,14 @@ def read_record_at(
     try:
         with open(path, "rb") as stream:
             stream.seek(offset)
+            if not _starts_record(stream.read(4096)):
+                # (warcio would read a WARC's inside as an ARC header line of some sort)
+                raise FileError(f"{name}: no record at offset {offset}")
+            stream.seek(offset)
             guard = _HeadGuard(stream)
             records = ArchiveIterator(guard, no_record_parse=True, arc2warc=True)
             with contextlib.redirect_stderr(io.StringIO()):
-                record = guard.next_record(records)
+                record = guard.next_record(records, offset)
             block = _Counted(record.raw_stream)
             item = _record(record, block, max_bytes)
             block.drain()
@@ -404,6 +437,22 @@ def read_record_at(
     elif isinstance(item, RecordError):
         item.offset = offset
     return item
+
+
+# The start of an ARC record: its URL, then a space (`http://a.example/ 1.2.3.4 ...`).
+_ARC_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:\S* ")
+
+
+def _starts_record(head: bytes) -> bool:
+    """Whether `head` (the bytes at an offset) is the start of a record: a gzip
+    member that opens with one, or `WARC/` or an ARC header line as it is."""
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 256)
+        except zlib.error:
+            return False
+    head = head.lstrip(b"\r\n")
+    return head.startswith(b"WARC/") or _ARC_LINE.match(head) is not None
 
 
 def _check_end(stream: Any, name: str, end: int, count: int) -> None:

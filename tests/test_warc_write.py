@@ -10,6 +10,7 @@ import gzip
 import io
 import json
 import os
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -383,7 +384,8 @@ def test_odd_heads_and_bodies_are_stored_verbatim(tmp_path, reason, values, body
     head = b"HTTP/1.1 200 " + reason + b"\r\nContent-Type: text/html\r\n"
     head += b"".join(b"X-H%d:%s\r\n" % (i, v) for i, v in enumerate(values))
     sent = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
-    prefix = tmp_path / f"h{abs(hash((reason, tuple(values), body)))}"
+    # a file of its own per example (hypothesis may run one example twice)
+    prefix = Path(tempfile.mkdtemp(dir=tmp_path)) / "h"
     s = Settings(allow_private_networks=True, host_delay=0, retries=0, obey_robots=False)
     s = s.replace(warc_file=str(prefix))
 
