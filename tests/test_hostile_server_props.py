@@ -135,7 +135,7 @@ def _validator():
 
 
 @hsettings(
-    max_examples=60,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
