@@ -418,3 +418,85 @@ def test_pages_with_random_dates_never_fail(head_text, top_text):
     )
     published, modified = dates(html)
     assert _sane(published) and _sane(modified)
+
+
+# ------------------------------------------------------------------ audit of issue #12 item 4
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # ISO week dates
+        ("2024-W10-1", "2024-03-04"),
+        ("2020-W53-7", "2021-01-03"),
+        ("2024W101", "2024-03-04"),
+        ("2024-W54-1", None),  # no week 54
+        ("2024-W10", None),  # a week is no day
+        # a 12-hour time keeps its pm, a zone abbreviation that names one offset its offset
+        ("March 10, 2024 11:45 pm EST", "2024-03-10T23:45:00-05:00"),
+        ("Mar 10, 2024, 11:45 PM EDT", "2024-03-10T23:45:00-04:00"),
+        ("10. März 2024, 23:45 MEZ", "2024-03-10T23:45:00+01:00"),
+        ("10 March 2024 11:45 CST", "2024-03-10T11:45:00"),  # CST: US or China
+        # RFC 2822 and the Unix date format stay read
+        ("Tue, 03 Nov 2026 10:00:00 +0100", "2026-11-03T10:00:00+01:00"),
+        ("Tue Jul 24 06:23:21 PDT 2012", "2012-07-24T06:23:21-07:00"),
+        # impossible days, times and years
+        ("2012-02-30", None),
+        ("2012-02-30T10:00:00Z", None),
+        ("2024-03-10T25:00:00", "2024-03-10"),
+        ("1994-12-31", None),
+        ("2024-03", None),
+    ],
+)
+def test_parse_date_worst_cases(value, expected):
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    "top",
+    [
+        "<p class='byline'>Published 30 February 2012</p>",
+        "<p class='byline'>Veröffentlicht am 30.02.2012</p>",
+        "<p class='byline'>Published: 1993-05-01</p>",
+        "<p class='byline'>© 2024 Example</p>",
+    ],
+)
+def test_impossible_or_too_old_dates_in_the_text_are_not_taken(top):
+    assert dates(page(top=top)) == (None, None)
+
+
+offsets = st.integers(min_value=-48, max_value=56).map(lambda q: dt.timedelta(minutes=15 * q))
+local_times = st.datetimes(
+    min_value=dt.datetime(1996, 1, 1), max_value=dt.datetime(2090, 12, 31)
+).map(lambda t: t.replace(second=0, microsecond=0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(when=local_times, offset=offsets, where=st.sampled_from(["ld", "meta", "time", "text"]))
+def test_a_date_with_an_offset_keeps_its_calendar_day(when, offset, where):
+    value = when.replace(tzinfo=dt.timezone(offset)).isoformat()
+    if where == "ld":
+        html = page(ld({"@type": "NewsArticle", "datePublished": value}))
+    elif where == "meta":
+        html = page(f'<meta property="article:published_time" content="{value}">')
+    elif where == "time":
+        html = page(top=f'<time class="published" datetime="{value}">x</time>')
+    else:
+        sign = "-" if offset < dt.timedelta(0) else "+"
+        hours, rest = divmod(abs(int(offset.total_seconds())) // 60, 60)
+        zone = f"{sign}{hours:02d}:{rest:02d}"
+        text = f"{when.day} {when.strftime('%B')} {when.year}, {when:%H:%M} {zone}"
+        html = page(top=f"<p class='byline'>Published {text}</p>")
+    published, _ = dates(html)
+    assert published is not None and published[:10] == when.date().isoformat()
+
+
+@settings(max_examples=60, deadline=None)
+@given(when=local_times, offset=offsets)
+def test_a_utc_time_gives_way_to_the_local_day_the_byline_shows(when, offset):
+    # the page's structured data in UTC, its byline in local time: the byline's day
+    instant = (when - offset).replace(tzinfo=dt.UTC)
+    head = ld({"@type": "NewsArticle", "datePublished": instant.isoformat().replace("+00:00", "Z")})
+    top = f"<p class='byline'>{when.strftime('%B')} {when.day}, {when.year}</p>"
+    published, _ = dates(page(head, top=top))
+    assert published is not None and published[:10] == when.date().isoformat()

@@ -245,12 +245,19 @@ def test_site_suffix_removed_for_every_separator(sep):
             None,
             "Harbour bridge reopens",
         ),
-        # section and slogan after the site's name go with it
+        # slogan after the site's name goes with it, and a section word before it
         (
             "Bridge reopens - Local - Coastal Courier - News since 1850",
             "Coastal Courier",
             None,
-            "Bridge reopens - Local",
+            "Bridge reopens",
+        ),
+        # a part before the site's name that is no section word stays
+        (
+            "Bridge reopens - Harbour works - Coastal Courier",
+            "Coastal Courier",
+            None,
+            "Bridge reopens - Harbour works",
         ),
         ("Bridge reopens - courier.example", "", None, "Bridge reopens"),  # host-like part
         ("Bridge reopens | Courier", "", "https://www.courier.example/a", "Bridge reopens"),
@@ -409,7 +416,7 @@ def test_wrong_types_everywhere_are_survived():
     assert a.authors == ["Ana Ruiz"]
     assert a.site_name == "Courier"
     assert a.language == "en"
-    assert a.free_access is None
+    assert a.free_access is True  # [True]: the first of a list
 
 
 def test_empty_strings_everywhere():
@@ -481,7 +488,8 @@ def test_huge_values_cost_linear_time():
         big = "Word &amp; " * n
         head = (
             f"<title>{big} | Courier</title>"
-            + meta("author", "By " + "Jane Doe, " * n)
+            + meta("author", "Jane Doe for " * n + "x - " * n + "TuckerAssociated " * n)
+            + meta("byl", "By " + "Jane Doe, " * n)
             + meta("og:site_name", big, "property")
             + ld(
                 {
@@ -492,7 +500,9 @@ def test_huge_values_cost_linear_time():
                 }
             )
         )
-        root = parse_lxml(page(head))
+        # microdata paywall marks, all read to find the article's own and its parts'
+        body = '<div itemscope><span itemprop="isAccessibleForFree">x</span></div>' * (n // 10)
+        root = parse_lxml(page(head, BODY + body))
         start = time.perf_counter()
         md.collect(root, "https://courier.example/a")
         return time.perf_counter() - start
@@ -602,3 +612,244 @@ def test_metadata_never_raises_and_has_the_right_types(obj, metas, lang, title):
     assert a.free_access in (None, True, False)
     assert isinstance(a.tags, list) and all(isinstance(x, str) for x in a.tags)
     assert a.description is None or isinstance(a.description, str)
+
+
+# ------------------------------------------------------------------ audit of issue #12 item 4
+
+HERALD = "https://www.dailyherald.example/news/2024/bridge"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Hosted", "Home", "News", "U.S.", "Startseite", "Accueil", "Latest News", "TV", "  ", ""],
+)
+def test_a_section_word_as_og_site_name_gives_way_to_the_host(name):
+    head = "<title>Bridge reopens after repairs</title>" + meta("og:site_name", name, "property")
+    assert extract(page(head), url=HERALD).site_name == "dailyherald.example"
+
+
+def test_a_section_word_gives_way_to_the_publisher_and_the_title_end_naming_the_host():
+    publisher = ld({"@type": "NewsArticle", "publisher": {"@type": "Organization", "name": "DH"}})
+    head = "<title>Bridge reopens</title>" + meta("og:site_name", "News", "property")
+    # a name of two letters is no name either: the host then
+    assert extract(page(head + publisher), url=HERALD).site_name == "dailyherald.example"
+    head = "<title>Bridge reopens | The Daily Herald</title>" + meta(
+        "og:site_name", "Hosted", "property"
+    )
+    a = extract(page(head), url=HERALD)
+    assert (a.site_name, a.title) == ("The Daily Herald", "Bridge reopens")
+    # a title end that only contains the host's name is no site name
+    head = "<title>Bridge reopens | Best of Daily Herald readers</title>"
+    assert extract(page(head), url=HERALD).site_name == "dailyherald.example"
+
+
+def test_a_section_word_is_the_site_name_when_the_host_says_so():
+    head = "<title>Bridge reopens</title>" + meta("og:site_name", "News", "property")
+    assert extract(page(head), url="https://news.example/a").site_name == "News"
+
+
+@pytest.mark.parametrize(
+    "publisher",
+    [
+        {"@type": "Organization", "name": {"@value": "Daily Herald"}},
+        {"@graph": [{"@type": "Organization", "name": "Daily Herald"}]},
+        [{"@type": "Organization", "name": ["  ", "Daily Herald"]}],
+        {"@type": "Organization", "name": [None, "", "Daily Herald"]},
+    ],
+)
+def test_publisher_names_in_any_shape(publisher):
+    head = meta("og:site_name", "Hosted", "property") + ld(
+        {"@type": "NewsArticle", "headline": "Bridge reopens", "publisher": publisher}
+    )
+    assert extract(page(head), url=HERALD).site_name == "Daily Herald"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # agencies glued on without a space, in any casing
+        (["Eric TuckerAssociated Press"], ["Eric Tucker"]),
+        (["Eric TuckerReuters"], ["Eric Tucker"]),
+        (["ERIC TUCKER The Associated Press"], ["Eric Tucker"]),
+        (["By JOSEPH WHITE AP Sports Writer"], ["Joseph White"]),
+        (["By MIRJAM SWANSON THE PRESS-ENTERPRISE"], ["Mirjam Swanson"]),
+        (["Eric Tucker for CNN"], ["Eric Tucker"]),
+        (["Eric Tucker, special to The Times"], ["Eric Tucker"]),
+        # an institution's "für" is not an outlet's "for"
+        (["Landesanstalt für Wald"], []),
+        # a spaced dash between two names, or a name and a job
+        (["Matthias Hille - Lukas Balbach"], ["Matthias Hille", "Lukas Balbach"]),
+        (["Jane Doe – Staff Writer"], ["Jane Doe"]),
+        (["Krishna Bharat, Distinguished Scientist"], ["Krishna Bharat"]),
+        (["Jane Roe, Product Manager for Mobile"], ["Jane Roe"]),
+        # labels and time words alone, and dates in other languages
+        (["Stand: 14. April 2020, 10:01 Uhr"], []),
+        (["Originally posted 12:31 PM ET 11.12 by someone"], []),
+        (["by Byron November 5, 2012 · 9:20 AM"], ["Byron"]),
+        (["Jane Doe Friday, 4 juillet 2020"], ["Jane Doe"]),
+        (["Jane Doe 2 часа назад"], ["Jane Doe"]),
+        (["Jane Doe il y a 3 heures"], ["Jane Doe"]),
+        (["En kiosques : juillet 2020"], []),
+        # newsroom and interface words
+        (["TVT-Redaktion"], []),
+        (["HLNF Staff Report"], []),
+        (["Newsdesk"], []),
+        (["anónimo"], []),
+        (["Follow"], []),
+        (["Unbenannt"], []),
+        # long titles are no names, split or not
+        (["Noticias de El Salvador - La Prensa Gráfica | Informate con la verdad"], []),
+        (["Bruce Y. Lee"], ["Bruce Y. Lee"]),
+    ],
+)
+def test_clean_authors_worst_cases(raw, expected):
+    assert md.clean_authors(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Bridge reopens after repairs|Daily Herald",
+        "Bridge reopens after repairs ‒ Daily Herald",
+        "Bridge reopens after repairs ― Daily Herald",
+        "Bridge reopens after repairs ⸺ Daily Herald",
+        "Bridge reopens after repairs − Daily Herald",
+        "Bridge reopens after repairs -- Daily Herald",
+        "Bridge reopens after repairs / Daily Herald",
+        "Bridge reopens after repairs › Daily Herald",
+        "Bridge reopens after repairs – The Daily Herald",
+        "Bridge reopens after repairs &amp;amp;#8211; Daily Herald",
+        "Bridge reopens after repairs | Daily Herald |",
+        "Bridge reopens after repairs - News - Daily Herald",
+        "Daily Herald | News | Bridge reopens after repairs",
+        "Bridge reopens after repairs &#8211; My website",
+        "Bridge reopens after repairs -",
+    ],
+)
+def test_title_suffixes_of_every_kind_removed(title):
+    head = f"<title>{title}</title>" + meta("og:site_name", "Daily Herald", "property")
+    assert extract(page(head), url=HERALD).title == "Bridge reopens after repairs"
+
+
+def test_title_keeps_what_only_looks_like_a_suffix():
+    cases = {
+        "« Les privatisations profitent aux actionnaires »": "Daily Herald",
+        "Arsenal 2-1 Chelsea – live": "Daily Herald",
+    }
+    for title, site in cases.items():
+        head = f"<title>{title}</title>" + meta("og:site_name", site, "property")
+        assert extract(page(head), url=HERALD).title == title
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        (ld({"@type": "NewsArticle", "isAccessibleForFree": 0}), BODY, False),
+        (ld({"@type": "NewsArticle", "isAccessibleForFree": ["False"]}), BODY, False),
+        (
+            ld(
+                {
+                    "@type": "NewsArticle",
+                    "mainEntityOfPage": {"@type": "WebPage", "isAccessibleForFree": False},
+                }
+            ),
+            BODY,
+            False,
+        ),
+        (
+            ld({"@type": "NewsArticle", "hasPart": [{"isAccessibleForFree": [False]}]}),
+            BODY,
+            False,
+        ),
+        # microdata as an element's text
+        (
+            "",
+            f'<div itemscope><span itemprop="isAccessibleForFree">false</span>{BODY}</div>',
+            False,
+        ),
+        # microdata: a part not free makes the free item not free
+        (
+            "",
+            '<div itemscope itemtype="https://schema.org/NewsArticle">'
+            '<meta itemprop="isAccessibleForFree" content="True">'
+            '<div itemprop="hasPart" itemscope itemtype="https://schema.org/WebPageElement">'
+            f'<meta itemprop="isAccessibleForFree" content="False"></div>{BODY}</div>',
+            False,
+        ),
+        (
+            "",
+            '<div itemscope itemtype="https://schema.org/NewsArticle">'
+            f'<link itemprop="isAccessibleForFree" href="https://schema.org/True">{BODY}</div>',
+            True,
+        ),
+        ("", f'<div itemscope><span itemprop="isAccessibleForFree">maybe</span>{BODY}</div>', None),
+    ],
+)
+def test_free_access_worst_cases(head, body, expected):
+    assert extract(page(head, body)).free_access is expected
+
+
+PT_BODY = "".join(
+    f"<p>O governo anunciou hoje que a ponte será reaberta para o tráfego na próxima "
+    f"semana, depois de meses de obras no porto {i}.</p>"
+    for i in range(4)
+)
+
+
+@pytest.mark.parametrize(
+    ("in_language", "expected"),
+    [
+        ("pt-BR", "pt-BR"),
+        (["pt-BR", "en"], "pt-BR"),
+        ({"@type": "Language", "name": "Portuguese", "alternateName": "pt"}, "pt"),
+        ("pt_BR", "pt-BR"),
+        ("Português", "pt"),
+    ],
+)
+def test_json_ld_in_language_in_any_shape_beats_a_wrong_html_lang(in_language, expected):
+    head = ld({"@type": "NewsArticle", "headline": "Ponte", "inLanguage": in_language})
+    a = extract(page(head, PT_BODY, html_attrs='lang="nl"'), url=HERALD)
+    assert a.language == expected
+
+
+# ------------------------------------------------------------------ properties
+
+TITLE_SEPS = ["-", "–", "—", "‒", "―", "−", "|", "·", ":", "»", "›", "::", "•", "~", "/", "--"]
+
+
+def _a_name(name: str) -> bool:
+    return not md._generic_name(name)  # ("Post" alone names no site: the host does)
+
+
+headline_words = st.lists(
+    st.text(alphabet="abcdefghij", min_size=1, max_size=8), min_size=2, max_size=8
+).map(lambda ws: "Xy " + " ".join(ws))
+site_words = (
+    st.lists(
+        st.text(alphabet="klmnopqrstuvw", min_size=3, max_size=8).map(str.capitalize),
+        min_size=1,
+        max_size=3,
+    )
+    .map(" ".join)
+    .filter(_a_name)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    headline=headline_words,
+    site=site_words,
+    sep=st.sampled_from(TITLE_SEPS),
+    where=st.sampled_from(["after", "before"]),
+    from_ld=st.booleans(),
+)
+def test_titles_never_keep_a_part_that_is_the_site_name(headline, site, sep, where, from_ld):
+    title = f"{headline} {sep} {site}" if where == "after" else f"{site} {sep} {headline}"
+    head = f"<title>{html.escape(title)}</title>" + (
+        ld({"@type": "NewsArticle", "publisher": {"@type": "Organization", "name": site}})
+        if from_ld
+        else meta("og:site_name", site, "property")
+    )
+    a = extract(page(head), url="https://unrelated.example/a")
+    assert a.title == headline
+    assert a.site_name == site

@@ -46,7 +46,7 @@ MIN_YEAR = 1995
 MAX_YEAR = 2100
 
 
-def _fold(word: str) -> str:
+def fold_word(word: str) -> str:
     """Lowercase without accents (März -> marz, décembre -> decembre)."""
     word = word.lower().rstrip(".")
     if word.isascii():
@@ -89,7 +89,7 @@ _MONTH_LINES = (
     "prosinec prosince декабрь декабря дек грудня грудень aralik joulukuuta joulukuu",
 )
 MONTHS: dict[str, int] = {
-    _fold(name): number
+    fold_word(name): number
     for number, line in enumerate(_MONTH_LINES, start=1)
     for name in line.split()
 }
@@ -126,8 +126,16 @@ _TIME_AFTER = re.compile(
     r"(?:[,\s]|&nbsp;)*(?:at|um|à|a las|alle|om|kl\.?|klo|-|–|\||T)?\s*"
     r"(\d{1,2})[:h](\d{2})(?::(\d{2}))?(?:[.,]\d+)?"
     r"(?:\s*([AaPp])\.?\s?[Mm]\.?(?![^\W\d_]))?"
-    r"(?:\s*(Z(?![^\W\d_])|[+-]\d{2}:?\d{2}(?!\d)))?",
+    r"(?:\s*(Z(?![^\W\d_])|[+-]\d{2}:?\d{2}(?!\d)|"
+    r"(?:UTC|GMT|EST|EDT|MST|MDT|PST|PDT|CET|CEST|MEZ|MESZ|BST|JST|KST|AEST|AEDT)(?![^\W\d_])))?",
 )
+# zone abbreviations that name one offset (not CST, IST, ET: several zones go by them)
+_ZONES = {
+    "UTC": "Z", "GMT": "Z", "EST": "-05:00", "EDT": "-04:00", "MST": "-07:00",
+    "MDT": "-06:00", "PST": "-08:00", "PDT": "-07:00", "CET": "+01:00", "CEST": "+02:00",
+    "MEZ": "+01:00", "MESZ": "+02:00", "BST": "+01:00", "JST": "+09:00", "KST": "+09:00",
+    "AEST": "+10:00", "AEDT": "+11:00",
+}  # fmt: skip
 
 
 def _valid(y: int, m: int, d: int) -> bool:
@@ -143,8 +151,8 @@ def _valid(y: int, m: int, d: int) -> bool:
 def _offset(tz: str | None) -> str:
     if not tz:
         return ""
-    if tz == "Z":
-        return "Z"
+    if tz == "Z" or tz in _ZONES:
+        return _ZONES.get(tz, "Z")
     digits = tz[1:].replace(":", "")
     if len(digits) == 2:
         digits += "00"
@@ -225,7 +233,7 @@ def _from_match(kind: str, m: re.Match[str], month_first: bool | None) -> tuple[
             name, start = word.group(1), word.start()
         else:
             year, name, day = g
-        found = MONTHS.get(_fold(name))
+        found = MONTHS.get(fold_word(name))
         if found is None:
             return None
         y, mo, d = int(year), found, int(day)
@@ -277,7 +285,15 @@ def parse_date(value: str | None, month_first: bool | None = True) -> str | None
     iso = _iso_string(value)
     if iso:
         return iso
-    if value[:3].isalpha() or "," in value[:5]:
+    week = _ISO_WEEK.match(value)
+    if week:  # 2026-W45-2: the day of an ISO week
+        y, w, d = int(week.group(1)), int(week.group(2)), int(week.group(3))
+        try:
+            day = dt.date.fromisocalendar(y, w, d)
+        except ValueError:
+            return None
+        return day.isoformat() if MIN_YEAR <= day.year <= MAX_YEAR else None
+    if (value[:3].isalpha() or "," in value[:5]) and not _AM_PM.search(value):
         try:  # RFC 2822: "Tue, 03 Nov 2026 10:00:00 +0100"
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):
@@ -292,6 +308,10 @@ def parse_date(value: str | None, month_first: bool | None = True) -> str | None
     return found[0][2] if found else None
 
 
+# a 12-hour time: email.utils reads "March 10, 2024 11:45 pm" as 11:45 (the pm lost),
+# so such strings are read by the patterns of dates_in_text
+_AM_PM = re.compile(r"\d\s*[AaPp]\.?\s?[Mm]\b")
+_ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{2})-?([1-7])(?![\d])")
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[-_.]|$)"
     r"|/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})(?:/|$)"  # /2017/7/12/

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from newsgrab.extract.dates import find_dates
+from newsgrab.extract.dates import MONTHS, find_dates, fold_word
 
 _ARTICLE_TYPES = {
     "article",
@@ -205,12 +205,16 @@ def _ld_str(value: object) -> str:
 
 
 def _ld_name(value: object) -> str:
-    """The name of a JSON-LD thing given as a string, an object or a list of them."""
+    """The name of a JSON-LD thing given as a string, an object (its name, a
+    `{"@value": ...}` or a one-item `@graph`) or a list of them: the first that is
+    not blank."""
     for _ in range(10):
         if isinstance(value, list):
-            value = next((v for v in value if v), "")
+            value = next((v for v in value if v and (not isinstance(v, str) or v.strip())), "")
         elif isinstance(value, dict):
-            value = value.get("name")
+            value = next(
+                (value[k] for k in ("name", "@value", "@graph") if value.get(k) is not None), None
+            )
         else:
             break
     return clean_text(value)
@@ -223,8 +227,14 @@ _ORG_TYPES = {"organization", "newsmediaorganization", "corporation", "website"}
 
 
 def _truth(value: object) -> bool | None:
+    """A yes/no value: a boolean, 1 or 0, "true"/"false" (also "https://schema.org/False"),
+    or the first of a list of them."""
+    if isinstance(value, list) and value:
+        value = value[0]
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
     if isinstance(value, str):
         value = value.strip().lower().rsplit("/", 1)[-1]  # also http://schema.org/False
         return {"true": True, "false": False, "yes": True, "no": False}.get(value)
@@ -241,15 +251,16 @@ def _part_access(part: object) -> bool | None:
     return all(found)
 
 
-def free_access(
-    article: dict, items: list[dict], metas: dict[str, str], links: list[str]
-) -> bool | None:
+def free_access(article: dict, items: list[dict], metas: dict[str, str], root=None) -> bool | None:
     """Whether the article is free to read, from schema.org isAccessibleForFree: on the
     article itself or its parts (hasPart: a paywalled section makes the article not
-    free), on another JSON-LD object of the page, in microdata, or the OpenGraph
+    free) or its mainEntityOfPage, on another JSON-LD object of the page, in microdata
+    (on the item or its hasPart items, the same way), or the OpenGraph
     `article:content_tier` (free / locked). None when the page does not say."""
     own = _truth(article.get("isAccessibleForFree"))
     parts = _part_access(article.get("hasPart"))
+    if own is None and isinstance(article.get("mainEntityOfPage"), dict):
+        own = _truth(article["mainEntityOfPage"].get("isAccessibleForFree"))
     if own is not None or parts is not None:
         return own is not False and parts is not False
     for item in items:
@@ -260,15 +271,45 @@ def free_access(
             other = _part_access(item.get("hasPart"))
         if other is not None:
             return other
-    value = _truth(metas.get("isaccessibleforfree", "").split("\x00")[0])
-    if value is not None:  # microdata <meta itemprop="isAccessibleForFree" content="true">
-        return value
-    for href in links:  # microdata <link itemprop=... href="https://schema.org/False">
-        value = _truth(href)
+    if root is not None:
+        value = _microdata_access(root)
         if value is not None:
             return value
     tier = metas.get("article:content_tier", "").split("\x00")[0].strip().lower()
     return {"free": True, "locked": False}.get(tier)
+
+
+# (through the attributes: no predicate tested on every element)
+_ACCESS_PROPS = etree.XPath(
+    "descendant::*/@itemprop[contains(translate(., 'ISACF', 'isacf'), 'isaccessibleforfree')]/.."
+)
+
+
+def _microdata_access(root) -> bool | None:
+    """isAccessibleForFree in microdata: a <meta content>, a <link href> or an element's
+    text; one inside a hasPart item is the part's (a part not free makes the article
+    not free), the first other one the item's own."""
+    own: bool | None = None
+    parts: list[bool] = []
+    for el in _ACCESS_PROPS(root)[:50]:
+        if "isaccessibleforfree" not in (el.get("itemprop") or "").lower().split():
+            continue
+        raw = el.get("content")
+        if raw is None:
+            raw = el.get("href")
+        if raw is None:
+            raw = "".join(el.itertext())[:40]
+        value = _truth(raw)
+        if value is None:
+            continue
+        scope = next((a for a in el.iterancestors() if a.get("itemscope") is not None), None)
+        if scope is not None and "haspart" in (scope.get("itemprop") or "").lower().split():
+            parts.append(value)
+        elif own is None:
+            own = value
+    if own is None and not parts:
+        return None
+    return own is not False and all(parts)
 
 
 # ------------------------------------------------------------------ authors
@@ -305,6 +346,29 @@ _GLUE_END = re.compile(
 )
 
 
+_WEEKDAYS = frozenset((
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "montag", "dienstag", "mittwoch",
+    "donnerstag", "freitag", "samstag", "sonntag", "lundi", "mardi", "mercredi", "jeudi",
+    "vendredi", "samedi", "dimanche", "lunes", "martes", "miercoles", "jueves", "viernes",
+    "sabado", "domingo",
+))  # fmt: skip
+
+
+# (not the short forms: Jan, Mai, Sun are names too)
+_DATE_WORDS = frozenset(m for m in MONTHS if len(m) > 3) | _WEEKDAYS
+
+
+def _strip_date_words(value: str) -> str:
+    """Month and weekday names off the end of a byline cut before a time stamp's digits
+    ("Jane Doe Friday, 4 juillet" -> "Jane Doe")."""
+    words = value.split()
+    n = len(words)
+    while n and fold_word(words[n - 1].strip(",.")) in _DATE_WORDS:
+        n -= 1
+    return " ".join(words[:n]) if n < len(words) else value
+
+
 def _strip_glue(value: str) -> str:
     """Connectors and punctuation off the end, one at a time (no nested repetition in a
     regular expression: that backtracks exponentially on 'on: on: on: ... x')."""
@@ -321,8 +385,9 @@ _GLUED_CAPS = re.compile(
     r"(\b[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ.'-]*\s+[A-ZÀ-ÖØ-Þ]{2,})(?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])"
 )
 _SPLIT_NAMES = re.compile(
-    r"\s*(?:[,;&|·•/+]|\s(?:and|und|et|en|och|og|und)\s|\s(?:y|e|i)\s)\s*", re.IGNORECASE
+    r"\s*(?:[,;&|·•/+]|\s(?:and|und|et|en|och|og|und|[-–—])\s|\s(?:y|e|i)\s)\s*", re.IGNORECASE
 )
+_SPACED_DASH = re.compile(r"\s+[-–—]\s+")
 _SPLIT_LOWER_CONJ = re.compile(r"\s(?:y|e|i)\s")
 _BRACKETS = re.compile(r"\([^()]{0,80}\)|\[[^\[\]]{0,80}\]")
 # news agencies: an agency credit is not an author
@@ -377,20 +442,26 @@ _AGENCIES = {
 }
 # words for a newsroom rather than a person: "HNN Staff", "Redaktion", "Web Desk"
 _COLLECTIVE = re.compile(
-    r"(?:^|\s)(?:staff|team|desk|newsroom|editors|editorial(?:\s+(?:board|staff|team))?|"
+    r"(?:^|[\s-])(?:staff|team|desk|newsroom|newsdesk|editors|editorial(?:\s+(?:board|staff|team))?|"
+    r"report|reports|publisher|archive|archives|reviews|follow|share|more|weiter|"
     r"news|media|magazine|press|wire|agency|agencies|verlag|gmbh|ag|inc\.?|ltd\.?|llc|corp\.?|"
     r"e\.\s?v\.|s\.a\.|co\.|"
     r"redaktion|redacción|rédaction|redação|redazione|redactie|online|"
-    r"admin|administrator|webmaster|guest|gast|anonymous|unknown)$",
+    r"admin|administrator|webmaster|guest|gast|anonymous|anonym|anónimo|anonimo|anonyme|"
+    r"unknown|unbekannt|unbenannt|untitled)$",
     re.IGNORECASE,
 )
 # a person's job after the name: "John Borland Staff Writer", "Jane Doe, Correspondent"
 _ROLE_SUFFIX = re.compile(
     r"(?:(?:^|\s+)(?:senior|chief|deputy|contributing|special|political|foreign|national|"
     r"business|sports?|science|health|staff|freelance|guest|associate|managing|executive|"
-    r"news|digital|investigative|white\s+house))*\s*(?:^|\s)(?:staff\s+writer|writer|"
+    r"news|digital|investigative|white\s+house|product|marketing|program|project|software|"
+    r"technical|engineering|research|communications|distinguished|principal|lead))*"
+    r"\s*(?:^|\s)(?:staff\s+writer|writer|"
     r"correspondent|reporter|editor(?:-at-large|\s+at\s+large)?|contributor|columnist|"
-    r"journalist|producer|analyst|photographer|critic|author|blogger|"
+    r"journalist|producer|analyst|photographer|critic|author|blogger|engineer|developer|"
+    r"designer|consultant|strategist|scientist|researcher|manager|director|officer|"
+    r"specialist|founder|co-founder|president|ceo|cto|intern|"
     r"redakteur(?:in)?|korrespondent(?:in)?|autor(?:in)?|journaliste|periodista|"
     r"jornalista|giornalista|corresponsal)$",
     re.IGNORECASE,
@@ -454,9 +525,25 @@ def _is_org(part: str, orgs: AbstractSet[str]) -> bool:
     return key in orgs or part.lower() in _AGENCIES
 
 
+_CAMEL = re.compile(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
+# "Jane Doe for CNN", "Jane Doe, special to The Times": the outlet a person writes
+# for is no part of the name (the connector in lower case, the outlet's name
+# capitalized; other languages' "für", "pour" also join the names of institutions)
+_FOR_OUTLET = re.compile(r"(?<=\S)\s+(?:special\s+to|for)\s+[A-Z0-9].{0,60}$")
+
+
 def _strip_agency_suffix(part: str) -> str:
-    """'Eric Tucker Associated Press' -> 'Eric Tucker' (an agency credit glued on)."""
+    """'Eric Tucker Associated Press' -> 'Eric Tucker' (an agency credit glued on, also
+    without a space: 'Eric TuckerReuters', 'Eric TuckerAssociated Press')."""
     words = part.split()
+    for n in (0, 1, 2):  # the glued word and the n words after it
+        if len(words) < n + 2:
+            break
+        pieces = _CAMEL.split(words[-n - 1])
+        for i in range(1, len(pieces)):
+            tail = " ".join(["".join(pieces[i:]), *words[len(words) - n :]])
+            if tail.lower() in _AGENCIES:
+                return " ".join([*words[: -n - 1], "".join(pieces[:i])])
     for n in (3, 2, 1):
         if len(words) > n + 1 and " ".join(words[-n:]).lower() in _AGENCIES:
             return " ".join(words[:-n])
@@ -469,23 +556,29 @@ def _person_name(part: str, orgs: AbstractSet[str]) -> str:
     if not part or "@" in part or _HOSTLIKE.match(part):
         return ""
     part = _BY_PREFIX.sub("", part) or part
+    part = _FOR_OUTLET.sub("", part)
     part = _strip_agency_suffix(part)
     if _COLLECTIVE.search(part) or _is_org(part, orgs):
         return ""
     unroled = _ROLE_SUFFIX.sub("", part).strip(" ,-–—")
     if unroled != part and len(unroled.split()) < 2:
         return ""  # "Senior Correspondent", "CNN Editor-at-large", "No Author"
-    part = unroled
+    part = _strip_agency_suffix(unroled)  # "JOSEPH WHITE AP Sports Writer"
     if _COLLECTIVE.search(part) or _is_org(part, orgs):
         return ""
     words = part.split()
+    for i in range(2, len(words) - 1):
+        if words[i] in ("The", "THE"):  # "Mirjam Swanson The Press-Enterprise": an outlet after
+            words = words[:i]
+            part = " ".join(words)
+            break
     if words[-1].lower() in _FUNCTION_WORDS or any(_HOSTLIKE.match(w) for w in words):
         return ""
     if len(words) > 1 and words[0] in _ARTICLES:
         return ""
     if len(part) > 60 or len(words) > 5 or not any(c.isalpha() for c in part):
         return ""
-    if len(words) == 1 and part.isupper() and len(part) <= 6:
+    if len(words) == 1 and (part.isupper() and len(part) <= 6 or len(part) <= 2):
         return ""  # an acronym (CNN, HNN, AP) names an organization, not a person
     # a phrase rather than a name: lower-case words (other than de, van, al-) among
     # capitalized ones, or several lower-case words ("view my complete profile")
@@ -505,7 +598,14 @@ def _split_names(value: str) -> list[str]:
     # a capital Y or E is an initial (Bruce Y. Lee), a lower-case one joins two names
     out: list[str] = []
     for chunk in re.split(r"\s*(?:[,;&|·•/+]|\s(?:and|und|et|en|och|og)\s)\s*", value):
-        out.extend(p for p in _SPLIT_LOWER_CONJ.split(chunk) if p)
+        for piece in _SPLIT_LOWER_CONJ.split(chunk):
+            # "Jane Doe - John Roe", "Jane Doe – Staff Writer": a spaced dash between
+            # short runs of words (not inside a title: "News of X - The Y Gazette")
+            sides = _SPACED_DASH.split(piece)
+            if len(sides) > 1 and all(1 <= len(x.split()) <= 3 for x in sides):
+                out.extend(sides)
+            elif piece:
+                out.append(piece)
     return out
 
 
@@ -535,7 +635,14 @@ def clean_authors(
             value = _BY_LOWER.sub("", _BY_PREFIX.sub("", value))
             m = _TIME_START.search(value)
             if m:
-                value = _strip_glue(value[: m.start()].rstrip())
+                head = value[: m.start()].rstrip()
+                first = m.group().split()[0] if m.group().strip() else ""
+                if len(head.split()) == 1 and (
+                    head.endswith(":") or (first[:1].isalpha() and fold_word(first) not in MONTHS)
+                ):
+                    head = ""  # a label or a word of the time stamp alone: "Stand: 3.
+                    # Mai", "Originally published" (not "Byron November 5")
+                value = _strip_glue(_strip_date_words(head))
             value = _LABEL.sub("", value)
         value = _CONTACT.sub("", value)
         pieces = _split_names(value)
@@ -636,25 +743,78 @@ def site_names(candidates: list[str], host: str | None, title_keys: AbstractSet[
     return names
 
 
+# words that name a section, a page or a kind of site, not a site: a template's
+# og:site_name ("Home", "News", "U.S.", "Hosted") or a title's section part
+_SECTION_WORDS = frozenset(
+    _norm_key(w)
+    for w in (
+        "home", "homepage", "home page", "start", "startseite", "accueil", "inicio", "portada",
+        "index", "main", "main page", "welcome", "menu", "site", "website", "web site",
+        "my website", "my blog", "my site", "blog", "blogs", "hosted", "sponsored",
+        "partner content", "news", "latest news", "breaking news", "top stories", "latest",
+        "nachrichten", "aktuelles", "aktuell", "noticias", "notícias", "notizie", "nieuws",
+        "actualités", "actualites", "world", "world news", "us", "u.s.", "u.s. news", "uk",
+        "uk news", "local", "national", "international", "politics", "politik", "business",
+        "economy", "wirtschaft", "opinion", "opinions", "meinung", "sport", "sports", "tech",
+        "technology", "science", "health", "entertainment", "culture", "kultur", "lifestyle",
+        "travel", "video", "videos", "live", "article", "articles", "story", "stories",
+        "page", "post", "posts", "untitled", "default", "none", "null", "undefined",
+    )
+)  # fmt: skip
+
+
+def _generic_name(name: str) -> bool:
+    """A name that is a section word, or too short to be a name (two letters or
+    fewer: "U.S.", "TV")."""
+    key = _norm_key(name)
+    return key in _SECTION_WORDS or len(key) <= 2
+
+
 def choose_site_name(
     names: list[str], host: str | None, title_parts: list[str], handle: str = ""
 ) -> str | None:
     """The first name confirmed by the host name, the title or another source; else the
-    first name; else the site's social-media handle when it is the host's name (@NHL on
-    nhl.com); else the host."""
+    first name that is not a section word; else the end of the title that names the
+    host (`Story - Daily Herald` on dailyherald.com); else the site's social-media
+    handle when it is the host's name (@NHL on nhl.com); else the host. A section word
+    or a name of two letters ("Home", "News", "U.S.") is taken only when the host
+    confirms it."""
     brand, _ = host_parts(host)
     ends = {k for p in title_parts for k in _keys(p)}
     for i, name in enumerate(names):
         keys = _keys(name)
-        others = {k for j, o in enumerate(names) if j != i for k in _keys(o)}
-        if _matches_brand(keys, brand) or keys & ends or keys & others:
+        if _matches_brand(keys, brand):
             return name
-    if names:
-        return names[0]
+        if _generic_name(name):
+            continue
+        others = {k for j, o in enumerate(names) if j != i for k in _keys(o)}
+        if keys & ends or keys & others:
+            return name
+    for name in names:
+        if not _generic_name(name):
+            return name
+    for part in reversed(title_parts):
+        part = part.strip(_EDGE_MARKS)
+        if len(part.split()) <= 4 and not _generic_name(part) and _names_host(part, brand):
+            return part
     handle = clean_text(handle).removeprefix("@")
     if re.fullmatch(r"[\w.]{1,40}", handle) and _matches_brand(_keys(handle), brand):
         return handle
     return (host or "").lower().removeprefix("www.") or None
+
+
+_EDGE_MARKS = " |/:;,.!?*~-–—•·»«›‹✂"
+
+
+def _names_host(part: str, brand: str) -> bool:
+    """The part is the host's name written out ("Jamaica Gleaner" on jamaica-gleaner.com,
+    "The Everywhereist", "NYTimes.com"): its letters are the brand's, give or take a
+    leading article or a short ending (a domain)."""
+    b = brand.replace("-", "")
+    if len(b) < 2:
+        return False
+    keys = _keys(part) | _keys(_LEAD_ARTICLE.sub("", part))
+    return any(k == b or (k.startswith(b) and len(k) - len(b) <= 4) for k in keys)
 
 
 def host_of(value: str) -> str | None:
@@ -670,7 +830,14 @@ def host_of(value: str) -> str | None:
 
 # ------------------------------------------------------------------ title
 
-_TITLE_SEPS = re.compile(r"\s+(?:[|\-–—:·•»«~⋅∙‧]|::|\|\|)\s+")
+# a separator between a title's parts: any dash (hyphen, figure dash, en, em, two-
+# and three-em, horizontal bar, minus, "--"), bars, colons, bullets, guillemets,
+# tildes and a slash between spaces; a bar also without spaces ("Story|Site")
+_TRAILING_SEP = re.compile(r"\s+(?:[|\-‐‑‒–—―⸺⸻−﹘﹣－:·•~⋅∙‧/]|::|\|\||--)$")
+_TITLE_SEPS = re.compile(
+    r"\s+(?:[|\-‐‑‒–—―⸺⸻−﹘﹣－:·•»«›‹~⋅∙‧/]|::|\|\||--)\s+|(?<=[^\s|])\|(?=[^\s|])"
+)
+_LEAD_ARTICLE = re.compile(r"^(?:the|die|der|das|le|la|les|el|il|lo|het|de)\s+", re.IGNORECASE)
 _SITE_PREFIX = re.compile(r"^([^:|]{2,40}):\s+(?=\S)")
 
 
@@ -680,6 +847,7 @@ def clean_title(
     """The title without the site's name before or after it ("Story – Site", "Site |
     Story", "Story - Section - Site - Slogan", "Story | example.com")."""
     title = clean_text(title)
+    title = _TRAILING_SEP.sub("", title) or title  # "Story |": a site name left empty
     if not title:
         return title
     names = [site_name] if isinstance(site_name, str) else list(site_name or [])
@@ -693,37 +861,51 @@ def clean_title(
         drop |= _keys(host.lower().removeprefix("www."))
     drop.discard("")
 
+    def named(part: str) -> bool:
+        return bool(_HOSTLIKE.match(part.strip()) or _keys(part) & drop)
+
     def sitey(part: str) -> bool:
-        if _HOSTLIKE.match(part.strip()):
+        part = part.strip()
+        if _HOSTLIKE.match(part):
             return True
-        keys = _keys(part)
+        keys = _keys(part) | _keys(_LEAD_ARTICLE.sub("", part))  # "The Daily Herald"
         return bool(keys & drop) or any(
             (len(d) >= 3 and k.startswith(d)) or (len(k) >= 4 and d.startswith(k))
             for k in keys
             for d in drop
         )
 
-    parts = _TITLE_SEPS.split(title)
     if h1 and _norm_key(h1) == _norm_key(title):
         return title
+    parts = _TITLE_SEPS.split(title)
+    m = _SITE_PREFIX.match(title)
+    if m and (sitey(m.group(1)) if len(parts) < 2 else named(m.group(1))):
+        # "Site: Story"; before a title of several parts, only the site's very name
+        title = clean(title[m.end() :].lstrip(_EDGE_MARKS)) or title
+        parts = _TITLE_SEPS.split(title)
     if len(parts) < 2:
-        m = _SITE_PREFIX.match(title)
-        if m and sitey(m.group(1)):
-            return clean(title[m.end() :])
         return title
     if h1 and _h1_leads(parts, _norm_key(h1)):
         return clean_text(h1)
-    # the first site-like part after the first one: it and what follows it go
+    # the first site-like part after the first one: it and what follows it go, and
+    # a section word before it ("Story - News - Site")
     for i in range(1, len(parts)):
         if sitey(parts[i]):
             del parts[i:]
+            while len(parts) > 1 and _norm_key(parts[-1]) in _SECTION_WORDS:
+                parts.pop()
             break
     lead = 0
     while lead < len(parts) - 1 and sitey(parts[lead]):
         lead += 1
+    if lead:  # "Site | News | Story"
+        while lead < len(parts) - 1 and _norm_key(parts[lead]) in _SECTION_WORDS:
+            lead += 1
     del parts[:lead]
     while len(parts) > 1 and not any(c.isalnum() for c in parts[-1]):
         parts.pop()  # "Story » ☆☆☆☆☆"
+    if len(parts) > 1 and _norm_key(parts[-1]) in _SECTION_WORDS - {"live"}:
+        parts.pop()  # "Story – My website", "Story - News": a placeholder or section
     if len(parts) > 1 and not names:
         # no site name known: a short last part after " | " is a site name
         seps = _TITLE_SEPS.findall(title)
@@ -986,13 +1168,11 @@ def collect(root, url: str | None) -> dict:
         base = _abs(first_base.get("href"), url)
 
     canonical = None
-    access_links: list[str] = []  # microdata <link itemprop="isAccessibleForFree" href=...>
     for el in link_els:
         rel = (el.get("rel") or "").lower().split()
         if canonical is None and "canonical" in rel and el.get("href"):
             canonical = _abs(el.get("href"), base)
-        if "isaccessibleforfree" in (el.get("itemprop") or "").lower().split():
-            access_links.append(el.get("href") or "")
+            break
     canonical = canonical or _abs(meta("og:url"), base) or url
     host = urlsplit(canonical or url or "").hostname
     if not host and canonical != url:
@@ -1068,7 +1248,7 @@ def collect(root, url: str | None) -> dict:
             seen.add(t)
             tags.append(t)
 
-    free = free_access(ld, ld_items, metas, access_links)
+    free = free_access(ld, ld_items, metas, root)
 
     body = ld.get("articleBody")
     return {
