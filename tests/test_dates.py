@@ -500,3 +500,23 @@ def test_a_utc_time_gives_way_to_the_local_day_the_byline_shows(when, offset):
     top = f"<p class='byline'>{when.strftime('%B')} {when.day}, {when.year}</p>"
     published, _ = dates(page(head, top=top))
     assert published is not None and published[:10] == when.date().isoformat()
+
+
+def test_a_utc_modified_time_is_given_in_the_zone_of_the_published_time():
+    head = ld(
+        {
+            "@type": "NewsArticle",
+            "datePublished": "2008-01-14T21:42:00-05:00",
+            "dateModified": "2008-01-15T02:42:36Z",
+        }
+    )
+    assert dates(page(head)) == ("2008-01-14T21:42:00-05:00", "2008-01-14T21:42:36-05:00")
+    # a month apart (summer time may have begun or ended): left in UTC
+    head = ld(
+        {
+            "@type": "NewsArticle",
+            "datePublished": "2008-01-14T21:42:00-05:00",
+            "dateModified": "2008-03-15T02:42:36Z",
+        }
+    )
+    assert dates(page(head))[1] == "2008-03-15T02:42:36Z"

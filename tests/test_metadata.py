@@ -563,13 +563,19 @@ LD_KEYS = [
     "dateModified",
     "givenName",
     "familyName",
+    "mainEntityOfPage",
+    "alternateName",
+    "@value",
+    "@id",
 ]
 ld_objects = st.recursive(
     st.dictionaries(st.sampled_from(LD_KEYS), json_values, max_size=8),
     lambda children: (
         st.lists(children, max_size=3)
         | st.dictionaries(
-            st.sampled_from(["@graph", "mainEntity", "hasPart", "author", "publisher"]),
+            st.sampled_from(
+                ["@graph", "mainEntity", "hasPart", "author", "publisher", "mainEntityOfPage"]
+            ),
             children,
             max_size=3,
         )
@@ -598,12 +604,20 @@ META_KEYS = [
     metas=st.dictionaries(st.sampled_from(META_KEYS), st.text(max_size=60), max_size=6),
     lang=st.text(max_size=12),
     title=st.text(max_size=60),
+    access=st.lists(st.text(max_size=12), max_size=3),
 )
-def test_metadata_never_raises_and_has_the_right_types(obj, metas, lang, title):
+def test_metadata_never_raises_and_has_the_right_types(obj, metas, lang, title, access):
     head = f"<title>{html.escape(title)}</title>" + ld(obj)
     head += "".join(meta(k, v) for k, v in metas.items())
+    # microdata paywall marks with any text, one in a part
+    body = "".join(
+        f'<div itemscope itemprop="{"hasPart" if i else "x"}">'
+        f'<span itemprop="isAccessibleForFree">{html.escape(v)}</span></div>'
+        for i, v in enumerate(access)
+    )
     a = extract(
-        page(head, html_attrs=f'lang="{html.escape(lang)}"'), url="https://courier.example/a"
+        page(head, BODY + body, html_attrs=f'lang="{html.escape(lang)}"'),
+        url="https://courier.example/a",
     )
     assert a.title is None or (isinstance(a.title, str) and a.title)
     assert isinstance(a.authors, list) and all(isinstance(x, str) and x for x in a.authors)

@@ -857,9 +857,26 @@ def _choose(found: _Found) -> tuple[str | None, str | None]:
     modified = _Found.best(found.mod)
     if modified:
         modified = _local(modified, sorted(found.mod))
+        if published:
+            modified = _in_zone_of(modified, published)
     if modified and published and _day(modified) < _day(published):
         modified = None  # modified before published: not believable
     return published, modified
+
+
+def _in_zone_of(value: str, other: str) -> str:
+    """A UTC time as the wall-clock time of `other`'s offset (the page's own zone, from
+    its published time), when the two are within a week (no change of summer time
+    between them, as a rule): a change at 02:42Z to a story of 21:42-05:00 was made
+    at 21:42-05:00 the same evening, not the next day."""
+    if not _is_utc(value) or len(other) <= 10 or _is_utc(other):
+        return value
+    when, zone = _aware(value), _aware(other)
+    if when is None or zone is None or zone.tzinfo is None:
+        return value
+    if abs(when - zone) > dt.timedelta(days=7):
+        return value
+    return when.astimezone(zone.tzinfo).isoformat()
 
 
 def _aware(value: str) -> dt.datetime | None:
