@@ -657,6 +657,11 @@ def test_a_section_word_gives_way_to_the_publisher_and_the_title_end_naming_the_
     assert extract(page(head), url=HERALD).site_name == "dailyherald.example"
 
 
+def test_a_short_name_in_a_script_of_few_letters_is_a_name():
+    head = "<title>新闻</title>" + meta("og:site_name", "新浪", "property")
+    assert extract(page(head), url="https://news.sina.example/a").site_name == "新浪"
+
+
 def test_a_section_word_is_the_site_name_when_the_host_says_so():
     head = "<title>Bridge reopens</title>" + meta("og:site_name", "News", "property")
     assert extract(page(head), url="https://news.example/a").site_name == "News"

@@ -764,10 +764,10 @@ _SECTION_WORDS = frozenset(
 
 
 def _generic_name(name: str) -> bool:
-    """A name that is a section word, or too short to be a name (two letters or
-    fewer: "U.S.", "TV")."""
+    """A name that is a section word, or too short to be a name (two Latin letters or
+    fewer: "U.S.", "TV"; two Chinese characters make a name: 新浪)."""
     key = _norm_key(name)
-    return key in _SECTION_WORDS or len(key) <= 2
+    return key in _SECTION_WORDS or (len(key) <= 2 and key.isascii())
 
 
 def choose_site_name(
