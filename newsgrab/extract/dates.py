@@ -20,7 +20,8 @@ Where a date comes from, best first:
 
 Dates are read in many languages' month names and in numeric forms (``Y-m-d``,
 ``d.m.Y``, ``d/m/Y`` or ``m/d/Y`` told apart by the page's other dates and its
-language). Plausibility: no year before 1995, copyright notices are no dates,
+language). Plausibility: no year before 1995 and no day after today (by the clock of the
+machine: an event's or a scheduled date), copyright notices are no dates,
 a date read from the text is never later than the page's structured dates,
 and a modified date earlier than the published one is dropped. A time keeps
 the offset the page gave (or none): it is never converted, so the calendar
@@ -407,10 +408,12 @@ class _Found:
         self.pub: list[tuple[float, int, str]] = []
         self.mod: list[tuple[float, int, str]] = []
         self.n = 0
+        # no page was published or changed after today (tomorrow: zones ahead of UTC)
+        self.latest = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
 
     def add(self, kind: str, rank: float, value: str | None) -> None:
-        if not value:
-            return
+        if not value or value[:10] > self.latest:
+            return  # an event's date, a scheduled one, a typo: not when the page was written
         self.n += 1
         (self.mod if kind == "mod" else self.pub).append((rank, self.n, value))
 
