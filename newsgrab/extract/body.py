@@ -1599,17 +1599,23 @@ def _emit(
 
 
 def _t_leading_scraps(rule: Rule, out: list[str]) -> list[str]:
-    """Datelines, bylines and scraps before the first real paragraph."""
+    """Datelines, bylines and scraps before the first real paragraph (a dated
+    sentence of ten words or more is the story's first paragraph, not a dateline)."""
     skip = 0
     while skip < len(out) - 1 and len(out[skip]) < rule.limits["max_chars"]:
         first = out[skip]
-        if (len(first) < rule.limits["scrap_chars"] and not _SENTENCE_END.search(first)) or _dated(
-            first
+        if (len(first) < rule.limits["scrap_chars"] and not _SENTENCE_END.search(first)) or (
+            _dated(first) and not _dated_sentence(first, rule.limits["sentence_words"])
         ):
             skip += 1
         else:
             break
     return out[skip:]
+
+
+def _dated_sentence(text: str, words: float) -> bool:
+    """A sentence that holds a date: ends as a sentence and has `words` words or more."""
+    return _SENTENCE_END.search(text) is not None and text.count(" ") + 1 >= words
 
 
 def _t_byline_after_lead(rule: Rule, out: list[str]) -> list[str]:
@@ -1816,7 +1822,7 @@ RULES: tuple[Rule, ...] = (
     # -- text rules (on the sequence of kept blocks)
     Rule("leading_scraps", "text", "remove",
          "datelines and scraps before the first paragraph", "head",
-         _limits(max_chars=150, scrap_chars=30), _t_leading_scraps),
+         _limits(max_chars=150, scrap_chars=30, sentence_words=10), _t_leading_scraps),
     Rule("byline_after_lead", "text", "remove", "a byline, stamp or date line",
          "first four blocks", _limits(first_blocks=4, max_chars=60), _t_byline_after_lead),
     Rule("section_end", "text", "remove",
