@@ -30,3 +30,31 @@ def test_a_dated_first_sentence_is_the_storys_first_paragraph_not_a_dateline():
     text = extract_text(html)
     assert first in text
     assert not text.startswith("3 May 2026")  # the dateline itself still goes
+
+
+def _listed(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+def test_a_list_of_linked_titles_with_words_of_their_own_inside_the_story_is_kept():
+    results = [
+        f"<a href='/mail/{n}'>{title}</a> – {rate}"
+        for n, (title, rate) in enumerate(
+            [
+                ("Copy ebook giveaway for readers", "15.7%"),
+                ("Bad news from the printer", "16.2%"),
+                ("Why we love the new ferry", "17.1%"),
+                ("Have you read this book yet", "18.0%"),
+            ]
+        )
+    ]
+    html = _page(f"<p>{STORY[0]}</p>{_listed(results)}<p>{STORY[1]}</p><p>{STORY[2]}</p>")
+    text = extract_text(html)
+    assert "Bad news from the printer – 16.2%" in text
+    assert "Have you read this book yet – 18.0%" in text
+    # a list that is all links between the same paragraphs still goes
+    links = [f"<a href='/more/{n}'>More island news, part {n}</a>" for n in range(4)]
+    html = _page(f"<p>{STORY[0]}</p>{_listed(links)}<p>{STORY[1]}</p><p>{STORY[2]}</p>")
+    text = extract_text(html)
+    assert STORY[1] in text
+    assert "More island news" not in text

@@ -1463,6 +1463,14 @@ def _inside_prose(blocks: list[_Block], anchors: list[int], stats: dict[int, _St
 def _b_link_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
     limit = rule.limits["max_link_share"]
     prose = rule.limits["spare_prose_chars"]
+    # (a line with words of its own besides its link, among the article's own
+    # paragraphs, is an item of the article's list: a source, a result, a title)
+    if (
+        block.kind == "li"
+        and id(block) in ctx.inside
+        and block.links < rule.limits["inside_link_share"] * n
+    ):
+        return False
     for anc in _own_boxes(block, anchor):
         st = ctx.stats[id(anc)]
         if st.text and st.links > st.text * limit:
@@ -1791,8 +1799,9 @@ RULES: tuple[Rule, ...] = (
          "chosen blocks", _limits(max_link_share=0.5), _b_link_block),
     Rule("link_box", "block", "remove",
          "a block inside a link-heavy box, unless the block is prose and the box holds "
-         "a long text besides its links", "boxes under the chosen container",
-         _limits(max_link_share=0.5, spare_prose_chars=1000), _b_link_box),
+         "a long text besides its links, or a list item with words of its own besides "
+         "its link among the article's paragraphs", "boxes under the chosen container",
+         _limits(max_link_share=0.5, spare_prose_chars=1000, inside_link_share=0.9), _b_link_box),
     Rule("card_list", "block", "remove",
          "a block in a row of teaser cards (4+ boxes built alike, short, each with a link)",
          "boxes under the chosen container",
