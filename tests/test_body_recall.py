@@ -58,3 +58,12 @@ def test_a_list_of_linked_titles_with_words_of_their_own_inside_the_story_is_kep
     text = extract_text(html)
     assert STORY[1] in text
     assert "More island news" not in text
+
+
+def test_a_list_of_short_lines_closing_the_story_is_kept_a_few_scraps_are_not():
+    ranking = "".join(f"<p>{n}. Ferry number {n}</p>" for n in range(1, 7))
+    html = _page("".join(f"<p>{p}</p>" for p in STORY) + ranking)
+    text = extract_text(html)
+    assert text.endswith("5. Ferry number 5\n\n6. Ferry number 6")
+    html = _page("".join(f"<p>{p}</p>" for p in STORY) + "<p>Top video</p><p>Join us</p>")
+    assert extract_text(html).endswith(STORY[2])

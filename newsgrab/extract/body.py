@@ -1672,7 +1672,17 @@ def _t_tail_credit(rule: Rule, out: list[str]) -> list[str]:
 
 
 def _t_trim_tail(rule: Rule, out: list[str]) -> list[str]:
-    return _trim_tail(out, rule.limits["max_chars"])
+    # (a longer run of short lines closing the text is a list of the article's, the
+    # last lines of a poem or a song: not scraps)
+    limit = rule.limits["max_chars"]
+    run = 0
+    for b in reversed(out):
+        if len(b) >= limit or _SENTENCE_END.search(b):
+            break
+        run += 1
+    if run > rule.limits["max_blocks"]:
+        return out
+    return _trim_tail(out, limit)
 
 
 def _trim_tail(out: list[str], max_chars: float = 30) -> list[str]:
@@ -1841,8 +1851,9 @@ RULES: tuple[Rule, ...] = (
          "last four blocks", _limits(last_blocks=4, max_chars=300), _t_call_to_action),
     Rule("tail_credit", "text", "remove", "'X contributed to this report'",
          "last three blocks", _limits(last_blocks=3, max_chars=400), _t_tail_credit),
-    Rule("trim_tail", "text", "remove", "short scraps after the last sentence", "tail",
-         _limits(max_chars=30), _t_trim_tail),
+    Rule("trim_tail", "text", "remove",
+         "short scraps after the last sentence (not a run of more than four: a list)", "tail",
+         _limits(max_chars=30, max_blocks=4), _t_trim_tail),
 )  # fmt: skip
 _RULE = {rule.name: rule for rule in RULES}
 _PRUNE_PASSES = tuple(r for r in RULES if r.stage == "prune")
