@@ -67,3 +67,21 @@ def test_a_list_of_short_lines_closing_the_story_is_kept_a_few_scraps_are_not():
     assert text.endswith("5. Ferry number 5\n\n6. Ferry number 6")
     html = _page("".join(f"<p>{p}</p>" for p in STORY) + "<p>Top video</p><p>Join us</p>")
     assert extract_text(html).endswith(STORY[2])
+
+
+def test_a_glossary_after_the_story_is_not_taken_for_a_thread_of_posts():
+    terms = [
+        ("ferry", "a boat that carries people and goods across a stretch of water"),
+        ("harbour", "a place on the coast where boats shelter and tie up"),
+        ("crossing", "one trip of the ferry from the island to the mainland"),
+        ("timetable", "the list of the ferry's departures, read out at the meeting"),
+        ("slipway", "the ramp down which cars drive onto the boat at low tide"),
+    ]
+    glossary = "".join(
+        f"<dt><a name='{term}'><strong>{term}</strong></a></dt><dd>{meaning}</dd>"
+        for term, meaning in terms
+    )
+    html = _page("".join(f"<p>{p}</p>" for p in STORY) + f"<h2>Glossary</h2><dl>{glossary}</dl>")
+    text = extract_text(html)
+    assert STORY[2] in text
+    assert "the ramp down which cars drive onto the boat at low tide" in text

@@ -1022,7 +1022,7 @@ def _thread_items(node: Tag, stats: dict[int, _Stats], limits: Mapping[str, floa
         dds = len(groups.get(("dd", ()), ())) + sum(
             len(v) for k, v in groups.items() if k[0] == "dd" and k[1]
         )
-        if dts >= need and dds >= need:
+        if dts >= need and dds >= need and _dl_posts(node):
             return True
     for (name, kind), items in groups.items():
         if not kind and name not in _BARE_ITEMS:
@@ -1034,6 +1034,16 @@ def _thread_items(node: Tag, stats: dict[int, _Stats], limits: Mapping[str, floa
         if shaped * 2 >= len(posts):
             return True
     return False
+
+
+def _dl_posts(dl: Tag) -> bool:
+    """A definition list of posts, not a glossary: most of its terms name a poster
+    (a link) or a date."""
+    dts = [k for k in dl.children if isinstance(k, Tag) and k.name == "dt"]
+    posters = sum(
+        1 for dt in dts if dt.find("a", href=True) is not None or _dated(dt.get_text(" "))
+    )
+    return 2 * posters >= len(dts)
 
 
 def _post_shaped(item: Tag, st: _Stats) -> bool:
@@ -1772,7 +1782,8 @@ RULES: tuple[Rule, ...] = (
     # -- select: which containers hold the article
     Rule("comment_thread", "select", "remove",
          "the best container is a post in a list of posts (3+ alike items each with a "
-         "link or picture and a header box, or dt/dd pairs) after an article with prose "
+         "link or picture and a header box, or dt/dd pairs whose terms hold a link or a "
+         "date) after an article with prose "
          "of its own: the article wins, the thread is never taken", "4 levels up",
          _limits(levels=4, min_posts=3, min_article_chars=400, min_article_score=0.1)),
     Rule("comments_box", "select", "remove",
