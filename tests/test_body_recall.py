@@ -85,3 +85,15 @@ def test_a_glossary_after_the_story_is_not_taken_for_a_thread_of_posts():
     text = extract_text(html)
     assert STORY[2] in text
     assert "the ramp down which cars drive onto the boat at low tide" in text
+
+
+def test_a_linked_sentence_among_the_storys_paragraphs_is_kept_a_read_also_line_is_not():
+    linked = (
+        "<a href='/video/ferry'>This week's film shows the new ferry on its first "
+        "crossing, from the slipway to the island harbour</a>."
+    )
+    also = "Read also: <a href='/news/2'>Island council rejects the plan for a new bridge</a>"
+    html = _page(f"<p>{STORY[0]}</p><p>{linked}</p><p>{also}</p><p>{STORY[1]}</p><p>{STORY[2]}</p>")
+    text = extract_text(html)
+    assert "This week's film shows the new ferry on its first crossing" in text
+    assert "Island council rejects" not in text

@@ -1481,8 +1481,13 @@ def _b_link_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -
         and block.links < rule.limits["inside_link_share"] * n
     ):
         return False
+    # (a sentence of 80+ characters among the article's paragraphs, all or mostly
+    # link, is the article's own: its box is the block, which link_block spared)
+    inside = id(block) in ctx.inside and n >= 80 and _SENTENCE_END.search(block.text) is not None
     for anc in _own_boxes(block, anchor):
         st = ctx.stats[id(anc)]
+        if inside and st.text == n:
+            continue  # the block's own box: link_block judged the block itself
         if st.text and st.links > st.text * limit:
             # a box holding a long text of its own besides its links (a table cell
             # with the story and a list of related links) is not a link box
@@ -1821,7 +1826,8 @@ RULES: tuple[Rule, ...] = (
     Rule("link_box", "block", "remove",
          "a block inside a link-heavy box, unless the block is prose and the box holds "
          "a long text besides its links, or a list item with words of its own besides "
-         "its link among the article's paragraphs", "boxes under the chosen container",
+         "its link, or a linked sentence (80+ characters) alone in its box, among the "
+         "article's paragraphs", "boxes under the chosen container",
          _limits(max_link_share=0.5, spare_prose_chars=1000, inside_link_share=0.9), _b_link_box),
     Rule("card_list", "block", "remove",
          "a block in a row of teaser cards (4+ boxes built alike, short, each with a link)",
