@@ -97,3 +97,13 @@ def test_a_linked_sentence_among_the_storys_paragraphs_is_kept_a_read_also_line_
     text = extract_text(html)
     assert "This week's film shows the new ferry on its first crossing" in text
     assert "Island council rejects" not in text
+
+
+def test_a_sub_heading_marked_by_a_named_anchor_is_kept():
+    parts = [
+        f"<h2><a name='part{i}'>Part {i}: the {word}</a></h2><p>{STORY[i]}</p>"
+        for i, word in enumerate(("meeting", "residents", "fares"))
+    ]
+    text = extract_text(_page("".join(parts)))
+    assert "Part 1: the residents" in text
+    assert "Part 2: the fares" in text

@@ -822,6 +822,13 @@ def _weight(tag: Tag) -> float:
     return w
 
 
+def _is_link(tag: Tag) -> bool:
+    """An <a> that leads somewhere (or runs a script), not a named anchor: an <a>
+    with a name or id and no href marks a place in the text (a glossary's term, a
+    section's heading)."""
+    return tag.get("href") is not None or (tag.get("name") is None and tag.get("id") is None)
+
+
 def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
     """One iterative walk: text blocks in order, plus per-container stats."""
     blocks: list[_Block] = []
@@ -883,7 +890,7 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
             if name in _BLOCK and len(stack) > 0:
                 flush()
                 open_blocks.pop()
-            elif name == "a":
+            elif name == "a" and _is_link(tag):
                 in_link -= 1
             continue
         if isinstance(child, NavigableString):
@@ -901,7 +908,7 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
             flush()
             open_blocks.append(child)
             stats[id(child)] = _Stats(child, order=len(stats))
-        elif name == "a":
+        elif name == "a" and _is_link(child):
             in_link += 1
         stack.append((child, iter(child.contents)))
     flush()
@@ -1821,7 +1828,9 @@ RULES: tuple[Rule, ...] = (
          "a block in a list of posts (as comment_thread) inside the chosen container, "
          "when the container holds prose of its own besides", "boxes under the chosen "
          "container", _limits(), _b_nested_thread),
-    Rule("link_block", "block", "remove", "a block that is mostly link text",
+    Rule("link_block", "block", "remove",
+         "a block that is mostly link text (a named anchor, <a> with a name or id and "
+         "no href, is not a link)",
          "chosen blocks", _limits(max_link_share=0.5), _b_link_block),
     Rule("link_box", "block", "remove",
          "a block inside a link-heavy box, unless the block is prose and the box holds "
