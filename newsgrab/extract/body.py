@@ -822,6 +822,13 @@ def _weight(tag: Tag) -> float:
     return w
 
 
+def _is_link(tag: Tag) -> bool:
+    """An <a> that leads somewhere (or runs a script), not a named anchor: an <a>
+    with a name or id and no href marks a place in the text (a glossary's term, a
+    section's heading)."""
+    return tag.get("href") is not None or (tag.get("name") is None and tag.get("id") is None)
+
+
 def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
     """One iterative walk: text blocks in order, plus per-container stats."""
     blocks: list[_Block] = []
@@ -883,7 +890,7 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
             if name in _BLOCK and len(stack) > 0:
                 flush()
                 open_blocks.pop()
-            elif name == "a":
+            elif name == "a" and _is_link(tag):
                 in_link -= 1
             continue
         if isinstance(child, NavigableString):
@@ -901,7 +908,7 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
             flush()
             open_blocks.append(child)
             stats[id(child)] = _Stats(child, order=len(stats))
-        elif name == "a":
+        elif name == "a" and _is_link(child):
             in_link += 1
         stack.append((child, iter(child.contents)))
     flush()
@@ -1022,7 +1029,7 @@ def _thread_items(node: Tag, stats: dict[int, _Stats], limits: Mapping[str, floa
         dds = len(groups.get(("dd", ()), ())) + sum(
             len(v) for k, v in groups.items() if k[0] == "dd" and k[1]
         )
-        if dts >= need and dds >= need:
+        if dts >= need and dds >= need and _dl_posts(node):
             return True
     for (name, kind), items in groups.items():
         if not kind and name not in _BARE_ITEMS:
@@ -1034,6 +1041,16 @@ def _thread_items(node: Tag, stats: dict[int, _Stats], limits: Mapping[str, floa
         if shaped * 2 >= len(posts):
             return True
     return False
+
+
+def _dl_posts(dl: Tag) -> bool:
+    """A definition list of posts, not a glossary: most of its terms name a poster
+    (a link) or a date."""
+    dts = [k for k in dl.children if isinstance(k, Tag) and k.name == "dt"]
+    posters = sum(
+        1 for dt in dts if dt.find("a", href=True) is not None or _dated(dt.get_text(" "))
+    )
+    return 2 * posters >= len(dts)
 
 
 def _post_shaped(item: Tag, st: _Stats) -> bool:
@@ -1463,8 +1480,21 @@ def _inside_prose(blocks: list[_Block], anchors: list[int], stats: dict[int, _St
 def _b_link_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
     limit = rule.limits["max_link_share"]
     prose = rule.limits["spare_prose_chars"]
+    # (a line with words of its own besides its link, among the article's own
+    # paragraphs, is an item of the article's list: a source, a result, a title)
+    if (
+        block.kind == "li"
+        and id(block) in ctx.inside
+        and block.links < rule.limits["inside_link_share"] * n
+    ):
+        return False
+    # (a sentence of 80+ characters among the article's paragraphs, all or mostly
+    # link, is the article's own: its box is the block, which link_block spared)
+    inside = id(block) in ctx.inside and n >= 80 and _SENTENCE_END.search(block.text) is not None
     for anc in _own_boxes(block, anchor):
         st = ctx.stats[id(anc)]
+        if inside and st.text == n:
+            continue  # the block's own box: link_block judged the block itself
         if st.text and st.links > st.text * limit:
             # a box holding a long text of its own besides its links (a table cell
             # with the story and a list of related links) is not a link box
@@ -1599,17 +1629,23 @@ def _emit(
 
 
 def _t_leading_scraps(rule: Rule, out: list[str]) -> list[str]:
-    """Datelines, bylines and scraps before the first real paragraph."""
+    """Datelines, bylines and scraps before the first real paragraph (a dated
+    sentence of ten words or more is the story's first paragraph, not a dateline)."""
     skip = 0
     while skip < len(out) - 1 and len(out[skip]) < rule.limits["max_chars"]:
         first = out[skip]
-        if (len(first) < rule.limits["scrap_chars"] and not _SENTENCE_END.search(first)) or _dated(
-            first
+        if (len(first) < rule.limits["scrap_chars"] and not _SENTENCE_END.search(first)) or (
+            _dated(first) and not _dated_sentence(first, rule.limits["sentence_words"])
         ):
             skip += 1
         else:
             break
     return out[skip:]
+
+
+def _dated_sentence(text: str, words: float) -> bool:
+    """A sentence that holds a date: ends as a sentence and has `words` words or more."""
+    return _SENTENCE_END.search(text) is not None and text.count(" ") + 1 >= words
 
 
 def _t_byline_after_lead(rule: Rule, out: list[str]) -> list[str]:
@@ -1658,7 +1694,17 @@ def _t_tail_credit(rule: Rule, out: list[str]) -> list[str]:
 
 
 def _t_trim_tail(rule: Rule, out: list[str]) -> list[str]:
-    return _trim_tail(out, rule.limits["max_chars"])
+    # (a longer run of short lines closing the text is a list of the article's, the
+    # last lines of a poem or a song: not scraps)
+    limit = rule.limits["max_chars"]
+    run = 0
+    for b in reversed(out):
+        if len(b) >= limit or _SENTENCE_END.search(b):
+            break
+        run += 1
+    if run > rule.limits["max_blocks"]:
+        return out
+    return _trim_tail(out, limit)
 
 
 def _trim_tail(out: list[str], max_chars: float = 30) -> list[str]:
@@ -1748,7 +1794,8 @@ RULES: tuple[Rule, ...] = (
     # -- select: which containers hold the article
     Rule("comment_thread", "select", "remove",
          "the best container is a post in a list of posts (3+ alike items each with a "
-         "link or picture and a header box, or dt/dd pairs) after an article with prose "
+         "link or picture and a header box, or dt/dd pairs whose terms hold a link or a "
+         "date) after an article with prose "
          "of its own: the article wins, the thread is never taken", "4 levels up",
          _limits(levels=4, min_posts=3, min_article_chars=400, min_article_score=0.1)),
     Rule("comments_box", "select", "remove",
@@ -1781,12 +1828,16 @@ RULES: tuple[Rule, ...] = (
          "a block in a list of posts (as comment_thread) inside the chosen container, "
          "when the container holds prose of its own besides", "boxes under the chosen "
          "container", _limits(), _b_nested_thread),
-    Rule("link_block", "block", "remove", "a block that is mostly link text",
+    Rule("link_block", "block", "remove",
+         "a block that is mostly link text (a named anchor, <a> with a name or id and "
+         "no href, is not a link)",
          "chosen blocks", _limits(max_link_share=0.5), _b_link_block),
     Rule("link_box", "block", "remove",
          "a block inside a link-heavy box, unless the block is prose and the box holds "
-         "a long text besides its links", "boxes under the chosen container",
-         _limits(max_link_share=0.5, spare_prose_chars=1000), _b_link_box),
+         "a long text besides its links, or a list item with words of its own besides "
+         "its link, or a linked sentence (80+ characters) alone in its box, among the "
+         "article's paragraphs", "boxes under the chosen container",
+         _limits(max_link_share=0.5, spare_prose_chars=1000, inside_link_share=0.9), _b_link_box),
     Rule("card_list", "block", "remove",
          "a block in a row of teaser cards (4+ boxes built alike, short, each with a link)",
          "boxes under the chosen container",
@@ -1816,7 +1867,7 @@ RULES: tuple[Rule, ...] = (
     # -- text rules (on the sequence of kept blocks)
     Rule("leading_scraps", "text", "remove",
          "datelines and scraps before the first paragraph", "head",
-         _limits(max_chars=150, scrap_chars=30), _t_leading_scraps),
+         _limits(max_chars=150, scrap_chars=30, sentence_words=10), _t_leading_scraps),
     Rule("byline_after_lead", "text", "remove", "a byline, stamp or date line",
          "first four blocks", _limits(first_blocks=4, max_chars=60), _t_byline_after_lead),
     Rule("section_end", "text", "remove",
@@ -1826,8 +1877,9 @@ RULES: tuple[Rule, ...] = (
          "last four blocks", _limits(last_blocks=4, max_chars=300), _t_call_to_action),
     Rule("tail_credit", "text", "remove", "'X contributed to this report'",
          "last three blocks", _limits(last_blocks=3, max_chars=400), _t_tail_credit),
-    Rule("trim_tail", "text", "remove", "short scraps after the last sentence", "tail",
-         _limits(max_chars=30), _t_trim_tail),
+    Rule("trim_tail", "text", "remove",
+         "short scraps after the last sentence (not a run of more than four: a list)", "tail",
+         _limits(max_chars=30, max_blocks=4), _t_trim_tail),
 )  # fmt: skip
 _RULE = {rule.name: rule for rule in RULES}
 _PRUNE_PASSES = tuple(r for r in RULES if r.stage == "prune")
