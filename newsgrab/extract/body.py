@@ -306,6 +306,8 @@ class _PruneCtx:
     top_run: Any = None  # the container of the page's main run of <p>
     opening: str | None = None  # its opening words, read when first needed
     copy_checks: int = 0  # hidden boxes read for a copy of the main run so far
+    headline: Any = None  # the heading that is the page's title (see _find_headline)
+    headline_line: set = field(default_factory=set)  # it and its ancestors
 
     def page_len(self) -> int:
         if self.total < 0:
@@ -353,6 +355,87 @@ def _pass_link_cards(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     _drop_link_cards(root, rule.limits, trace, rule.name)
 
 
+# the parts of a page's title: "Headline - Site", "Site | Section | Headline",
+# "Site: Headline"
+_TITLE_PARTS = re.compile(r"\s+(?:[|\-–—:·•»«~]|::)\s+|:\s+")
+_TITLE_METAS = frozenset(["og:title", "twitter:title"])
+
+
+def _find_headline(root):
+    """The page's headline: the heading (h1, h2 or h3) whose text is the page's
+    title, its og:title, or one part of the title ("Headline - Site"); of several,
+    the longest (a site's name is a part of the title too), then the highest level,
+    then the first in the page. None when no heading is."""
+    keys = set()
+    title = root.find(".//title")
+    if title is not None:
+        text = _STRING(title)
+        keys.add(_norm(text))
+        keys.update(_norm(part) for part in _TITLE_PARTS.split(text))
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() in _TITLE_METAS:
+            keys.add(_norm(meta.get("content") or ""))
+    keys = {k for k in keys if len(k) >= 4}
+    if not keys:
+        return None
+    found, rank = None, (0, "")
+    for el in root.iter("h1", "h2", "h3"):
+        key = _norm(_STRING(el))
+        if key in keys:
+            mine = (-len(key), el.tag)
+            if found is None or mine < rank:
+                found, rank = el, mine
+    return found
+
+
+def _pass_headline(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
+    headline = _find_headline(root)
+    if headline is None:
+        return
+    ctx.headline = headline
+    ctx.headline_line.add(headline)
+    ctx.headline_line.update(headline.iterancestors())
+    _count(trace, rule.name)
+
+
+# boxes that are never the post beside a headline outside them: a class or id that
+# is the word alone ("sidebar", "footer2"; a compound such as "sidebar-layout" can be
+# a layout wrapping the article) or that names the comments
+_BOXED_OFF_WORDS = frozenset(["sidebar", "footer"])
+
+
+def _boxed_off(el) -> bool:
+    names = _class_id(el)
+    if not names:
+        return False
+    if _AFTER_ARTICLE.search(names):
+        return True
+    return any(_DIGITS.sub("", word).lower() in _BOXED_OFF_WORDS for word in names.split())
+
+
+def _off_headline(runs: dict, ctx: _PruneCtx) -> set:
+    """The runs inside a box of a sidebar, a footer or comments that does not hold
+    the page's headline: a bio, a notice, a comment beside a short post."""
+    memo: dict = {}
+    off = set()
+    for run in runs:
+        path = []
+        node = run
+        found = False
+        while node is not None and node not in ctx.headline_line:
+            if node in memo:
+                found = memo[node]
+                break
+            path.append(node)
+            node = node.getparent()
+        for el in reversed(path):
+            found = found or _boxed_off(el)
+            memo[el] = found
+        if found:
+            off.add(run)
+    return off
+
+
 def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     """Containers holding the page's main runs of <p>: they and their ancestors are
     spared by the element rules (broken markup can wrap a whole page in a <header>)."""
@@ -362,6 +445,11 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
         if parent is not None:
             n = len(p.text or "") + sum(len(c.tail or "") + len(c.text or "") for c in p)
             runs[parent] = runs.get(parent, 0) + n
+    if ctx.headline is not None and runs and _on("boxed_off_headline"):
+        off = _off_headline(runs, ctx)
+        if off:
+            runs = {run: n for run, n in runs.items() if run not in off}
+            _count(_SWITCHES.get()[1], "boxed_off_headline", len(off))
     if not runs:
         return
     top_run = max(runs, key=runs.__getitem__)
@@ -1699,6 +1787,9 @@ def _limits(**kw: float) -> Mapping[str, float]:
 
 RULES: tuple[Rule, ...] = (
     # -- prune: passes over the parsed tree
+    Rule("page_headline", "prune", "keep",
+         "the heading whose text is the page's title (or one part of it): the place "
+         "of the post", "h1, h2, h3", _limits(), _pass_headline),
     Rule("noscript_article", "prune", "keep",
          "a <noscript> holding paragraphs: the page's own no-script copy of the article",
          "noscript", _limits(min_chars=300), _pass_noscript),
@@ -1721,6 +1812,10 @@ RULES: tuple[Rule, ...] = (
          "it, outside such boxes, is long enough: that run is the main one (a short "
          "post, then a long comment)", "<p> parents",
          _limits(min_chars=100, min_share=0.2), lambda *args: None),
+    Rule("boxed_off_headline", "prune", "remove",
+         "a run of <p> in a box named as boilerplate never spared (sidebar, footer, "
+         "comments) that does not hold the headline is no main run (a bio, a notice or "
+         "a comment beside a short post)", "<p> parents", _limits(), lambda *args: None),
     Rule("elements", "prune", "remove", "the walk applying the element rules",
          "every element", _limits(), _pass_elements),
     # -- element rules (first with an opinion decides)

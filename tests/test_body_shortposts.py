@@ -1,0 +1,98 @@
+"""Short posts beside their headline: the rules that find the page's headline (the
+heading whose text is the page's title) and keep a short post over longer text in
+the boxes around it (a bio, a notice, a comment), on small pages written here."""
+
+from __future__ import annotations
+
+from newsgrab.extract import extract_text
+from newsgrab.extract.body import rule_switches
+
+POST = (
+    "The ferry timetable for the winter is out, and the first boat leaves at seven.",
+    "Two crossings a day until March, weather permitting.",
+)
+BIO = (
+    "Jane Roe writes about islands, boats and the sea. She was born on the coast, "
+    "studied geography in the city, worked for a shipping company for ten years and "
+    "now lives on the island with her dog, her bicycle and far too many books about "
+    "lighthouses, harbours, tides and the old trade routes of the northern seas."
+)
+
+
+def _text(html: str, off: tuple[str, ...] = ()) -> str:
+    with rule_switches(off):
+        return extract_text(html)
+
+
+def _page(aside: str, *, title: str = "Winter timetable - Island News") -> str:
+    post = "".join(f"<p>{p}</p>" for p in POST)
+    return (
+        f"<html><head><title>{title}</title></head><body><div id='content'>"
+        f"<div class='item'><h2>Winter timetable</h2><div class='inner'>{post}</div></div>"
+        f"{aside}</div></body></html>"
+    )
+
+
+# ------------------------------------------------------------------ boxed_off_headline
+
+
+def test_a_bio_in_a_sidebar_is_not_the_main_run_beside_a_short_post():
+    page = _page(f"<div id='sidebar'><div class='profile'><p>{BIO}</p></div></div>")
+    text = _text(page)
+    assert POST[0] in text
+    assert "Jane Roe" not in text
+    # without the rule the bio, the longest run of the page, spares its sidebar and wins
+    assert "Jane Roe" in _text(page, off=("boxed_off_headline",))
+
+
+def test_a_long_comment_is_not_the_main_run_beside_a_short_post():
+    comment = f"<div class='comment-text'><p>{BIO} {BIO} {BIO} {BIO}</p></div>"
+    page = _page(f"<ol class='commentlist'><li class='item'>{comment}</li></ol>")
+    text = _text(page)
+    assert POST[0] in text
+    assert "Jane Roe" not in text
+    assert "Jane Roe" in _text(page, off=("boxed_off_headline",))
+
+
+def test_a_notice_in_the_footer_is_not_the_text_of_a_post_without_prose():
+    page = (
+        "<html><head><title>Velvet | Street Photos</title></head><body>"
+        "<div class='post'><h2>Velvet</h2><img src='a.jpg'></div>"
+        f"<div id='footer'><p>{BIO}</p></div></body></html>"
+    )
+    assert _text(page) == ""
+    assert "Jane Roe" in _text(page, off=("boxed_off_headline",))
+
+
+def test_a_sidebar_that_holds_the_headline_is_the_post():
+    # (broken markup, or a layout that names its main column after the sidebar)
+    page = (
+        "<html><head><title>Winter timetable</title></head><body>"
+        f"<div id='sidebar'><h1>Winter timetable</h1><p>{BIO}</p></div></body></html>"
+    )
+    assert "Jane Roe" in _text(page)
+
+
+def test_a_layout_named_after_its_sidebar_still_holds_the_article():
+    # a compound name ("sidebar-layout") is a layout wrapping the article, not a sidebar
+    story = "".join(f"<p>{BIO} {p}</p>" for p in POST)
+    page = (
+        "<html><head><title>Winter timetable</title></head><body>"
+        "<header><h1>Winter timetable</h1></header>"
+        f"<div class='row fixed-sidebar-layout'><div class='col'>{story}</div>"
+        "<div class='col'><ul><li><a href='/a'>Other news</a></li></ul></div></div>"
+        "</body></html>"
+    )
+    assert "Jane Roe" in _text(page)
+
+
+def test_the_headline_is_the_longest_heading_named_in_the_title():
+    # "Site: Headline": the h1 holding the site's name (here atop the sidebar) is
+    # not the headline, the h2 holding the rest of the title is
+    page = _page(
+        f"<div id='sidebar'><h1>Island News</h1><p>{BIO}</p></div>",
+        title="Island News: Winter timetable",
+    )
+    text = _text(page)
+    assert POST[0] in text
+    assert "Jane Roe" not in text
