@@ -37,7 +37,7 @@ def _page(aside: str, *, title: str = "Winter timetable - Island News") -> str:
 
 
 def test_a_bio_in_a_sidebar_is_not_the_main_run_beside_a_short_post():
-    page = _page(f"<div id='sidebar'><div class='profile'><p>{BIO}</p></div></div>")
+    page = _page(f"<div id='sidebar'><div class='profile'><p>{BIO}</p><p>{BIO}</p></div></div>")
     text = _text(page)
     assert POST[0] in text
     assert "Jane Roe" not in text
@@ -96,3 +96,42 @@ def test_the_headline_is_the_longest_heading_named_in_the_title():
     text = _text(page)
     assert POST[0] in text
     assert "Jane Roe" not in text
+
+
+# ------------------------------------------------------------------ headline_post
+
+NOTICE = (
+    "This page is best viewed in an up-to-date web browser with style sheets enabled, "
+    "although you will be able to read the content of this page in your current "
+    "browser, you will not get the full visual experience, so please consider "
+    "upgrading your browser software, or enabling style sheets, if you are able to."
+)
+
+
+def _news(notice_box: str, after_headline: str) -> str:
+    return (
+        "<html><head><title>Island News - Winter timetable</title></head><body>"
+        f"{notice_box}<div class='wrap'><div class='block-a'><h1>Winter timetable</h1>"
+        f"{after_headline}</div></div></body></html>"
+    )
+
+
+def test_a_short_post_after_its_headline_beats_one_longer_block_elsewhere():
+    post = "<div class='desc'>" + "".join(f"<p>{p}</p>" for p in POST) + "</div>"
+    page = _news(f"<div class='note'><p>{NOTICE}</p></div>", post)
+    text = _text(page)
+    assert POST[0] in text and POST[1] in text
+    assert "best viewed" not in text
+    assert "best viewed" in _text(page, off=("headline_post",))
+
+
+def test_a_standfirst_alone_under_the_headline_does_not_beat_the_body():
+    # the article's header holds the headline and a standfirst; the body after it is
+    # one long paragraph: the body stays
+    page = (
+        "<html><head><title>Winter timetable</title></head><body><div class='piece'>"
+        "<div class='head'><h1>Winter timetable</h1>"
+        f"<p class='sub'>{POST[0]} {POST[1]}</p></div>"
+        f"<div class='copy'><p>{NOTICE}</p></div></div></body></html>"
+    )
+    assert "best viewed" in _text(page)

@@ -359,6 +359,8 @@ def _pass_link_cards(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
 # "Site: Headline"
 _TITLE_PARTS = re.compile(r"\s+(?:[|\-–—:·•»«~]|::)\s+|:\s+")
 _TITLE_METAS = frozenset(["og:title", "twitter:title"])
+# the attribute marking the headline for the second stage
+_HEADLINE_MARK = "data-newsgrab-headline"
 
 
 def _find_headline(root):
@@ -392,6 +394,7 @@ def _pass_headline(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     headline = _find_headline(root)
     if headline is None:
         return
+    headline.set(_HEADLINE_MARK, "1")
     ctx.headline = headline
     ctx.headline_line.add(headline)
     ctx.headline_line.update(headline.iterancestors())
@@ -1307,6 +1310,13 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 best, moved = up, True
                 _count(trace, "climb_to_parent")
                 break
+    # the best container is one block away from the headline and the headline's own
+    # box holds a post of its own: the post wins, and the block is never taken with it
+    if "headline_post" not in off and not thread:
+        posted = _headline_post(top, best, stats, _RULE["headline_post"].limits)
+        if posted is not None:
+            best, thread = posted
+            _count(trace, "headline_post")
     chosen = {id(best.tag)}
     if "repeated_posts" not in off:
         repeats = _repeats(best, stats, _RULE["repeated_posts"].limits)
@@ -1408,6 +1418,50 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
+
+
+def _headline_post(
+    top: Tag, best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]
+) -> tuple[_Stats, set] | None:
+    """(the headline's box, ids of the best container and its ancestors below their
+    common one) when the best container is one block of prose (a bio, a notice, a
+    trailer) outside the box of the page's headline, and that box (the headline's
+    parent or a few levels up) holds a post after the headline: prose in two blocks
+    or more, not much less than the block."""
+    mark: dict[str, Any] = {_HEADLINE_MARK: "1"}
+    headline = top.find(True, mark)
+    if headline is None or best.longest < best.good:
+        return None
+    node: Tag | None = headline.parent
+    below: Any = headline
+    for _ in range(int(limits["levels"])):
+        if node is None or node is top:
+            return None
+        after = longest = 0
+        seen = False
+        for kid in node.children:
+            if kid is below:
+                seen = True
+            elif seen and (st := stats.get(id(kid))) is not None:
+                after += st.good
+                longest = max(longest, st.longest)
+        if after >= limits["min_chars"] and after > longest:
+            break
+        node, below = node.parent, node
+    else:
+        return None
+    post = stats.get(id(node))
+    if post is None or post is best or after < limits["min_share"] * best.good:
+        return None
+    ups = {id(anc) for anc in node.parents}
+    if id(best.tag) in ups or any(anc is node for anc in best.tag.parents):
+        return None  # the one holds the other
+    displaced = {id(best.tag)}
+    for anc in best.tag.parents:
+        if id(anc) in ups:
+            break
+        displaced.add(id(anc))
+    return post, displaced
 
 
 def _alone(longest: int, stats: dict[int, _Stats], levels: int) -> bool:
@@ -1852,6 +1906,11 @@ RULES: tuple[Rule, ...] = (
     Rule("climb_to_parent", "select", "keep",
          "the best container gives way to an ancestor holding much more prose",
          "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
+    Rule("headline_post", "select", "keep",
+         "the best container is one block outside the headline's box, and that box (a "
+         "few levels up from the headline) holds prose after it in two blocks or "
+         "more: the box wins, the block is never taken with it", "the headline's box",
+         _limits(levels=3, min_chars=100, min_share=0.3)),
     Rule("repeated_posts", "select", "keep",
          "containers built like the best one (same tag and classes) holding prose: "
          "forum posts, how-to steps", "whole page",
