@@ -135,3 +135,45 @@ def test_a_standfirst_alone_under_the_headline_does_not_beat_the_body():
         f"<div class='copy'><p>{NOTICE}</p></div></div></body></html>"
     )
     assert "best viewed" in _text(page)
+
+
+# ------------------------------------------------------------------ headline_box
+
+LINKS = (
+    "<a href='/a'>Ferry fares for the winter season are now published</a> by the "
+    "harbour board, Monday",
+    "<a href='/b'>Harbour works will start in the middle of May next year</a>, the "
+    "council says on Friday",
+    "<a href='/c'>The island trust opens its new village hall on the green</a> on "
+    "Sunday morning at ten",
+    "<a href='/d'>Lighthouse tours are back for the summer months again</a> from the "
+    "first day of June on",
+)
+
+
+def test_a_post_that_is_a_list_of_links_under_its_headline_is_kept():
+    items = "".join(f"<li>{item}</li>" for item in LINKS)
+    page = (
+        "<html><head><title>Weekly links: the harbour - Island News</title></head><body>"
+        "<h1><a href='/'>Island News</a></h1><div class='entry'>"
+        "<h3>Weekly links: the harbour</h3>"
+        f"<div class='inner'><ul>{items}</ul></div></div>"
+        "<div class='nav'><a href='/prev'>Previous post</a></div></body></html>"
+    )
+    text = _text(page)
+    assert "Ferry fares for the winter season are now published by the harbour" in text
+    assert "Lighthouse tours are back for the summer months again from the first" in text
+    assert "Previous post" not in text
+    assert _text(page, off=("headline_box",)) == ""
+
+
+def test_a_headline_followed_by_links_only_gives_no_text():
+    # previous / next links after the headline: no post
+    page = (
+        "<html><head><title>Video of the day</title></head><body><div class='entry'>"
+        "<h2>Video of the day</h2><div class='nav'>"
+        "<a href='/p'>Previous post: the harbour at night, seen from the lighthouse</a> "
+        "<a href='/n'>Next post: the ferry timetable for the winter season</a>"
+        "</div></div></body></html>"
+    )
+    assert _text(page) == ""

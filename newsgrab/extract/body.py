@@ -359,6 +359,8 @@ def _pass_link_cards(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
 # "Site: Headline"
 _TITLE_PARTS = re.compile(r"\s+(?:[|\-–—:·•»«~]|::)\s+|:\s+")
 _TITLE_METAS = frozenset(["og:title", "twitter:title"])
+_TITLE_CHARS = 1000  # (a title is read up to here, cut at its first few separators)
+_TITLE_CUTS = 8
 # the attribute marking the headline for the second stage
 _HEADLINE_MARK = "data-newsgrab-headline"
 
@@ -371,9 +373,15 @@ def _find_headline(root):
     keys = set()
     title = root.find(".//title")
     if title is not None:
-        text = _STRING(title)
-        keys.add(_norm(text))
-        keys.update(_norm(part) for part in _TITLE_PARTS.split(text))
+        # the title and each run of its parts ("Headline: Sub - Site" gives
+        # "Headline: Sub" too); a few separators at most
+        text = str(_STRING(title))[:_TITLE_CHARS]
+        cuts = [(m.start(), m.end()) for m in _TITLE_PARTS.finditer(text)][:_TITLE_CUTS]
+        starts = [0] + [end for _, end in cuts]
+        ends = [start for start, _ in cuts] + [len(text)]
+        for i, start in enumerate(starts):
+            for end in ends[i:]:
+                keys.add(_norm(text[start:end]))
     for meta in root.iter("meta"):
         if (meta.get("property") or meta.get("name") or "").lower() in _TITLE_METAS:
             keys.add(_norm(meta.get("content") or ""))
@@ -1035,6 +1043,9 @@ def body_text(root, title: str | None = None) -> str:
     if not out and _on("marked_article"):
         out = _marked_article(blocks, title)
         _count(_SWITCHES.get()[1], "marked_article", len(out))
+    if not out and _on("headline_box"):
+        out = _headline_box(top, blocks, stats)
+        _count(_SWITCHES.get()[1], "headline_box", len(out))
     return "\n\n".join(out)
 
 
@@ -1054,6 +1065,26 @@ def _marked_article(blocks: list[_Block], title: str | None) -> list[str]:
             and not (block.kind in _HEADINGS and _norm(block.text) == title_key)
         ]
     )
+
+
+def _headline_box(top: Tag, blocks: list[_Block], stats: dict[int, _Stats]) -> list[str]:
+    """No prose found, but the page's headline is followed in its box by text (a post
+    that is a list of links, a caption): the blocks after the headline in that box,
+    links too."""
+    found = _post_box(top, stats, _RULE["headline_box"].limits, lambda st: st.text - st.links)
+    if found is None:
+        return []
+    box = found[0]
+    headline = _headline(top)
+    out: list[str] = []
+    after = False
+    for block in blocks:
+        inside = any(anc is box for anc in block.ancestors)
+        if not after:
+            after = inside and any(anc is headline for anc in block.ancestors)
+        elif inside:
+            out.append(block.text)
+    return _trim_tail(out)
 
 
 def _repeats(best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]) -> list[int]:
@@ -1420,17 +1451,25 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     return chosen, leads
 
 
-def _headline_post(
-    top: Tag, best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]
-) -> tuple[_Stats, set] | None:
-    """(the headline's box, ids of the best container and its ancestors below their
-    common one) when the best container is one block of prose (a bio, a notice, a
-    trailer) outside the box of the page's headline, and that box (the headline's
-    parent or a few levels up) holds a post after the headline: prose in two blocks
-    or more, not much less than the block."""
+def _headline(top: Tag) -> Tag | None:
+    """The headline marked by the first stage, or None."""
     mark: dict[str, Any] = {_HEADLINE_MARK: "1"}
-    headline = top.find(True, mark)
-    if headline is None or best.longest < best.good:
+    found = top.find(True, mark)
+    return found if isinstance(found, Tag) else None
+
+
+def _post_box(
+    top: Tag,
+    stats: dict[int, _Stats],
+    limits: Mapping[str, float],
+    measure: Callable[[_Stats], int],
+    two_blocks: bool = False,
+) -> tuple[Tag, int] | None:
+    """(the box of the headline's post, the measure of what follows the headline in
+    it): the headline's parent, or the first box a few levels up, in which the boxes
+    after the headline measure min_chars or more (in two blocks or more, if asked)."""
+    headline = _headline(top)
+    if headline is None:
         return None
     node: Tag | None = headline.parent
     below: Any = headline
@@ -1443,13 +1482,28 @@ def _headline_post(
             if kid is below:
                 seen = True
             elif seen and (st := stats.get(id(kid))) is not None:
-                after += st.good
+                after += measure(st)
                 longest = max(longest, st.longest)
-        if after >= limits["min_chars"] and after > longest:
-            break
+        if after >= limits["min_chars"] and (after > longest or not two_blocks):
+            return node, after
         node, below = node.parent, node
-    else:
+    return None
+
+
+def _headline_post(
+    top: Tag, best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]
+) -> tuple[_Stats, set] | None:
+    """(the headline's box, ids of the best container and its ancestors below their
+    common one) when the best container is one block of prose (a bio, a notice, a
+    trailer) outside the box of the page's headline, and that box (the headline's
+    parent or a few levels up) holds a post after the headline: prose in two blocks
+    or more, not much less than the block."""
+    if best.longest < best.good:
         return None
+    found = _post_box(top, stats, limits, lambda st: st.good, two_blocks=True)
+    if found is None:
+        return None
+    node, after = found
     post = stats.get(id(node))
     if post is None or post is best or after < limits["min_share"] * best.good:
         return None
@@ -1927,6 +1981,9 @@ RULES: tuple[Rule, ...] = (
          "whole page", _limits(max_share=0.35, alone_levels=2)),
     Rule("marked_article", "select", "keep",
          "no prose found but one <article>: its blocks, links too", "<article>", _limits()),
+    Rule("headline_box", "select", "keep",
+         "no prose found but text after the headline in its box (a few levels up): "
+         "those blocks, links too", "the headline's box", _limits(levels=3, min_chars=100)),
     Rule("pre_body_lead", "select", "keep",
          "prose blocks between the h1 and the body: an intro in its own box",
          "after the h1", _limits(max_gap_blocks=12)),
