@@ -177,3 +177,38 @@ def test_a_headline_followed_by_links_only_gives_no_text():
         "</div></div></body></html>"
     )
     assert _text(page) == ""
+
+
+# ------------------------------------------------------------------ headline_text
+
+CAPTION = (
+    "The new ferry leaves the harbour on its first crossing, with the island's brass "
+    "band on deck and half the village waving from the pier in the morning sun."
+)
+
+
+def test_a_caption_is_the_text_of_a_picture_page_without_paragraphs():
+    page = (
+        "<html><head><title>First crossing</title></head><body><div class='main'>"
+        "<div class='intro'><div class='hl'><h1>First crossing</h1></div></div>"
+        f"<div class='media'><div class='slide'><div class='caption'>{CAPTION}</div>"
+        "</div></div></div>"
+        f"<div class='other'><div class='caption'>Elsewhere: {CAPTION}</div></div>"
+        "</body></html>"
+    )
+    text = _text(page)
+    assert CAPTION in text
+    assert "Elsewhere" not in text
+    assert CAPTION not in _text(page, off=("headline_text",))
+
+
+def test_a_caption_beside_paragraphs_stays_out():
+    story = "".join(f"<p>{p} {BIO}</p>" for p in POST)
+    page = (
+        "<html><head><title>First crossing</title></head><body><div class='main'>"
+        f"<h1>First crossing</h1><div class='caption'>{CAPTION}</div>"
+        f"<div class='body'>{story}</div></div></body></html>"
+    )
+    text = _text(page)
+    assert POST[0] in text
+    assert CAPTION not in text

@@ -668,6 +668,31 @@ def _el_strong_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     return _DROP
 
 
+def _el_headline_text(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """On a page without paragraphs, a box named as boilerplate (a caption, a
+    description) near the headline, holding text: the page's post."""
+    if ctx.top_run is not None or ctx.headline is None or ctx.kind(el) != _NAMED:
+        return None
+    if _text_len(el) < rule.limits["min_chars"]:
+        return None
+    levels = int(rule.limits["levels"])
+    node = el
+    for _ in range(levels + 8):
+        node = node.getparent()
+        if node is None:
+            return None
+        if node in ctx.headline_line:
+            break
+    else:
+        return None
+    up = ctx.headline
+    for _ in range(levels):
+        up = up.getparent()
+        if up is node:
+            return _KEEP
+    return None
+
+
 def _el_boiler_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     """Class/id names of boilerplate, unless the box holds much of the page or is
     the article's header (headline and lead)."""
@@ -1944,6 +1969,10 @@ RULES: tuple[Rule, ...] = (
     Rule("strong_name", "element", "remove",
          "class/id naming navigation, comments, related, sharing, consent boxes",
          "attributes", _limits(), _el_strong_name),
+    Rule("headline_text", "element", "keep",
+         "on a page without paragraphs, a box named as boilerplate (a caption) near "
+         "the headline (their common box at most a few levels above it), holding text",
+         "attributes", _limits(levels=3, min_chars=100), _el_headline_text),
     Rule("boiler_name", "element", "remove",
          "class/id naming other boilerplate (ads, bios, tags, captions, ...), unless it "
          "holds much of the page or the article's header", "attributes",
