@@ -212,3 +212,37 @@ def test_a_caption_beside_paragraphs_stays_out():
     text = _text(page)
     assert POST[0] in text
     assert CAPTION not in text
+
+
+# ------------------------------------------------------------------ single_post
+
+
+def test_teasers_built_like_the_post_elsewhere_on_the_page_are_not_taken():
+    post = "".join(f"<p>{p} {BIO}</p>" for p in POST)
+    teasers = "".join(
+        f"<div class='entry-text'><p>Teaser {i}: {POST[0]}</p></div>" for i in range(3)
+    )
+    page = (
+        "<html><head><title>Winter timetable</title></head><body>"
+        "<div class='page'><div class='col'><div class='one'><div class='hentry'>"
+        f"<h1>Winter timetable</h1><div class='entry-text'>{post}</div></div></div>"
+        f"</div><div class='others'>{teasers}</div></div></body></html>"
+    )
+    text = _text(page)
+    assert POST[0] in text
+    assert "Teaser" not in text
+    assert "Teaser 1" in _text(page, off=("single_post",))
+
+
+def test_forum_posts_under_the_thread_title_are_all_taken():
+    posts = "".join(
+        f"<div class='msg'><div class='who'><a href='/u{i}'>user{i}</a></div>"
+        f"<div class='entry-text'><p>Reply {i}: {BIO}</p></div></div>"
+        for i in range(3)
+    )
+    page = (
+        "<html><head><title>Winter timetable?</title></head><body>"
+        f"<div class='thread'><h1>Winter timetable?</h1>{posts}</div></body></html>"
+    )
+    text = _text(page)
+    assert "Reply 0" in text and "Reply 2" in text

@@ -1376,6 +1376,10 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     chosen = {id(best.tag)}
     if "repeated_posts" not in off:
         repeats = _repeats(best, stats, _RULE["repeated_posts"].limits)
+        if repeats and "single_post" not in off:
+            in_post = _in_headline_post(top, best, repeats, stats)
+            _count(trace, "single_post", len(repeats) - len(in_post))
+            repeats = in_post
         chosen.update(repeats)
         _count(trace, "repeated_posts", len(repeats))
     sib_limits = _RULE["sibling_sections"].limits
@@ -1513,6 +1517,23 @@ def _post_box(
             return node, after
         node, below = node.parent, node
     return None
+
+
+def _in_headline_post(top: Tag, best: _Stats, repeats: list[int], stats: dict) -> list[int]:
+    """The repeats inside the box that holds both the headline (a few levels up
+    from it) and the best container: the headline is one post's, so boxes built like
+    it elsewhere are other posts' teasers (a forum's posts all sit under its title)."""
+    headline = _headline(top)
+    if headline is None:
+        return repeats
+    node: Tag | None = headline.parent
+    for _ in range(int(_RULE["single_post"].limits["levels"])):
+        if node is None or node is top:
+            return repeats
+        if node is best.tag or any(anc is node for anc in best.tag.parents):
+            return [key for key in repeats if any(anc is node for anc in stats[key].tag.parents)]
+        node = node.parent
+    return repeats
 
 
 def _headline_post(
@@ -1998,6 +2019,10 @@ RULES: tuple[Rule, ...] = (
          "containers built like the best one (same tag and classes) holding prose: "
          "forum posts, how-to steps", "whole page",
          _limits(min_chars=80, max_link_share=0.3)),
+    Rule("single_post", "select", "remove",
+         "repeats outside the box holding the headline (a few levels up) and the best "
+         "container: the page is one post, boxes built alike elsewhere are teasers",
+         "the headline's box", _limits(levels=3)),
     Rule("sibling_sections", "select", "keep",
          "siblings of the best container and its ancestors holding prose too",
          "six levels up", _limits(levels=6, max_link_share=0.2, small_chars=200)),
