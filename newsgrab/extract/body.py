@@ -673,8 +673,6 @@ def _el_headline_text(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     description) near the headline, holding text: the page's post."""
     if ctx.top_run is not None or ctx.headline is None or ctx.kind(el) != _NAMED:
         return None
-    if _text_len(el) < rule.limits["min_chars"]:
-        return None
     levels = int(rule.limits["levels"])
     node = el
     for _ in range(levels + 8):
@@ -689,7 +687,7 @@ def _el_headline_text(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     for _ in range(levels):
         up = up.getparent()
         if up is node:
-            return _KEEP
+            return _KEEP if _text_len(el) >= rule.limits["min_chars"] else None
     return None
 
 
