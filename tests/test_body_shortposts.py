@@ -246,3 +246,13 @@ def test_forum_posts_under_the_thread_title_are_all_taken():
     )
     text = _text(page)
     assert "Reply 0" in text and "Reply 2" in text
+
+
+def test_a_text_widget_is_not_the_main_run_beside_a_short_post():
+    archive = "".join(
+        f"<li><a href='/{i}'>Island News archive, month {i}</a></li>" for i in range(40)
+    )
+    page = _page(f"<div class='widget'><p>{BIO}</p><p>{BIO}</p></div><ul>{archive}</ul>")
+    text = _text(page)
+    assert POST[0] in text
+    assert "Jane Roe" not in text

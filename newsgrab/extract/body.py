@@ -412,7 +412,7 @@ def _pass_headline(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
 # boxes that are never the post beside a headline outside them: a class or id that
 # is the word alone ("sidebar", "footer2"; a compound such as "sidebar-layout" can be
 # a layout wrapping the article) or that names the comments
-_BOXED_OFF_WORDS = frozenset(["sidebar", "footer"])
+_BOXED_OFF_WORDS = frozenset(["sidebar", "footer", "nav", "navigation", "menu", "widget"])
 
 
 def _boxed_off(el) -> bool:
@@ -425,8 +425,9 @@ def _boxed_off(el) -> bool:
 
 
 def _off_headline(runs: dict, ctx: _PruneCtx) -> set:
-    """The runs inside a box of a sidebar, a footer or comments that does not hold
-    the page's headline: a bio, a notice, a comment beside a short post."""
+    """The runs inside a box of a sidebar, a footer, a menu, a widget or comments
+    that does not hold the page's headline: a bio, a notice, a comment beside a
+    short post."""
     memo: dict = {}
     off = set()
     for run in runs:
@@ -1965,9 +1966,9 @@ RULES: tuple[Rule, ...] = (
          "post, then a long comment)", "<p> parents",
          _limits(min_chars=100, min_share=0.2), lambda *args: None),
     Rule("boxed_off_headline", "prune", "remove",
-         "a run of <p> in a box named as boilerplate never spared (sidebar, footer, "
-         "comments) that does not hold the headline is no main run (a bio, a notice or "
-         "a comment beside a short post)", "<p> parents", _limits(), lambda *args: None),
+         "a run of <p> in a sidebar, footer, nav, menu, widget or comments box that "
+         "does not hold the headline is no main run (a bio, a notice or a comment "
+         "beside a short post)", "<p> parents", _limits(), lambda *args: None),
     Rule("elements", "prune", "remove", "the walk applying the element rules",
          "every element", _limits(), _pass_elements),
     # -- element rules (first with an opinion decides)
