@@ -306,6 +306,8 @@ class _PruneCtx:
     top_run: Any = None  # the container of the page's main run of <p>
     opening: str | None = None  # its opening words, read when first needed
     copy_checks: int = 0  # hidden boxes read for a copy of the main run so far
+    headline: Any = None  # the heading that is the page's title (see _find_headline)
+    headline_line: set = field(default_factory=set)  # it and its ancestors
 
     def page_len(self) -> int:
         if self.total < 0:
@@ -353,6 +355,99 @@ def _pass_link_cards(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     _drop_link_cards(root, rule.limits, trace, rule.name)
 
 
+# the parts of a page's title: "Headline - Site", "Site | Section | Headline",
+# "Site: Headline"
+_TITLE_PARTS = re.compile(r"\s+(?:[|\-–—:·•»«~]|::)\s+|:\s+")
+_TITLE_METAS = frozenset(["og:title", "twitter:title"])
+_TITLE_CHARS = 1000  # (a title is read up to here, cut at its first few separators)
+_TITLE_CUTS = 8
+# the attribute marking the headline for the second stage
+_HEADLINE_MARK = "data-newsgrab-headline"
+
+
+def _find_headline(root):
+    """The page's headline: the heading (h1, h2 or h3) whose text is the page's
+    title, its og:title, or one part of the title ("Headline - Site"); of several,
+    the longest (a site's name is a part of the title too), then the highest level,
+    then the first in the page. None when no heading is."""
+    keys = set()
+    title = root.find(".//title")
+    if title is not None:
+        # the title and each run of its parts ("Headline: Sub - Site" gives
+        # "Headline: Sub" too); a few separators at most
+        text = str(_STRING(title))[:_TITLE_CHARS]
+        cuts = [(m.start(), m.end()) for m in _TITLE_PARTS.finditer(text)][:_TITLE_CUTS]
+        starts = [0] + [end for _, end in cuts]
+        ends = [start for start, _ in cuts] + [len(text)]
+        for i, start in enumerate(starts):
+            for end in ends[i:]:
+                keys.add(_norm(text[start:end]))
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() in _TITLE_METAS:
+            keys.add(_norm(meta.get("content") or ""))
+    keys = {k for k in keys if len(k) >= 4}
+    if not keys:
+        return None
+    found, rank = None, (0, "")
+    for el in root.iter("h1", "h2", "h3"):
+        key = _norm(_STRING(el))
+        if key in keys:
+            mine = (-len(key), el.tag)
+            if found is None or mine < rank:
+                found, rank = el, mine
+    return found
+
+
+def _pass_headline(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
+    headline = _find_headline(root)
+    if headline is None:
+        return
+    headline.set(_HEADLINE_MARK, "1")
+    ctx.headline = headline
+    ctx.headline_line.add(headline)
+    ctx.headline_line.update(headline.iterancestors())
+    _count(trace, rule.name)
+
+
+# boxes that are never the post beside a headline outside them: a class or id that
+# is the word alone ("sidebar", "footer2"; a compound such as "sidebar-layout" can be
+# a layout wrapping the article) or that names the comments
+_BOXED_OFF_WORDS = frozenset(["sidebar", "footer", "nav", "navigation", "menu", "widget"])
+
+
+def _boxed_off(el) -> bool:
+    names = _class_id(el)
+    if not names:
+        return False
+    if _AFTER_ARTICLE.search(names):
+        return True
+    return any(_DIGITS.sub("", word).lower() in _BOXED_OFF_WORDS for word in names.split())
+
+
+def _off_headline(runs: dict, ctx: _PruneCtx) -> set:
+    """The runs inside a box of a sidebar, a footer, a menu, a widget or comments
+    that does not hold the page's headline: a bio, a notice, a comment beside a
+    short post."""
+    memo: dict = {}
+    off = set()
+    for run in runs:
+        path = []
+        node = run
+        found = False
+        while node is not None and node not in ctx.headline_line:
+            if node in memo:
+                found = memo[node]
+                break
+            path.append(node)
+            node = node.getparent()
+        for el in reversed(path):
+            found = found or _boxed_off(el)
+            memo[el] = found
+        if found:
+            off.add(run)
+    return off
+
+
 def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     """Containers holding the page's main runs of <p>: they and their ancestors are
     spared by the element rules (broken markup can wrap a whole page in a <header>)."""
@@ -362,6 +457,11 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
         if parent is not None:
             n = len(p.text or "") + sum(len(c.tail or "") + len(c.text or "") for c in p)
             runs[parent] = runs.get(parent, 0) + n
+    if ctx.headline is not None and runs and _on("boxed_off_headline"):
+        off = _off_headline(runs, ctx)
+        if off:
+            runs = {run: n for run, n in runs.items() if run not in off}
+            _count(_SWITCHES.get()[1], "boxed_off_headline", len(off))
     if not runs:
         return
     top_run = max(runs, key=runs.__getitem__)
@@ -567,6 +667,29 @@ def _el_strong_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     if el in ctx.main_line:
         return _SPARED
     return _DROP
+
+
+def _el_headline_text(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """On a page without paragraphs, a box named as boilerplate (a caption, a
+    description) near the headline, holding text: the page's post."""
+    if ctx.top_run is not None or ctx.headline is None or ctx.kind(el) != _NAMED:
+        return None
+    levels = int(rule.limits["levels"])
+    node = el
+    for _ in range(levels + 8):
+        node = node.getparent()
+        if node is None:
+            return None
+        if node in ctx.headline_line:
+            break
+    else:
+        return None
+    up = ctx.headline
+    for _ in range(levels):
+        up = up.getparent()
+        if up is node:
+            return _KEEP if _text_len(el) >= rule.limits["min_chars"] else None
+    return None
 
 
 def _el_boiler_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
@@ -951,6 +1074,9 @@ def body_text(root, title: str | None = None) -> str:
     if not out and _on("marked_article"):
         out = _marked_article(blocks, title)
         _count(_SWITCHES.get()[1], "marked_article", len(out))
+    if not out and _on("headline_box"):
+        out = _headline_box(top, blocks, stats)
+        _count(_SWITCHES.get()[1], "headline_box", len(out))
     return "\n\n".join(out)
 
 
@@ -970,6 +1096,26 @@ def _marked_article(blocks: list[_Block], title: str | None) -> list[str]:
             and not (block.kind in _HEADINGS and _norm(block.text) == title_key)
         ]
     )
+
+
+def _headline_box(top: Tag, blocks: list[_Block], stats: dict[int, _Stats]) -> list[str]:
+    """No prose found, but the page's headline is followed in its box by text (a post
+    that is a list of links, a caption): the blocks after the headline in that box,
+    links too."""
+    found = _post_box(top, stats, _RULE["headline_box"].limits, lambda st: st.text - st.links)
+    if found is None:
+        return []
+    box = found[0]
+    headline = _headline(top)
+    out: list[str] = []
+    after = False
+    for block in blocks:
+        inside = any(anc is box for anc in block.ancestors)
+        if not after:
+            after = inside and any(anc is headline for anc in block.ancestors)
+        elif inside:
+            out.append(block.text)
+    return _trim_tail(out)
 
 
 def _repeats(best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]) -> list[int]:
@@ -1236,9 +1382,20 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 best, moved = up, True
                 _count(trace, "climb_to_parent")
                 break
+    # the best container is one block away from the headline and the headline's own
+    # box holds a post of its own: the post wins, and the block is never taken with it
+    if "headline_post" not in off and not thread:
+        posted = _headline_post(top, best, stats, _RULE["headline_post"].limits)
+        if posted is not None:
+            best, thread = posted
+            _count(trace, "headline_post")
     chosen = {id(best.tag)}
     if "repeated_posts" not in off:
         repeats = _repeats(best, stats, _RULE["repeated_posts"].limits)
+        if repeats and "single_post" not in off:
+            in_post = _in_headline_post(top, best, repeats, stats)
+            _count(trace, "single_post", len(repeats) - len(in_post))
+            repeats = in_post
         chosen.update(repeats)
         _count(trace, "repeated_posts", len(repeats))
     sib_limits = _RULE["sibling_sections"].limits
@@ -1337,6 +1494,90 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
+
+
+def _headline(top: Tag) -> Tag | None:
+    """The headline marked by the first stage, or None."""
+    mark: dict[str, Any] = {_HEADLINE_MARK: "1"}
+    found = top.find(True, mark)
+    return found if isinstance(found, Tag) else None
+
+
+def _post_box(
+    top: Tag,
+    stats: dict[int, _Stats],
+    limits: Mapping[str, float],
+    measure: Callable[[_Stats], int],
+    two_blocks: bool = False,
+) -> tuple[Tag, int] | None:
+    """(the box of the headline's post, the measure of what follows the headline in
+    it): the headline's parent, or the first box a few levels up, in which the boxes
+    after the headline measure min_chars or more (in two blocks or more, if asked)."""
+    headline = _headline(top)
+    if headline is None:
+        return None
+    node: Tag | None = headline.parent
+    below: Any = headline
+    for _ in range(int(limits["levels"])):
+        if node is None or node is top:
+            return None
+        after = longest = 0
+        seen = False
+        for kid in node.children:
+            if kid is below:
+                seen = True
+            elif seen and (st := stats.get(id(kid))) is not None:
+                after += measure(st)
+                longest = max(longest, st.longest)
+        if after >= limits["min_chars"] and (after > longest or not two_blocks):
+            return node, after
+        node, below = node.parent, node
+    return None
+
+
+def _in_headline_post(top: Tag, best: _Stats, repeats: list[int], stats: dict) -> list[int]:
+    """The repeats inside the box that holds both the headline (a few levels up
+    from it) and the best container: the headline is one post's, so boxes built like
+    it elsewhere are other posts' teasers (a forum's posts all sit under its title)."""
+    headline = _headline(top)
+    if headline is None:
+        return repeats
+    node: Tag | None = headline.parent
+    for _ in range(int(_RULE["single_post"].limits["levels"])):
+        if node is None or node is top:
+            return repeats
+        if node is best.tag or any(anc is node for anc in best.tag.parents):
+            return [key for key in repeats if any(anc is node for anc in stats[key].tag.parents)]
+        node = node.parent
+    return repeats
+
+
+def _headline_post(
+    top: Tag, best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]
+) -> tuple[_Stats, set] | None:
+    """(the headline's box, ids of the best container and its ancestors below their
+    common one) when the best container is one block of prose (a bio, a notice, a
+    trailer) outside the box of the page's headline, and that box (the headline's
+    parent or a few levels up) holds a post after the headline: prose in two blocks
+    or more, not much less than the block."""
+    if best.longest < best.good:
+        return None
+    found = _post_box(top, stats, limits, lambda st: st.good, two_blocks=True)
+    if found is None:
+        return None
+    node, after = found
+    post = stats.get(id(node))
+    if post is None or post is best or after < limits["min_share"] * best.good:
+        return None
+    ups = {id(anc) for anc in node.parents}
+    if id(best.tag) in ups or any(anc is node for anc in best.tag.parents):
+        return None  # the one holds the other
+    displaced = {id(best.tag)}
+    for anc in best.tag.parents:
+        if id(anc) in ups:
+            break
+        displaced.add(id(anc))
+    return post, displaced
 
 
 def _alone(longest: int, stats: dict[int, _Stats], levels: int) -> bool:
@@ -1745,6 +1986,9 @@ def _limits(**kw: float) -> Mapping[str, float]:
 
 RULES: tuple[Rule, ...] = (
     # -- prune: passes over the parsed tree
+    Rule("page_headline", "prune", "keep",
+         "the heading whose text is the page's title (or one part of it): the place "
+         "of the post", "h1, h2, h3", _limits(), _pass_headline),
     Rule("noscript_article", "prune", "keep",
          "a <noscript> holding paragraphs: the page's own no-script copy of the article",
          "noscript", _limits(min_chars=300), _pass_noscript),
@@ -1767,6 +2011,10 @@ RULES: tuple[Rule, ...] = (
          "it, outside such boxes, is long enough: that run is the main one (a short "
          "post, then a long comment)", "<p> parents",
          _limits(min_chars=100, min_share=0.2), lambda *args: None),
+    Rule("boxed_off_headline", "prune", "remove",
+         "a run of <p> in a sidebar, footer, nav, menu, widget or comments box that "
+         "does not hold the headline is no main run (a bio, a notice or a comment "
+         "beside a short post)", "<p> parents", _limits(), lambda *args: None),
     Rule("elements", "prune", "remove", "the walk applying the element rules",
          "every element", _limits(), _pass_elements),
     # -- element rules (first with an opinion decides)
@@ -1787,6 +2035,10 @@ RULES: tuple[Rule, ...] = (
     Rule("strong_name", "element", "remove",
          "class/id naming navigation, comments, related, sharing, consent boxes",
          "attributes", _limits(), _el_strong_name),
+    Rule("headline_text", "element", "keep",
+         "on a page without paragraphs, a box named as boilerplate (a caption) near "
+         "the headline (their common box at most a few levels above it), holding text",
+         "attributes", _limits(levels=3, min_chars=100), _el_headline_text),
     Rule("boiler_name", "element", "remove",
          "class/id naming other boilerplate (ads, bios, tags, captions, ...), unless it "
          "holds much of the page or the article's header", "attributes",
@@ -1804,10 +2056,19 @@ RULES: tuple[Rule, ...] = (
     Rule("climb_to_parent", "select", "keep",
          "the best container gives way to an ancestor holding much more prose",
          "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
+    Rule("headline_post", "select", "keep",
+         "the best container is one block outside the headline's box, and that box (a "
+         "few levels up from the headline) holds prose after it in two blocks or "
+         "more: the box wins, the block is never taken with it", "the headline's box",
+         _limits(levels=3, min_chars=100, min_share=0.3)),
     Rule("repeated_posts", "select", "keep",
          "containers built like the best one (same tag and classes) holding prose: "
          "forum posts, how-to steps", "whole page",
          _limits(min_chars=80, max_link_share=0.3)),
+    Rule("single_post", "select", "remove",
+         "repeats outside the box holding the headline (a few levels up) and the best "
+         "container: the page is one post, boxes built alike elsewhere are teasers",
+         "the headline's box", _limits(levels=3)),
     Rule("sibling_sections", "select", "keep",
          "siblings of the best container and its ancestors holding prose too",
          "six levels up", _limits(levels=6, max_link_share=0.2, small_chars=200)),
@@ -1820,6 +2081,9 @@ RULES: tuple[Rule, ...] = (
          "whole page", _limits(max_share=0.35, alone_levels=2)),
     Rule("marked_article", "select", "keep",
          "no prose found but one <article>: its blocks, links too", "<article>", _limits()),
+    Rule("headline_box", "select", "keep",
+         "no prose found but text after the headline in its box (a few levels up): "
+         "those blocks, links too", "the headline's box", _limits(levels=3, min_chars=100)),
     Rule("pre_body_lead", "select", "keep",
          "prose blocks between the h1 and the body: an intro in its own box",
          "after the h1", _limits(max_gap_blocks=12)),
