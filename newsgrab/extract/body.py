@@ -1424,6 +1424,9 @@ class _EmitCtx:
     cards: dict = field(default_factory=dict)
     threads: dict = field(default_factory=dict)  # box id -> a list of posts in the article
     inside: set = field(default_factory=set)  # blocks with prose of their container on both sides
+    blocks: list = field(default_factory=list)  # all blocks and their anchors, for a look ahead
+    anchors: list = field(default_factory=list)
+    k: int = 0  # the index of the block the rules look at
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -1549,6 +1552,36 @@ def _b_headline(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -
     )
 
 
+def _label(block: _Block, n: int, max_chars: float) -> bool:
+    """A heading, or a short line ending with a colon ("Read more:", "Contact:")."""
+    return n <= max_chars and (block.kind in _HEADINGS or block.text.endswith(":"))
+
+
+def _b_orphan_label(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A heading or label left without text of its own: the next block the rules keep
+    is another heading or label and the blocks between all went (the title of a
+    removed list of links), or nothing is kept after it (an article does not end on a
+    heading). Looks ahead at most ``look_ahead`` blocks."""
+    limit = rule.limits["max_chars"]
+    if not ctx.out or not _label(block, n, limit) or _SECTION_END.match(block.text):
+        return False
+    others = [r for r in _BLOCK_RULES if r is not rule and _on(r.name)]
+    blocks, anchors = ctx.blocks, ctx.anchors
+    dropped = 0
+    stop = min(len(blocks), ctx.k + 1 + int(rule.limits["look_ahead"]))
+    for j in range(ctx.k + 1, stop):
+        anc = anchors[j]
+        if anc < 0:
+            continue
+        nxt = blocks[j]
+        m = len(nxt.text)
+        if any(r.test(r, nxt, m, anc, ctx) for r in others):
+            dropped += 1
+            continue
+        return dropped > 0 and _label(nxt, m, limit)
+    return dropped > 0 and stop == len(blocks) and block.kind in _HEADINGS
+
+
 def _emit(
     blocks: list[_Block], stats: dict[int, _Stats], chosen: set, leads: set, title: str | None
 ) -> list[str]:
@@ -1568,7 +1601,7 @@ def _emit(
     lead_blocks = set() if lead_rule.name in off else _pre_body_leads(blocks, stats, anchors)
     rules = [r for r in _BLOCK_RULES if r.name not in off]
     out: list[str] = []
-    ctx = _EmitCtx(stats, leads, _norm(title or ""), out)
+    ctx = _EmitCtx(stats, leads, _norm(title or ""), out, blocks=blocks, anchors=anchors)
     share = _RULE["link_block"].limits["max_link_share"]
     if "link_block" not in off and any(
         anchors[k] > 0 and block.links > share * len(block.text) for k, block in enumerate(blocks)
@@ -1583,6 +1616,7 @@ def _emit(
         if anchor < 0:
             continue
         n = len(block.text)
+        ctx.k = k
         for r in rules:
             if r.test(r, block, n, anchor, ctx):
                 _count(trace, r.name)
@@ -1813,6 +1847,10 @@ RULES: tuple[Rule, ...] = (
          "header leads", _limits(max_chars=80), _b_lead_byline),
     Rule("headline", "block", "remove", "the headline repeated as a heading or first line",
          "headings, first blocks", _limits(first_blocks=3), _b_headline),
+    Rule("orphan_label", "block", "remove",
+         "a heading or a short line ending with a colon whose own blocks all went (the "
+         "next kept block is another heading) or that nothing kept follows",
+         "headings, labels", _limits(max_chars=80, look_ahead=40), _b_orphan_label),
     # -- text rules (on the sequence of kept blocks)
     Rule("leading_scraps", "text", "remove",
          "datelines and scraps before the first paragraph", "head",

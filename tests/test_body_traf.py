@@ -1,0 +1,79 @@
+"""Line-level rules of the extractor on the blocks it keeps: headings left without
+text of their own and scraps before the first paragraph. Small pages written for
+these tests."""
+
+from __future__ import annotations
+
+from newsgrab.extract import extract_text
+from newsgrab.extract.body import rule_switches
+
+STORY = (
+    "The harbour board met on Tuesday evening, and the chair said the new ferry would "
+    "run from March, weather permitting, with two crossings a day.",
+    "Residents of the island have waited eleven years for a second boat, and many of "
+    "them came to the meeting to hear the timetable read out in full.",
+    "The board will publish the fares in January, after a consultation with the "
+    "shipping company, the council and the island's own trust.",
+)
+FARES = (
+    "A return ticket for an adult will cost about twelve pounds, the chair said, and "
+    "children under five will travel free of charge on every crossing."
+)
+
+
+def _text(html: str, off: tuple[str, ...] = ()) -> str:
+    with rule_switches(off):
+        return extract_text(html)
+
+
+def _links(prefix: str, count: int = 4) -> str:
+    items = "".join(
+        f"<li><a href='/{prefix}{i}'>Another story about the island, part {i}</a></li>"
+        for i in range(count)
+    )
+    return f"<ul>{items}</ul>"
+
+
+def _article(tail: str) -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY)
+    return f"<html><body><article><h1>Ferry</h1>{paragraphs}{tail}</article></body></html>"
+
+
+def test_a_heading_whose_list_of_links_went_goes_with_it():
+    page = _article(f"<h2>Around the island</h2>{_links('a')}<h2>Fares</h2><p>{FARES}</p>")
+    text = _text(page)
+    assert "Around the island" not in text
+    # the next heading has text of its own: it stays
+    assert "Fares" in text and FARES in text
+    assert all(p in text for p in STORY)
+    assert "Around the island" in _text(page, off=("orphan_label",))
+
+
+def test_a_label_ending_with_a_colon_before_another_heading_goes():
+    page = _article(f"<p>Read on:</p>{_links('b')}<h3>Fares</h3><p>{FARES}</p>")
+    text = _text(page)
+    assert "Read on:" not in text
+    assert FARES in text
+    assert "Read on:" in _text(page, off=("orphan_label",))
+
+
+def test_a_last_heading_whose_links_went_goes():
+    page = _article(f"<h2>On the coast and on the other islands this week</h2>{_links('c')}")
+    text = _text(page)
+    assert text.endswith(STORY[-1])
+    assert "On the coast and on the other islands this week" in _text(page, off=("orphan_label",))
+
+
+def test_headings_with_text_of_their_own_stay():
+    page = _article(
+        f"<h2>Timetable</h2><p>{STORY[0]}</p><h2>Fares</h2><p>Photo: Island Trust</p><p>{FARES}</p>"
+    )
+    text = _text(page)
+    assert "Timetable" in text and "Fares" in text and FARES in text
+
+
+def test_a_last_label_with_a_colon_stays_when_nothing_after_it_went():
+    # a closing line such as "Sources:" with its list cut before extraction is
+    # taken as the page gives it (the rule needs a removed block to act on)
+    page = _article("<p>More about the ferry in the next issue:</p>")
+    assert "More about the ferry in the next issue:" in _text(page)
