@@ -77,3 +77,26 @@ def test_a_last_label_with_a_colon_stays_when_nothing_after_it_went():
     # taken as the page gives it (the rule needs a removed block to act on)
     page = _article("<p>More about the ferry in the next issue:</p>")
     assert "More about the ferry in the next issue:" in _text(page)
+
+
+LEAD = (
+    "On 3 March 2026 the harbour board met in the island hall and voted to buy a "
+    "second ferry for the winter crossings."
+)
+
+
+def test_a_first_paragraph_holding_a_date_is_kept():
+    paragraphs = "".join(f"<p>{p}</p>" for p in (LEAD, *STORY))
+    page = f"<html><body><article><h1>Ferry</h1>{paragraphs}</article></body></html>"
+    text = _text(page)
+    assert text.startswith(LEAD)
+    assert all(p in text for p in STORY)
+
+
+def test_a_date_line_before_the_first_paragraph_still_goes():
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        "<html><body><article><h1>Ferry</h1><p>Published 3 March 2026, 10:12</p>"
+        f"<p>Tuesday, 3 March 2026.</p>{paragraphs}</article></body></html>"
+    )
+    assert _text(page).startswith(STORY[0])

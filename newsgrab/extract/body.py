@@ -1633,12 +1633,14 @@ def _emit(
 
 
 def _t_leading_scraps(rule: Rule, out: list[str]) -> list[str]:
-    """Datelines, bylines and scraps before the first real paragraph."""
+    """Datelines, bylines and scraps before the first real paragraph (a sentence of
+    more than ``sentence_chars`` that holds a date is the first paragraph)."""
     skip = 0
     while skip < len(out) - 1 and len(out[skip]) < rule.limits["max_chars"]:
         first = out[skip]
-        if (len(first) < rule.limits["scrap_chars"] and not _SENTENCE_END.search(first)) or _dated(
-            first
+        ended = _SENTENCE_END.search(first) is not None
+        if (len(first) < rule.limits["scrap_chars"] and not ended) or (
+            _dated(first) and not (ended and len(first) > rule.limits["sentence_chars"])
         ):
             skip += 1
         else:
@@ -1854,7 +1856,7 @@ RULES: tuple[Rule, ...] = (
     # -- text rules (on the sequence of kept blocks)
     Rule("leading_scraps", "text", "remove",
          "datelines and scraps before the first paragraph", "head",
-         _limits(max_chars=150, scrap_chars=30), _t_leading_scraps),
+         _limits(max_chars=150, scrap_chars=30, sentence_chars=60), _t_leading_scraps),
     Rule("byline_after_lead", "text", "remove", "a byline, stamp or date line",
          "first four blocks", _limits(first_blocks=4, max_chars=60), _t_byline_after_lead),
     Rule("section_end", "text", "remove",
