@@ -100,3 +100,37 @@ def test_a_date_line_before_the_first_paragraph_still_goes():
         f"<p>Tuesday, 3 March 2026.</p>{paragraphs}</article></body></html>"
     )
     assert _text(page).startswith(STORY[0])
+
+
+BIO = (
+    "Jane Roe has written about the islands and their boats for the paper since 2019, "
+    "and lives on the north shore with two dogs."
+)
+
+
+def _body_with(after: str, story: tuple[str, ...] = (*STORY, FARES)) -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in story)
+    return (
+        "<html><body><h1>Ferry</h1><div itemprop='articleBody'>"
+        f"<div class='text'>{paragraphs}</div>{after}</div></body></html>"
+    )
+
+
+def test_a_short_box_after_the_box_holding_the_story_goes():
+    page = _body_with(f"<div class='x'><p>{BIO}</p></div>")
+    text = _text(page)
+    assert all(p in text for p in STORY) and FARES in text
+    assert BIO not in text
+    assert BIO in _text(page, off=("after_main_box",))
+
+
+def test_a_long_text_after_the_box_holding_the_story_stays():
+    # more than max_after_share of the story: a part of the article, not a bio
+    page = _body_with(f"<div class='x'><p>{BIO}</p><p>{STORY[0]}</p><p>{STORY[1]}</p></div>")
+    assert BIO in _text(page)
+
+
+def test_a_story_of_two_paragraphs_keeps_what_follows_its_box():
+    story = (f"{STORY[0]} {STORY[1]}", f"{STORY[2]} {FARES}")
+    page = _body_with(f"<div class='x'><p>{BIO}</p></div>", story=story)
+    assert BIO in _text(page)

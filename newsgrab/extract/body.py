@@ -1427,6 +1427,7 @@ class _EmitCtx:
     blocks: list = field(default_factory=list)  # all blocks and their anchors, for a look ahead
     anchors: list = field(default_factory=list)
     k: int = 0  # the index of the block the rules look at
+    main_box: tuple | None = None  # (box id, index of its last block), found once
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -1580,6 +1581,54 @@ def _b_orphan_label(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCt
             continue
         return dropped > 0 and _label(nxt, m, limit)
     return dropped > 0 and stop == len(blocks) and block.kind in _HEADINGS
+
+
+def _main_box(rule: Rule, ctx: _EmitCtx) -> tuple:
+    """The deepest box under the chosen containers holding ``min_share`` of the
+    article's prose, and the index of its last block ((0, len) when none)."""
+    blocks, anchors, stats = ctx.blocks, ctx.anchors, ctx.stats
+    held: dict[int, int] = {}
+    paras: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    total = 0
+    for k, block in enumerate(blocks):
+        anchor = anchors[k]
+        if anchor < 0 or not _prose(block, stats):
+            continue
+        n = len(block.text)
+        total += n
+        for d in range(anchor + 1, len(block.ancestors)):
+            key = id(block.ancestors[d])
+            held[key] = held.get(key, 0) + n
+            paras[key] = paras.get(key, 0) + 1
+            depth[key] = d
+    if total < rule.limits["min_chars"]:
+        return (0, len(blocks))
+    best = max(
+        (
+            key
+            for key, n in held.items()
+            if n >= total * rule.limits["min_share"] and paras[key] >= rule.limits["min_paras"]
+        ),
+        key=lambda key: depth[key],
+        default=0,
+    )
+    if not best:
+        return (0, len(blocks))
+    last = max(k for k, b in enumerate(blocks) if any(id(a) == best for a in b.ancestors))
+    after = sum(len(b.text) for k, b in enumerate(blocks[last + 1 :], last + 1) if anchors[k] >= 0)
+    if after > total * rule.limits["max_after_share"]:
+        return (0, len(blocks))
+    return (best, last)
+
+
+def _b_after_main_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A block after the box that holds most of the article's prose, outside it: an
+    author's bio, a support appeal or a teaser in a box of its own after the story."""
+    if ctx.main_box is None:
+        ctx.main_box = _main_box(rule, ctx)
+    best, last = ctx.main_box
+    return ctx.k > last and best != 0 and all(id(a) != best for a in block.ancestors)
 
 
 def _emit(
@@ -1849,6 +1898,12 @@ RULES: tuple[Rule, ...] = (
          "header leads", _limits(max_chars=80), _b_lead_byline),
     Rule("headline", "block", "remove", "the headline repeated as a heading or first line",
          "headings, first blocks", _limits(first_blocks=3), _b_headline),
+    Rule("after_main_box", "block", "remove",
+         "a block after the box holding most of the article's prose, outside it, when "
+         "such blocks are short beside the article (a bio, an appeal, a teaser box)",
+         "after the article's box",
+         _limits(min_chars=400, min_share=0.8, min_paras=3, max_after_share=0.3),
+         _b_after_main_box),
     Rule("orphan_label", "block", "remove",
          "a heading or a short line ending with a colon whose own blocks all went (the "
          "next kept block is another heading) or that nothing kept follows",
