@@ -134,3 +134,11 @@ def test_a_story_of_two_paragraphs_keeps_what_follows_its_box():
     story = (f"{STORY[0]} {STORY[1]}", f"{STORY[2]} {FARES}")
     page = _body_with(f"<div class='x'><p>{BIO}</p></div>", story=story)
     assert BIO in _text(page)
+
+
+def test_a_last_line_closed_by_a_german_or_french_quote_is_a_sentence():
+    for reply in ("– „Ja.“", "– «Oui.»", "– »Ja.«"):
+        page = _article(
+            f"<p>The chair was asked if the boat would run in storms.</p><p>{reply}</p>"
+        )
+        assert _text(page).endswith(reply), reply

@@ -781,7 +781,8 @@ _CALL_TO_ACTION = re.compile(
     r"never miss|enter your e-?mail",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
+# a sentence's end, also inside closing quotes: "…" “…” „…“ »…« «…» ‘…’
+_SENTENCE_END = re.compile(r"[.!?。！？\"”»)“«’]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
 _SLASH_DATE = re.compile(r"\b(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d{2}\b")
