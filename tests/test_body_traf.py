@@ -142,3 +142,14 @@ def test_a_last_line_closed_by_a_german_or_french_quote_is_a_sentence():
             f"<p>The chair was asked if the boat would run in storms.</p><p>{reply}</p>"
         )
         assert _text(page).endswith(reply), reply
+
+
+def test_a_sub_heading_opening_the_article_is_kept_a_short_scrap_is_not():
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        "<html><body><article><h1>Ferry</h1><p>Island | News</p>"
+        f"<h2>The winter timetable</h2>{paragraphs}</article></body></html>"
+    )
+    text = _text(page)
+    assert text.startswith("The winter timetable")
+    assert "Island | News" not in text

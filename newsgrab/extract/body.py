@@ -1912,7 +1912,7 @@ RULES: tuple[Rule, ...] = (
     # -- text rules (on the sequence of kept blocks)
     Rule("leading_scraps", "text", "remove",
          "datelines and scraps before the first paragraph", "head",
-         _limits(max_chars=150, scrap_chars=30, sentence_chars=60), _t_leading_scraps),
+         _limits(max_chars=150, scrap_chars=20, sentence_chars=60), _t_leading_scraps),
     Rule("byline_after_lead", "text", "remove", "a byline, stamp or date line",
          "first four blocks", _limits(first_blocks=4, max_chars=60), _t_byline_after_lead),
     Rule("section_end", "text", "remove",
