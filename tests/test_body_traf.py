@@ -153,3 +153,13 @@ def test_a_sub_heading_opening_the_article_is_kept_a_short_scrap_is_not():
     text = _text(page)
     assert text.startswith("The winter timetable")
     assert "Island | News" not in text
+
+
+def test_a_last_list_item_of_25_characters_stays_a_shorter_scrap_goes():
+    page = _article(
+        "<ul><li>Two crossings every weekday</li><li>One crossing on each Sunday</li></ul>"
+        "<p>Top stories today</p>"
+    )
+    text = _text(page)
+    assert text.endswith("Two crossings every weekday\n\nOne crossing on each Sunday")
+    assert "Top stories today" not in text

@@ -1923,7 +1923,7 @@ RULES: tuple[Rule, ...] = (
     Rule("tail_credit", "text", "remove", "'X contributed to this report'",
          "last three blocks", _limits(last_blocks=3, max_chars=400), _t_tail_credit),
     Rule("trim_tail", "text", "remove", "short scraps after the last sentence", "tail",
-         _limits(max_chars=30), _t_trim_tail),
+         _limits(max_chars=25), _t_trim_tail),
 )  # fmt: skip
 _RULE = {rule.name: rule for rule in RULES}
 _PRUNE_PASSES = tuple(r for r in RULES if r.stage == "prune")
