@@ -904,7 +904,8 @@ _CALL_TO_ACTION = re.compile(
     r"never miss|enter your e-?mail",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"[.!?。！？\"”»)]\s*$")
+# a sentence's end, also inside closing quotes: "…" “…” „…“ »…« «…» ‘…’
+_SENTENCE_END = re.compile(r"[.!?。！？\"”»)“«’]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
 _SLASH_DATE = re.compile(r"\b(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d{2}\b")
@@ -1071,13 +1072,25 @@ def body_text(root, title: str | None = None) -> str:
         return ""
     picked = _select(top, stats)
     out = _emit(blocks, stats, *picked, title) if picked is not None else []
-    if not out and _on("marked_article"):
-        out = _marked_article(blocks, title)
-        _count(_SWITCHES.get()[1], "marked_article", len(out))
-    if not out and _on("headline_box"):
-        out = _headline_box(top, blocks, stats)
-        _count(_SWITCHES.get()[1], "headline_box", len(out))
+    if _headline_only(out, top) and _on("marked_article"):
+        found = _marked_article(blocks, title)
+        _count(_SWITCHES.get()[1], "marked_article", len(found))
+        out = found or out
+    if _headline_only(out, top) and _on("headline_box"):
+        found = _headline_box(top, blocks, stats)
+        _count(_SWITCHES.get()[1], "headline_box", len(found))
+        out = found or out
     return "\n\n".join(out)
+
+
+def _headline_only(out: list[str], top: Tag) -> bool:
+    """Nothing found, or only the page's headline: the fallbacks may do better."""
+    if not out:
+        return True
+    if len(out) > 1:
+        return False
+    headline = _headline(top)
+    return headline is not None and _norm(out[0]) == _norm(headline.get_text(" "))
 
 
 def _marked_article(blocks: list[_Block], title: str | None) -> list[str]:
@@ -1682,6 +1695,10 @@ class _EmitCtx:
     cards: dict = field(default_factory=dict)
     threads: dict = field(default_factory=dict)  # box id -> a list of posts in the article
     inside: set = field(default_factory=set)  # blocks with prose of their container on both sides
+    blocks: list = field(default_factory=list)  # all blocks and their anchors, for a look ahead
+    anchors: list = field(default_factory=list)
+    k: int = 0  # the index of the block the rules look at
+    main_box: tuple | None = None  # (box id, index of its last block), found once
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -1820,6 +1837,84 @@ def _b_headline(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -
     )
 
 
+def _label(block: _Block, n: int, max_chars: float) -> bool:
+    """A heading, or a short line ending with a colon ("Read more:", "Contact:")."""
+    return n <= max_chars and (block.kind in _HEADINGS or block.text.endswith(":"))
+
+
+def _b_orphan_label(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A heading or label left without text of its own: the next block the rules keep
+    is another heading or label and the blocks between all went (the title of a
+    removed list of links), or nothing is kept after it (an article does not end on a
+    heading). Looks ahead at most ``look_ahead`` blocks."""
+    limit = rule.limits["max_chars"]
+    if not ctx.out or not _label(block, n, limit) or _SECTION_END.match(block.text):
+        return False
+    others = [r for r in _BLOCK_RULES if r is not rule and _on(r.name)]
+    blocks, anchors = ctx.blocks, ctx.anchors
+    dropped = 0
+    stop = min(len(blocks), ctx.k + 1 + int(rule.limits["look_ahead"]))
+    for j in range(ctx.k + 1, stop):
+        anc = anchors[j]
+        if anc < 0:
+            continue
+        nxt = blocks[j]
+        m = len(nxt.text)
+        if any(r.test(r, nxt, m, anc, ctx) for r in others):
+            dropped += 1
+            continue
+        return dropped > 0 and _label(nxt, m, limit)
+    return dropped > 0 and stop == len(blocks) and block.kind in _HEADINGS
+
+
+def _main_box(rule: Rule, ctx: _EmitCtx) -> tuple:
+    """The deepest box under the chosen containers holding ``min_share`` of the
+    article's prose, and the index of its last block ((0, len) when none)."""
+    blocks, anchors, stats = ctx.blocks, ctx.anchors, ctx.stats
+    held: dict[int, int] = {}
+    paras: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    total = 0
+    for k, block in enumerate(blocks):
+        anchor = anchors[k]
+        if anchor < 0 or not _prose(block, stats):
+            continue
+        n = len(block.text)
+        total += n
+        for d in range(anchor + 1, len(block.ancestors)):
+            key = id(block.ancestors[d])
+            held[key] = held.get(key, 0) + n
+            paras[key] = paras.get(key, 0) + 1
+            depth[key] = d
+    if total < rule.limits["min_chars"]:
+        return (0, len(blocks))
+    best = max(
+        (
+            key
+            for key, n in held.items()
+            if n >= total * rule.limits["min_share"] and paras[key] >= rule.limits["min_paras"]
+        ),
+        key=lambda key: depth[key],
+        default=0,
+    )
+    if not best:
+        return (0, len(blocks))
+    last = max(k for k, b in enumerate(blocks) if any(id(a) == best for a in b.ancestors))
+    after = sum(len(b.text) for k, b in enumerate(blocks[last + 1 :], last + 1) if anchors[k] >= 0)
+    if after > total * rule.limits["max_after_share"]:
+        return (0, len(blocks))
+    return (best, last)
+
+
+def _b_after_main_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A block after the box that holds most of the article's prose, outside it: an
+    author's bio, a support appeal or a teaser in a box of its own after the story."""
+    if ctx.main_box is None:
+        ctx.main_box = _main_box(rule, ctx)
+    best, last = ctx.main_box
+    return ctx.k > last and best != 0 and all(id(a) != best for a in block.ancestors)
+
+
 def _emit(
     blocks: list[_Block], stats: dict[int, _Stats], chosen: set, leads: set, title: str | None
 ) -> list[str]:
@@ -1839,7 +1934,7 @@ def _emit(
     lead_blocks = set() if lead_rule.name in off else _pre_body_leads(blocks, stats, anchors)
     rules = [r for r in _BLOCK_RULES if r.name not in off]
     out: list[str] = []
-    ctx = _EmitCtx(stats, leads, _norm(title or ""), out)
+    ctx = _EmitCtx(stats, leads, _norm(title or ""), out, blocks=blocks, anchors=anchors)
     share = _RULE["link_block"].limits["max_link_share"]
     if "link_block" not in off and any(
         anchors[k] > 0 and block.links > share * len(block.text) for k, block in enumerate(blocks)
@@ -1854,6 +1949,7 @@ def _emit(
         if anchor < 0:
             continue
         n = len(block.text)
+        ctx.k = k
         for r in rules:
             if r.test(r, block, n, anchor, ctx):
                 _count(trace, r.name)
@@ -1871,12 +1967,16 @@ def _emit(
 
 def _t_leading_scraps(rule: Rule, out: list[str]) -> list[str]:
     """Datelines, bylines and scraps before the first real paragraph (a dated
-    sentence of ten words or more is the story's first paragraph, not a dateline)."""
+    sentence of ten words or more, or of more than ``sentence_chars``, is the
+    story's first paragraph, not a dateline)."""
     skip = 0
     while skip < len(out) - 1 and len(out[skip]) < rule.limits["max_chars"]:
         first = out[skip]
-        if (len(first) < rule.limits["scrap_chars"] and not _SENTENCE_END.search(first)) or (
-            _dated(first) and not _dated_sentence(first, rule.limits["sentence_words"])
+        ended = _SENTENCE_END.search(first) is not None
+        if (len(first) < rule.limits["scrap_chars"] and not ended) or (
+            _dated(first)
+            and not _dated_sentence(first, rule.limits["sentence_words"])
+            and not (ended and len(first) > rule.limits["sentence_chars"])
         ):
             skip += 1
         else:
@@ -2128,10 +2228,21 @@ RULES: tuple[Rule, ...] = (
          "header leads", _limits(max_chars=80), _b_lead_byline),
     Rule("headline", "block", "remove", "the headline repeated as a heading or first line",
          "headings, first blocks", _limits(first_blocks=3), _b_headline),
+    Rule("after_main_box", "block", "remove",
+         "a block after the box holding most of the article's prose, outside it, when "
+         "such blocks are short beside the article (a bio, an appeal, a teaser box)",
+         "after the article's box",
+         _limits(min_chars=400, min_share=0.8, min_paras=3, max_after_share=0.3),
+         _b_after_main_box),
+    Rule("orphan_label", "block", "remove",
+         "a heading or a short line ending with a colon whose own blocks all went (the "
+         "next kept block is another heading) or that nothing kept follows",
+         "headings, labels", _limits(max_chars=80, look_ahead=40), _b_orphan_label),
     # -- text rules (on the sequence of kept blocks)
     Rule("leading_scraps", "text", "remove",
          "datelines and scraps before the first paragraph", "head",
-         _limits(max_chars=150, scrap_chars=30, sentence_words=10), _t_leading_scraps),
+         _limits(max_chars=150, scrap_chars=20, sentence_words=10, sentence_chars=60),
+         _t_leading_scraps),
     Rule("byline_after_lead", "text", "remove", "a byline, stamp or date line",
          "first four blocks", _limits(first_blocks=4, max_chars=60), _t_byline_after_lead),
     Rule("section_end", "text", "remove",
@@ -2143,7 +2254,7 @@ RULES: tuple[Rule, ...] = (
          "last three blocks", _limits(last_blocks=3, max_chars=400), _t_tail_credit),
     Rule("trim_tail", "text", "remove",
          "short scraps after the last sentence (not a run of more than four: a list)", "tail",
-         _limits(max_chars=30, max_blocks=4), _t_trim_tail),
+         _limits(max_chars=25, max_blocks=4), _t_trim_tail),
 )  # fmt: skip
 _RULE = {rule.name: rule for rule in RULES}
 _PRUNE_PASSES = tuple(r for r in RULES if r.stage == "prune")
