@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,51 @@ def page(head: str = "", body: str = BODY) -> str:
 
 def ld(obj: object) -> str:
     return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+# ------------------------------------------------------------------ dates
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # a zone abbreviation after an ISO date-time or an RFC 2822 one is kept as in
+        # running text (the time was read, its zone lost: hours off for the user)
+        ("2024-03-10 10:00 EST", "2024-03-10T10:00:00-05:00"),
+        ("2024-03-10T10:00 CET", "2024-03-10T10:00:00+01:00"),
+        ("2024-07-10 10:00:00 CEST", "2024-07-10T10:00:00+02:00"),
+        ("Sun, 10 Mar 2024 10:00 BST", "2024-03-10T10:00:00+01:00"),
+        ("Mar 10 2024 10:00 JST", "2024-03-10T10:00:00+09:00"),
+        ("2024-03-10 10:00 UTC", "2024-03-10T10:00:00Z"),
+        # the forms that were already right stay so
+        ("Tue, 03 Nov 2026 10:00:00 EST", "2026-11-03T10:00:00-05:00"),
+        ("10 March 2024 10:00 BST", "2024-03-10T10:00:00+01:00"),
+        ("2024-03-10T10:00:00+02:00", "2024-03-10T10:00:00+02:00"),
+        # a word that begins like a zone is no zone; a zone after a date alone changes
+        # nothing
+        ("2024-03-10 10:00 ESTONIA", "2024-03-10T10:00:00"),
+        ("2024-03-10 EST", "2024-03-10"),
+        # 12-hour edges
+        ("March 10, 2024 12:00 am", "2024-03-10T00:00:00"),
+        ("March 10, 2024 12:00 pm", "2024-03-10T12:00:00"),
+        ("March 10, 2024 13:30 pm", "2024-03-10"),
+        # ISO week 53 only in long years
+        ("2026-W53-1", "2026-12-28"),
+        ("2025-W53-1", None),
+        ("2026-W00-1", None),
+        # control characters and lone surrogates: a date or nothing, never a raise
+        ("2024-03-10\x0012:00", "2024-03-10"),
+        ("2024-03-10\ud80012:00", "2024-03-10"),
+        ("\x00", None),
+    ],
+)
+def test_parse_date_review_edges(value, expected):
+    assert parse_date(value) == expected
+
+
+def test_meta_time_with_zone_abbreviation_keeps_its_offset():
+    head = '<meta property="article:published_time" content="2024-03-10 21:42 EST">'
+    assert extract(page(head)).published_at == "2024-03-10T21:42:00-05:00"
 
 
 # ------------------------------------------------------------------ properties
