@@ -79,6 +79,27 @@ def test_meta_time_with_zone_abbreviation_keeps_its_offset():
     assert extract(page(head)).published_at == "2024-03-10T21:42:00-05:00"
 
 
+# ------------------------------------------------------------------ free access
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", False),  # a template writing the number as text
+        ("1", True),
+        (" False ", False),
+        ({"@value": False}, False),  # JSON-LD's value object
+        ({"@value": "true"}, True),
+        (2, None),
+        ("maybe", None),
+        ([], None),
+    ],
+)
+def test_free_access_value_shapes(value, expected):
+    head = ld({"@type": "NewsArticle", "headline": "A", "isAccessibleForFree": value})
+    assert extract(page(head)).free_access is expected
+
+
 # ------------------------------------------------------------------ properties
 
 _WORDS = st.sampled_from(

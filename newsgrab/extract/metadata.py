@@ -227,17 +227,22 @@ _ORG_TYPES = {"organization", "newsmediaorganization", "corporation", "website"}
 
 
 def _truth(value: object) -> bool | None:
-    """A yes/no value: a boolean, 1 or 0, "true"/"false" (also "https://schema.org/False"),
-    or the first of a list of them."""
+    """A yes/no value: a boolean, 1 or 0 (also written as text), "true"/"false" (also
+    "https://schema.org/False"), a JSON-LD value object of one, or the first of a list
+    of them."""
     if isinstance(value, list) and value:
         value = value[0]
+    if isinstance(value, dict):
+        value = value.get("@value")
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
         value = value.strip().lower().rsplit("/", 1)[-1]  # also http://schema.org/False
-        return {"true": True, "false": False, "yes": True, "no": False}.get(value)
+        return {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}.get(
+            value
+        )
     return None
 
 
