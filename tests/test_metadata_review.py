@@ -100,6 +100,24 @@ def test_free_access_value_shapes(value, expected):
     assert extract(page(head)).free_access is expected
 
 
+# ------------------------------------------------------------------ site names
+
+
+def test_one_character_site_name_needs_the_host():
+    # one character of any script is a fragment (a logo's letter, a stray glyph)
+    assert md.choose_site_name(["新"], "sina.com.cn", []) == "sina.com.cn"
+    assert md.choose_site_name(["X"], "x.com", []) == "X"  # the host confirms it
+    assert md.choose_site_name(["新浪"], "sina.com.cn", []) == "新浪"
+
+
+def test_punycode_host_as_site_name_stays_punycode():
+    # the fallback site name is the host as the URL gives it: decoded, this one would
+    # read as a well-known brand written in look-alike Cyrillic letters
+    assert md.choose_site_name([], "xn--80ak6aa92e.com", []) == "xn--80ak6aa92e.com"
+    assert md.choose_site_name([], "www.xn--bcher-kva.de", []) == "xn--bcher-kva.de"
+    assert md.choose_site_name([], "192.168.1.1", []) == "192.168.1.1"
+
+
 # ------------------------------------------------------------------ properties
 
 _WORDS = st.sampled_from(

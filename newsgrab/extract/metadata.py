@@ -770,9 +770,10 @@ _SECTION_WORDS = frozenset(
 
 def _generic_name(name: str) -> bool:
     """A name that is a section word, or too short to be a name (two Latin letters or
-    fewer: "U.S.", "TV"; two Chinese characters make a name: 新浪)."""
+    fewer: "U.S.", "TV"; one character of any script; two Chinese characters make a
+    name: 新浪)."""
     key = _norm_key(name)
-    return key in _SECTION_WORDS or (len(key) <= 2 and key.isascii())
+    return key in _SECTION_WORDS or len(key) <= 1 or (len(key) <= 2 and key.isascii())
 
 
 def choose_site_name(
@@ -805,6 +806,8 @@ def choose_site_name(
     handle = clean_text(handle).removeprefix("@")
     if re.fullmatch(r"[\w.]{1,40}", handle) and _matches_brand(_keys(handle), brand):
         return handle
+    # an IDN host stays in punycode: decoded, xn--80ak6aa92e.com would read as a
+    # well-known brand in look-alike letters
     return (host or "").lower().removeprefix("www.") or None
 
 
