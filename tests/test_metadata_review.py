@@ -118,6 +118,35 @@ def test_punycode_host_as_site_name_stays_punycode():
     assert md.choose_site_name([], "192.168.1.1", []) == "192.168.1.1"
 
 
+# ------------------------------------------------------------------ authors
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a surname that is also an interface word: the two words are a name
+        (["Thomas More"], ["Thomas More"]),
+        (["By Kenneth More"], ["Kenneth More"]),
+        # the word after a whole name is the interface's, the word alone is no name
+        (["Jane Doe More"], ["Jane Doe"]),
+        (["Jane Doe Follow"], ["Jane Doe"]),
+        (["Share"], []),
+        (["Follow"], []),
+        # people named like months and weekdays
+        (["April Ryan"], ["April Ryan"]),
+        (["By June Carter Cash"], ["June Carter Cash"]),
+        (["Tuesday Weld"], ["Tuesday Weld"]),
+        (["By Jane Doe, March 3, 2024"], ["Jane Doe"]),
+        # agencies alone are no authors
+        (["Reuters"], []),
+        (["REUTERS"], []),
+        (["By Reuters"], []),
+    ],
+)
+def test_clean_authors_review(raw, expected):
+    assert md.clean_authors(raw) == expected
+
+
 # ------------------------------------------------------------------ properties
 
 _WORDS = st.sampled_from(

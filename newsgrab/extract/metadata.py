@@ -448,7 +448,7 @@ _AGENCIES = {
 # words for a newsroom rather than a person: "HNN Staff", "Redaktion", "Web Desk"
 _COLLECTIVE = re.compile(
     r"(?:^|[\s-])(?:staff|team|desk|newsroom|newsdesk|editors|editorial(?:\s+(?:board|staff|team))?|"
-    r"report|reports|publisher|archive|archives|reviews|follow|share|more|weiter|"
+    r"report|reports|publisher|archive|archives|reviews|"
     r"news|media|magazine|press|wire|agency|agencies|verlag|gmbh|ag|inc\.?|ltd\.?|llc|corp\.?|"
     r"e\.\s?v\.|s\.a\.|co\.|"
     r"redaktion|redacción|rédaction|redação|redazione|redactie|online|"
@@ -555,6 +555,18 @@ def _strip_agency_suffix(part: str) -> str:
     return part
 
 
+# a page's buttons beside a byline ("Jane Doe Follow", "Share"); also surnames (Thomas
+# More), so one goes only after a name of two words or more
+_UI_WORDS = frozenset(("follow", "share", "more", "weiter"))
+
+
+def _strip_ui_word(part: str) -> str:
+    words = part.split()
+    if not words or words[-1].lower() not in _UI_WORDS:
+        return part
+    return part if len(words) == 2 else " ".join(words[:-1])  # "" for the word alone
+
+
 def _person_name(part: str, orgs: AbstractSet[str]) -> str:
     """The part as a person's name, or "" when it is not one."""
     part = part.strip(" -–—:|,.;()[]\"'“”«»")
@@ -562,6 +574,9 @@ def _person_name(part: str, orgs: AbstractSet[str]) -> str:
         return ""
     part = _BY_PREFIX.sub("", part) or part
     part = _FOR_OUTLET.sub("", part)
+    part = _strip_ui_word(part)
+    if not part:
+        return ""
     part = _strip_agency_suffix(part)
     if _COLLECTIVE.search(part) or _is_org(part, orgs):
         return ""
