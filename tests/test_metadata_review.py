@@ -137,6 +137,11 @@ def test_punycode_host_as_site_name_stays_punycode():
         (["By June Carter Cash"], ["June Carter Cash"]),
         (["Tuesday Weld"], ["Tuesday Weld"]),
         (["By Jane Doe, March 3, 2024"], ["Jane Doe"]),
+        # the outlet a person writes for goes, the name after it stays
+        (["Written for The Guardian by Jane Doe"], ["Jane Doe"]),
+        (["Photos for AP by John Roe"], ["John Roe"]),
+        (["Jane Doe for CNN"], ["Jane Doe"]),
+        (["By Jane Doe, special to The Times"], ["Jane Doe"]),
         # agencies alone are no authors
         (["Reuters"], []),
         (["REUTERS"], []),

@@ -319,9 +319,11 @@ def _microdata_access(root) -> bool | None:
 
 # ------------------------------------------------------------------ authors
 
-# a label before the names: "By", "Von", "Text:", "Analysis by", "Texto y fotos:"
+# a label before the names: "By", "Von", "Text:", "Analysis by", "Texto y fotos:",
+# "Photos for AP by"
 _BY_PREFIX = re.compile(
-    r"^(?:(?:[^\W\d_]+\s+){0,2}by|von|par|por|door|av|af|przez|autor(?:a|in|es)?|author|"
+    r"^(?:(?:[^\W\d_]+\s+){0,2}(?:for|special\s+to)\s+(?:\S+\s+){1,5}by(?=\s)|"
+    r"(?:[^\W\d_]+\s+){0,2}by|von|par|por|door|av|af|przez|autor(?:a|in|es)?|author|"
     r"written|text[eo]?|words)\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
@@ -534,7 +536,7 @@ _CAMEL = re.compile(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
 # "Jane Doe for CNN", "Jane Doe, special to The Times": the outlet a person writes
 # for is no part of the name (the connector in lower case, the outlet's name
 # capitalized; other languages' "für", "pour" also join the names of institutions)
-_FOR_OUTLET = re.compile(r"(?<=\S)\s+(?:special\s+to|for)\s+[A-Z0-9].{0,60}$")
+_FOR_OUTLET = re.compile(r"(?<=\S)\s+(?:special\s+to|for)\s+[A-Z0-9](?:(?!\s[Bb]y\s).){0,60}$")
 
 
 def _strip_agency_suffix(part: str) -> str:
