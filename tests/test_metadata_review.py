@@ -79,6 +79,32 @@ def test_meta_time_with_zone_abbreviation_keeps_its_offset():
     assert extract(page(head)).published_at == "2024-03-10T21:42:00-05:00"
 
 
+@pytest.mark.parametrize(
+    ("published", "modified", "expected"),
+    [
+        # a change at 02:00Z the next day, shown in the story's zone, is 21:00-05:00:
+        # before the 21:42-05:00 publication, so no believable modified time
+        ("2024-03-10T21:42:00-05:00", "2024-03-11T02:00:00Z", None),
+        ("2024-03-10T21:42:00-05:00", "2024-03-10T21:00:00-05:00", None),
+        # later the same evening, in the story's zone
+        ("2024-03-10T21:42:00-05:00", "2024-03-11T02:42:00Z", "2024-03-10T21:42:00-05:00"),
+        ("2024-03-10T21:42:00-05:00", "2024-03-11T03:00:00Z", "2024-03-10T22:00:00-05:00"),
+        # a week apart exactly is still shown in the story's zone, a moment more not
+        ("2024-03-03T12:00:00-05:00", "2024-03-10T17:00:00Z", "2024-03-10T12:00:00-05:00"),
+        ("2024-03-03T12:00:00-05:00", "2024-03-10T17:00:01Z", "2024-03-10T17:00:01Z"),
+        # times without an offset are compared by day only
+        ("2024-03-10T21:42:00", "2024-03-10T21:00:00", "2024-03-10T21:00:00"),
+    ],
+)
+def test_modified_never_before_published(published, modified, expected):
+    head = (
+        f'<meta property="article:published_time" content="{published}">'
+        f'<meta property="article:modified_time" content="{modified}">'
+    )
+    a = extract(page(head))
+    assert (a.published_at, a.modified_at) == (published, expected)
+
+
 # ------------------------------------------------------------------ free access
 
 

@@ -876,9 +876,22 @@ def _choose(found: _Found) -> tuple[str | None, str | None]:
         modified = _local(modified, sorted(found.mod))
         if published:
             modified = _in_zone_of(modified, published)
-    if modified and published and _day(modified) < _day(published):
+    if (
+        modified
+        and published
+        and (_day(modified) < _day(published) or _earlier(modified, published))
+    ):
         modified = None  # modified before published: not believable
     return published, modified
+
+
+def _earlier(value: str, other: str) -> bool:
+    """Both are times with an offset and `value` is the earlier instant (21:00-05:00
+    before 21:42-05:00, or 02:00Z the next day before it)."""
+    a, b = _aware(value), _aware(other)
+    if a is None or b is None or a.tzinfo is None or b.tzinfo is None:
+        return False
+    return a < b
 
 
 def _in_zone_of(value: str, other: str) -> str:
