@@ -126,6 +126,37 @@ def test_free_access_value_shapes(value, expected):
     assert extract(page(head)).free_access is expected
 
 
+# ------------------------------------------------------------------ titles
+
+H1_BODY = "<h1>Real Headline Here</h1>" + BODY
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        # a title that names no story gives way to the page's h1
+        ("|", H1_BODY, "Real Headline Here"),
+        ("--", H1_BODY, "Real Headline Here"),
+        ("\u200b", H1_BODY, "Real Headline Here"),
+        ("Home", H1_BODY, "Real Headline Here"),
+        ("News - Home", H1_BODY, "Real Headline Here"),
+        ("Site", H1_BODY, "Real Headline Here"),  # the site's name alone
+        ("Home | Site", H1_BODY, "Real Headline Here"),
+        # without an h1: a section word is all there is; separators are no title
+        ("News", BODY, "News"),
+        ("|", BODY, None),
+        ("\u200b -- \u200b", BODY, None),
+        ("🎉", BODY, "🎉"),  # a symbol is something
+        # a real headline stays, with or without the h1
+        ("Spider-Man - Far From Home", BODY, "Spider-Man - Far From Home"),
+        ("Story - News | Site", BODY, "Story"),
+    ],
+)
+def test_title_that_names_no_story(title, body, expected):
+    head = f'<title>{title}</title><meta property="og:site_name" content="Site">'
+    assert extract(page(head, body), url="https://site.com/a").title == expected
+
+
 # ------------------------------------------------------------------ site names
 
 

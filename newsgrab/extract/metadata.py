@@ -939,6 +939,15 @@ def clean_title(
     return _rejoin(title, parts)
 
 
+def _no_headline(title: str, names: list[str]) -> bool:
+    """A title that names no story: no letter, digit or symbol (only separators or
+    invisible characters), a section word, or the site's name alone."""
+    if not any(c.isalnum() or unicodedata.category(c) == "So" for c in title):
+        return True
+    key = _norm_key(title)
+    return key in _SECTION_WORDS or any(n and _norm_key(n) == key for n in names)
+
+
 def _h1_leads(parts: list[str], key: str) -> bool:
     """Some leading run of the title's parts is the h1 (compared as _norm_key,
     which drops the joining spaces: the run's key is its parts' keys end to end)."""
@@ -1237,6 +1246,13 @@ def collect(root, url: str | None) -> dict:
         host = next((h for h in map(host_of, site_candidates) if h), None)
     site_name = choose_site_name(names, host, title_parts, meta("twitter:site")) or ""
     title = clean_title(raw_title, names, h1, host) if raw_title else None
+    if title and _no_headline(title, [*names, site_name]):
+        # "|", "--", "Home", the site's name alone: the page's h1 is the headline;
+        # without one, a title of no letter, digit or symbol is none
+        if h1 and not _no_headline(h1, [*names, site_name]):
+            title = clean_text(h1)
+        elif not any(c.isalnum() or unicodedata.category(c) == "So" for c in title):
+            title = None
 
     # authors: the first source that names a person
     orgs = [*names, publisher]
