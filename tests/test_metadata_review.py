@@ -283,3 +283,32 @@ def test_huge_inputs_stay_linear():
 
     small, big = cost(300), cost(3000)
     assert big < max(small, 0.01) * 20
+
+
+# ------------------------------------------------------------------ lone surrogates
+
+
+def test_lone_surrogate_escapes_in_json_ld_become_replacement_characters():
+    # json.loads turns "\ud800" into a lone surrogate, which no sidecar can store
+    raw = (
+        '{"@type": "NewsArticle", "headline": "Bad \\ud800 title \\ud83d\\ude00",'
+        ' "author": "Jane \\udc00Doe", "articleBody": "' + "Body words \\udc00 here. " * 30 + '"}'
+    )
+    a = extract(page(f'<script type="application/ld+json">{raw}</script>'))
+    assert a.title == "Bad \ufffd title \U0001f600"  # a real pair stays one character
+    assert a.authors == ["Jane \ufffdDoe"]
+    json.dumps(a.to_dict(), ensure_ascii=False).encode("utf-8")  # raises on a surrogate
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["\\ud800", "\\udfff", "\\ud83d\\ude00", "\\\\ud800", "a", " ", "\\n"]),
+        max_size=8,
+    ).map("".join)
+)
+def test_json_ld_strings_always_encode(text):
+    obj = f'{{"@type": "NewsArticle", "headline": "{text}x", "author": "Jane {text}Doe"}}'
+    head = f'<script type="application/ld+json">{obj}</script>'
+    a = extract(page(head))
+    json.dumps(a.to_dict(), ensure_ascii=False).encode("utf-8")

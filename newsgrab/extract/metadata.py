@@ -42,9 +42,19 @@ _ARTICLE_TYPES = {
 }
 
 
+# a lone surrogate cannot be written as UTF-8 (a sidecar could not be stored)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# ... nor one escaped in JSON ("\ud800" with no low half after it, or a low half alone)
+_LONE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
 def clean(value: object) -> str:
     if not isinstance(value, str):
         return ""
+    value = _SURROGATE.sub("\ufffd", value)
     return unicodedata.normalize("NFC", " ".join(value.split()))
 
 
@@ -139,6 +149,8 @@ def json_ld_items(scripts: list[str]) -> list[dict]:
         raw = raw.strip()
         if not raw:
             continue
+        if "\\ud" in raw or "\\uD" in raw:
+            raw = _LONE_ESCAPE.sub(r"\\ufffd", raw)
         data = _loads(raw)
         if data is not None:
             _walk_ld(data, items, [500])
