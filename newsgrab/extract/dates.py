@@ -285,7 +285,7 @@ def parse_date(value: str | None, month_first: bool | None = True) -> str | None
         return None
     iso = _iso_string(value)
     if iso:
-        return iso
+        return _with_zone(iso, value)
     week = _ISO_WEEK.match(value)
     if week:  # 2026-W45-2: the day of an ISO week
         y, w, d = int(week.group(1)), int(week.group(2)), int(week.group(3))
@@ -301,12 +301,26 @@ def parse_date(value: str | None, month_first: bool | None = True) -> str | None
             parsed = None
         if parsed is not None and _valid(parsed.year, parsed.month, parsed.day):
             out = parsed.isoformat()
+            if parsed.tzinfo is None:  # a zone the email module does not know (BST, CET)
+                return _with_zone(out, value)
             return out[:-6] + "Z" if out.endswith("+00:00") and "GMT" in value else out
     if value.isdigit() and len(value) == 8:  # 20261103
         y, mo, d = int(value[:4]), int(value[4:6]), int(value[6:])
         return f"{y:04d}-{mo:02d}-{d:02d}" if _valid(y, mo, d) else None
     found = dates_in_text(value, month_first)
     return found[0][2] if found else None
+
+
+_ZONE_AT_END = re.compile(r"\s(" + "|".join(_ZONES) + r")$")
+
+
+def _with_zone(iso: str, value: str) -> str:
+    """A time read without an offset, given the one of a zone abbreviation that ends
+    the string ("2024-03-10 10:00 EST" -> 10:00-05:00); a date alone stays one."""
+    if len(iso) <= 10 or iso.endswith("Z") or iso[-6] in "+-":
+        return iso
+    m = _ZONE_AT_END.search(value)
+    return iso + _offset(m.group(1)) if m else iso
 
 
 # a 12-hour time: email.utils reads "March 10, 2024 11:45 pm" as 11:45 (the pm lost),
@@ -862,9 +876,22 @@ def _choose(found: _Found) -> tuple[str | None, str | None]:
         modified = _local(modified, sorted(found.mod))
         if published:
             modified = _in_zone_of(modified, published)
-    if modified and published and _day(modified) < _day(published):
+    if (
+        modified
+        and published
+        and (_day(modified) < _day(published) or _earlier(modified, published))
+    ):
         modified = None  # modified before published: not believable
     return published, modified
+
+
+def _earlier(value: str, other: str) -> bool:
+    """Both are times with an offset and `value` is the earlier instant (21:00-05:00
+    before 21:42-05:00, or 02:00Z the next day before it)."""
+    a, b = _aware(value), _aware(other)
+    if a is None or b is None or a.tzinfo is None or b.tzinfo is None:
+        return False
+    return a < b
 
 
 def _in_zone_of(value: str, other: str) -> str:

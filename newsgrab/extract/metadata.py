@@ -42,9 +42,19 @@ _ARTICLE_TYPES = {
 }
 
 
+# a lone surrogate cannot be written as UTF-8 (a sidecar could not be stored)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# ... nor one escaped in JSON ("\ud800" with no low half after it, or a low half alone)
+_LONE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
 def clean(value: object) -> str:
     if not isinstance(value, str):
         return ""
+    value = _SURROGATE.sub("\ufffd", value)
     return unicodedata.normalize("NFC", " ".join(value.split()))
 
 
@@ -139,6 +149,8 @@ def json_ld_items(scripts: list[str]) -> list[dict]:
         raw = raw.strip()
         if not raw:
             continue
+        if "\\ud" in raw or "\\uD" in raw:
+            raw = _LONE_ESCAPE.sub(r"\\ufffd", raw)
         data = _loads(raw)
         if data is not None:
             _walk_ld(data, items, [500])
@@ -227,17 +239,22 @@ _ORG_TYPES = {"organization", "newsmediaorganization", "corporation", "website"}
 
 
 def _truth(value: object) -> bool | None:
-    """A yes/no value: a boolean, 1 or 0, "true"/"false" (also "https://schema.org/False"),
-    or the first of a list of them."""
+    """A yes/no value: a boolean, 1 or 0 (also written as text), "true"/"false" (also
+    "https://schema.org/False"), a JSON-LD value object of one, or the first of a list
+    of them."""
     if isinstance(value, list) and value:
         value = value[0]
+    if isinstance(value, dict):
+        value = value.get("@value")
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
         value = value.strip().lower().rsplit("/", 1)[-1]  # also http://schema.org/False
-        return {"true": True, "false": False, "yes": True, "no": False}.get(value)
+        return {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}.get(
+            value
+        )
     return None
 
 
@@ -314,9 +331,11 @@ def _microdata_access(root) -> bool | None:
 
 # ------------------------------------------------------------------ authors
 
-# a label before the names: "By", "Von", "Text:", "Analysis by", "Texto y fotos:"
+# a label before the names: "By", "Von", "Text:", "Analysis by", "Texto y fotos:",
+# "Photos for AP by"
 _BY_PREFIX = re.compile(
-    r"^(?:(?:[^\W\d_]+\s+){0,2}by|von|par|por|door|av|af|przez|autor(?:a|in|es)?|author|"
+    r"^(?:(?:[^\W\d_]+\s+){0,2}(?:for|special\s+to)\s+(?:\S+\s+){1,5}by(?=\s)|"
+    r"(?:[^\W\d_]+\s+){0,2}by|von|par|por|door|av|af|przez|autor(?:a|in|es)?|author|"
     r"written|text[eo]?|words)\b\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
@@ -443,7 +462,7 @@ _AGENCIES = {
 # words for a newsroom rather than a person: "HNN Staff", "Redaktion", "Web Desk"
 _COLLECTIVE = re.compile(
     r"(?:^|[\s-])(?:staff|team|desk|newsroom|newsdesk|editors|editorial(?:\s+(?:board|staff|team))?|"
-    r"report|reports|publisher|archive|archives|reviews|follow|share|more|weiter|"
+    r"report|reports|publisher|archive|archives|reviews|"
     r"news|media|magazine|press|wire|agency|agencies|verlag|gmbh|ag|inc\.?|ltd\.?|llc|corp\.?|"
     r"e\.\s?v\.|s\.a\.|co\.|"
     r"redaktion|redacción|rédaction|redação|redazione|redactie|online|"
@@ -529,7 +548,7 @@ _CAMEL = re.compile(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
 # "Jane Doe for CNN", "Jane Doe, special to The Times": the outlet a person writes
 # for is no part of the name (the connector in lower case, the outlet's name
 # capitalized; other languages' "für", "pour" also join the names of institutions)
-_FOR_OUTLET = re.compile(r"(?<=\S)\s+(?:special\s+to|for)\s+[A-Z0-9].{0,60}$")
+_FOR_OUTLET = re.compile(r"(?<=\S)\s+(?:special\s+to|for)\s+[A-Z0-9](?:(?!\s[Bb]y\s).){0,60}$")
 
 
 def _strip_agency_suffix(part: str) -> str:
@@ -550,6 +569,18 @@ def _strip_agency_suffix(part: str) -> str:
     return part
 
 
+# a page's buttons beside a byline ("Jane Doe Follow", "Share"); also surnames (Thomas
+# More), so one goes only after a name of two words or more
+_UI_WORDS = frozenset(("follow", "share", "more", "weiter"))
+
+
+def _strip_ui_word(part: str) -> str:
+    words = part.split()
+    if not words or words[-1].lower() not in _UI_WORDS:
+        return part
+    return part if len(words) == 2 else " ".join(words[:-1])  # "" for the word alone
+
+
 def _person_name(part: str, orgs: AbstractSet[str]) -> str:
     """The part as a person's name, or "" when it is not one."""
     part = part.strip(" -–—:|,.;()[]\"'“”«»")
@@ -557,6 +588,9 @@ def _person_name(part: str, orgs: AbstractSet[str]) -> str:
         return ""
     part = _BY_PREFIX.sub("", part) or part
     part = _FOR_OUTLET.sub("", part)
+    part = _strip_ui_word(part)
+    if not part:
+        return ""
     part = _strip_agency_suffix(part)
     if _COLLECTIVE.search(part) or _is_org(part, orgs):
         return ""
@@ -765,9 +799,10 @@ _SECTION_WORDS = frozenset(
 
 def _generic_name(name: str) -> bool:
     """A name that is a section word, or too short to be a name (two Latin letters or
-    fewer: "U.S.", "TV"; two Chinese characters make a name: 新浪)."""
+    fewer: "U.S.", "TV"; one character of any script; two Chinese characters make a
+    name: 新浪)."""
     key = _norm_key(name)
-    return key in _SECTION_WORDS or (len(key) <= 2 and key.isascii())
+    return key in _SECTION_WORDS or len(key) <= 1 or (len(key) <= 2 and key.isascii())
 
 
 def choose_site_name(
@@ -800,6 +835,8 @@ def choose_site_name(
     handle = clean_text(handle).removeprefix("@")
     if re.fullmatch(r"[\w.]{1,40}", handle) and _matches_brand(_keys(handle), brand):
         return handle
+    # an IDN host stays in punycode: decoded, xn--80ak6aa92e.com would read as a
+    # well-known brand in look-alike letters
     return (host or "").lower().removeprefix("www.") or None
 
 
@@ -912,6 +949,15 @@ def clean_title(
         if seps and seps[-1].strip() in "|·•»" and len(parts[-1]) < len(parts[0]) / 2:
             parts.pop()
     return _rejoin(title, parts)
+
+
+def _no_headline(title: str, names: list[str]) -> bool:
+    """A title that names no story: no letter, digit or symbol (only separators or
+    invisible characters), a section word, or the site's name alone."""
+    if not any(c.isalnum() or unicodedata.category(c) == "So" for c in title):
+        return True
+    key = _norm_key(title)
+    return key in _SECTION_WORDS or any(n and _norm_key(n) == key for n in names)
 
 
 def _h1_leads(parts: list[str], key: str) -> bool:
@@ -1212,6 +1258,13 @@ def collect(root, url: str | None) -> dict:
         host = next((h for h in map(host_of, site_candidates) if h), None)
     site_name = choose_site_name(names, host, title_parts, meta("twitter:site")) or ""
     title = clean_title(raw_title, names, h1, host) if raw_title else None
+    if title and _no_headline(title, [*names, site_name]):
+        # "|", "--", "Home", the site's name alone: the page's h1 is the headline;
+        # without one, a title of no letter, digit or symbol is none
+        if h1 and not _no_headline(h1, [*names, site_name]):
+            title = clean_text(h1)
+        elif not any(c.isalnum() or unicodedata.category(c) == "So" for c in title):
+            title = None
 
     # authors: the first source that names a person
     orgs = [*names, publisher]
