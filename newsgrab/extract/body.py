@@ -308,6 +308,7 @@ class _PruneCtx:
     copy_checks: int = 0  # hidden boxes read for a copy of the main run so far
     headline: Any = None  # the heading that is the page's title (see _find_headline)
     headline_line: set = field(default_factory=set)  # it and its ancestors
+    block: Any = None  # (length, line) of the longest block of prose (see _prose_block)
 
     def page_len(self) -> int:
         if self.total < 0:
@@ -661,12 +662,69 @@ def _el_boiler_role(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
 
 def _el_strong_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     """Class/id names of boxes never spared by their own paragraphs (comments,
-    cookie consent, related): only when they wrap the page's main run."""
+    cookie consent, related): only when they wrap the page's main run (or the
+    page's one long block of prose, see _holds_prose_block)."""
     if ctx.kind(el) != _STRONG:
         return None
     if el in ctx.main_line:
         return _SPARED
+    if _on("prose_block") and _holds_prose_block(el, ctx):
+        return _SPARED
     return _DROP
+
+
+def _loose_len(el, memo: dict) -> int:
+    """The text of the element read as one block: its own text, the text of its
+    inline children (not of its block children) and their tails; children first
+    (memo holds them)."""
+    n = len(el.text or "")
+    for kid in el:
+        n += len(kid.tail or "")
+        if isinstance(kid.tag, str) and kid.tag not in _BLOCK:
+            n += memo.get(kid, 0)
+    return n
+
+
+def _prose_block(ctx: _PruneCtx) -> tuple[int, set]:
+    """The length of the page's longest block of text read as one (prose split by
+    <br>, not by <p>) and the set of its element and their ancestors; measured once
+    per page, and only on a page whose main run of <p> holds less than half its
+    text (else no block can be longer than the main run and half a box too)."""
+    if ctx.block is None:
+        ctx.block = (0, set())
+        limits = _RULE["prose_block"].limits
+        if ctx.top_run is not None and _text_len(ctx.top_run) >= limits["min_share"] * (
+            ctx.page_len()
+        ):
+            return ctx.block
+        memo: dict = {}
+        best, best_n = None, 0
+        for el in reversed(list(ctx.root.iter())):  # (children before parents)
+            if not isinstance(el.tag, str):
+                continue
+            n = memo[el] = _loose_len(el, memo)
+            if n > best_n and el.tag in _BLOCK:
+                best, best_n = el, n
+        if best is not None:
+            ctx.block = (best_n, {best, *best.iterancestors()})
+    return ctx.block
+
+
+def _holds_prose_block(el, ctx: _PruneCtx) -> bool:
+    """The box holds most of the page's text (and the headline, when the page has
+    one), and in it the page's longest block of prose, longer than the page's main
+    run of <p> (an article written as one block of lines: a box named as navigation
+    or comments around it is a template's)."""
+    limits = _RULE["prose_block"].limits
+    if ctx.headline is not None and el not in ctx.headline_line:
+        return False  # (a bio in a sidebar beside a short post)
+    n, line = _prose_block(ctx)
+    if el not in line or n < limits["min_chars"]:
+        return False
+    if ctx.top_run is not None and n <= _text_len(ctx.top_run):
+        return False
+    size = _text_len(el)
+    return size >= limits["min_share"] * ctx.page_len() and n >= limits["min_share"] * size
 
 
 def _el_headline_text(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
@@ -2115,6 +2173,11 @@ RULES: tuple[Rule, ...] = (
          "a run of <p> in a sidebar, footer, nav, menu, widget or comments box that "
          "does not hold the headline is no main run (a bio, a notice or a comment "
          "beside a short post)", "<p> parents", _limits(), lambda *args: None),
+    Rule("prose_block", "prune", "keep",
+         "a box named as navigation or comments (strong_name) holding half the page's "
+         "text or more, and in it the page's longest block of prose (lines split by "
+         "<br>, not <p>) of half the box or more, longer than the main run of <p>",
+         "strong_name boxes", _limits(min_share=0.5, min_chars=1000), lambda *args: None),
     Rule("elements", "prune", "remove", "the walk applying the element rules",
          "every element", _limits(), _pass_elements),
     # -- element rules (first with an opinion decides)
