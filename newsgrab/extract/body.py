@@ -1347,10 +1347,11 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
             _count(trace, "comment_thread")
     # the best container sits far from the page's headline and a near rival sits by
     # it (a sidebar's teaser list edging out a short story): the headline's wins
+    rivalled = False  # the headline's container won over the best one
     if "headline_rival" not in off and not thread:
         rival = _headline_rival(top, best, best_score, finals, _RULE["headline_rival"].limits)
         if rival is not None:
-            best = rival
+            best, rivalled = rival, True
             _count(trace, "headline_rival")
     # a winner holding only part of its parent's clean paragraph text (one table row,
     # one section of a page-builder layout) gives way to the parent
@@ -1487,7 +1488,12 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     limits = _RULE["scattered_page"].limits
     kept = [stats[i] for i in chosen if i in stats]
     held = sum(st.good for st in kept)
-    scattered = "scattered_page" not in off and good > 0 and held < limits["max_share"] * good
+    scattered = (
+        "scattered_page" not in off
+        and not rivalled  # (the teasers that lost to it are not the page's text)
+        and good > 0
+        and held < limits["max_share"] * good
+    )
     # (one long block alone in its box away from the article, a sidebar's notice or
     # disclaimer, does not make the page scattered: not counted)
     longest = stats[id(top)].longest
