@@ -1416,6 +1416,14 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         if found is not None:
             best, thread, above = found
             _count(trace, "comment_thread")
+    # the best container sits far from the page's headline and a near rival sits by
+    # it (a sidebar's teaser list edging out a short story): the headline's wins
+    rivalled = False  # the headline's container won over the best one
+    if "headline_rival" not in off and not thread:
+        rival = _headline_rival(top, best, best_score, finals, _RULE["headline_rival"].limits)
+        if rival is not None:
+            best, rivalled = rival, True
+            _count(trace, "headline_rival")
     # a winner holding only part of its parent's clean paragraph text (one table row,
     # one section of a page-builder layout) gives way to the parent
     climb = _RULE["climb_to_parent"].limits
@@ -1551,7 +1559,12 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     limits = _RULE["scattered_page"].limits
     kept = [stats[i] for i in chosen if i in stats]
     held = sum(st.good for st in kept)
-    scattered = "scattered_page" not in off and good > 0 and held < limits["max_share"] * good
+    scattered = (
+        "scattered_page" not in off
+        and not rivalled  # (the teasers that lost to it are not the page's text)
+        and good > 0
+        and held < limits["max_share"] * good
+    )
     # (one long block alone in its box away from the article, a sidebar's notice or
     # disclaimer, does not make the page scattered: not counted)
     longest = stats[id(top)].longest
@@ -1649,6 +1662,46 @@ def _headline_post(
             break
         displaced.add(id(anc))
     return post, displaced
+
+
+def _headline_rival(
+    top: Tag,
+    best: _Stats,
+    best_score: float,
+    finals: list[tuple[float, _Stats]],
+    limits: Mapping[str, float],
+) -> _Stats | None:
+    """The container that shares a box with the page's headline nearer to it than
+    the best one does (the headline's parent or a box at most `levels` above it) and
+    scores not much less than the best one: the best of those, or None."""
+    headline = _headline(top)
+    if headline is None:
+        return None
+    ups: dict[int, int] = {}
+    for level, anc in enumerate(headline.parents):
+        if anc is top:
+            break
+        ups[id(anc)] = level
+
+    def near(tag: Tag) -> int:
+        """The level above the headline of the box shared with it (a large one
+        when only the top box is shared)."""
+        for node in (tag, *tag.parents):
+            if id(node) in ups:
+                return ups[id(node)]
+        return 1 << 20
+
+    most = min(int(limits["levels"]), near(best.tag) - 1)
+    if most < 0 or any(anc is best.tag for anc in headline.parents):
+        return None
+    found, found_score = None, limits["min_share"] * best_score
+    for final, st in finals:
+        if final < found_score or st is best or near(st.tag) > most:
+            continue
+        if any(anc is st.tag for anc in best.tag.parents):
+            continue  # it holds the best one: the climb weighs it
+        found, found_score = st, final
+    return found
 
 
 def _alone(longest: int, stats: dict[int, _Stats], levels: int) -> bool:
@@ -2219,6 +2272,11 @@ RULES: tuple[Rule, ...] = (
     Rule("climb_to_parent", "select", "keep",
          "the best container gives way to an ancestor holding much more prose",
          "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
+    Rule("headline_rival", "select", "keep",
+         "the best container shares no box near the headline with it, and a container "
+         "that does (the headline's parent or a box a few levels up) scores not much "
+         "less: that one wins", "the headline's container",
+         _limits(levels=2, min_share=0.8)),
     Rule("headline_post", "select", "keep",
          "the best container is one block outside the headline's box, and that box (a "
          "few levels up from the headline) holds prose after it in two blocks or "
