@@ -3,16 +3,9 @@ written for these tests: each test fails with its rule's change reverted."""
 
 from __future__ import annotations
 
-from newsgrab.extract import extract_text
+from test_body_rules import STORY
 
-STORY = (
-    "The harbour board met on Tuesday evening, and the chair said the new ferry would "
-    "run from March, weather permitting, with two crossings a day.",
-    "Residents of the island have waited eleven years for a second boat, and many of "
-    "them came to the meeting to hear the timetable read out in full.",
-    "The board will publish the fares in January, after a consultation with the "
-    "shipping company, the council and the island's own trust.",
-)
+from newsgrab.extract import extract_text
 
 
 def _page(inner: str) -> str:
