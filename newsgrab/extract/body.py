@@ -1020,6 +1020,7 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
     buf: list[str] = []
     link_chars = 0
     in_link = 0
+    headline = None
 
     def flush() -> None:
         nonlocal link_chars
@@ -1090,11 +1091,21 @@ def _cut(body: Tag) -> tuple[list[_Block], dict[int, _Stats]]:
             flush()
             open_blocks.append(child)
             stats[id(child)] = _Stats(child, order=len(stats))
+            if headline is None and name in _HEADINGS and _HEADLINE_MARK in child.attrs:
+                headline = child
         elif name == "a" and _is_link(child):
             in_link += 1
         stack.append((child, iter(child.contents)))
     flush()
+    _HEADLINE_SEEN.set((body, headline))
     return blocks, stats
+
+
+# the headline the walk of _cut met, for the tree it walked: a search of the whole
+# tree per page saved
+_HEADLINE_SEEN: ContextVar[tuple[Tag | None, Tag | None]] = ContextVar(
+    "newsgrab_headline_seen", default=(None, None)
+)
 
 
 _NON_WORD = re.compile(r"\W+")
@@ -1126,6 +1137,13 @@ def body_text(root, title: str | None = None) -> str:
     soup = BeautifulSoup(etree.tostring(body, encoding="unicode", method="html"), "lxml")
     top = soup.body or soup
     blocks, stats = _cut(top)
+    try:
+        return _body_of(top, blocks, stats, title)
+    finally:
+        _HEADLINE_SEEN.set((None, None))  # the tree is not kept past the page
+
+
+def _body_of(top: Tag, blocks: list[_Block], stats: dict[int, _Stats], title: str | None) -> str:
     if not blocks:
         return ""
     picked = _select(top, stats)
@@ -1582,6 +1600,9 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
 
 def _headline(top: Tag) -> Tag | None:
     """The headline marked by the first stage, or None."""
+    walked, seen = _HEADLINE_SEEN.get()
+    if walked is top:
+        return seen
     mark: dict[str, Any] = {_HEADLINE_MARK: "1"}
     found = top.find(True, mark)
     return found if isinstance(found, Tag) else None
