@@ -391,6 +391,8 @@ def _find_headline(root):
         return None
     found, rank = None, (0, "")
     for el in root.iter("h1", "h2", "h3"):
+        if any(isinstance(anc.tag, str) and anc.tag in _KILL_TAGS for anc in el.iterancestors()):
+            continue  # inside a <noscript>, an <svg>, a <button>: gone with it
         key = _norm(_STRING(el))
         if key in keys:
             mine = (-len(key), el.tag)
@@ -745,6 +747,8 @@ def _el_headline_text(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     up = ctx.headline
     for _ in range(levels):
         up = up.getparent()
+        if up is None:  # the headline's box went with an earlier pass
+            return None
         if up is node:
             return _KEEP if _text_len(el) >= rule.limits["min_chars"] else None
     return None
