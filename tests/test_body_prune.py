@@ -3,6 +3,8 @@ written for these tests (never dev-set pages)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from newsgrab.extract import extract_text
 from newsgrab.extract.body import rule_switches
 
@@ -38,6 +40,15 @@ def test_a_box_named_navigation_holding_the_pages_block_of_prose_is_kept():
     assert LINES[0] in text and LINES[-1] in text
     # without the rule, the box goes with its name
     assert LINES[0] not in _text(html, off=("prose_block",))
+
+
+def test_the_rules_benchmark_sees_prose_block_fire():
+    # benchmarks/extraction.py --rules re-runs only the pages where a rule fired:
+    # a rule the trace does not count would be reported as doing nothing
+    trace: Counter = Counter()
+    with rule_switches((), trace):
+        extract_text(_review_page("nav-cell"))
+    assert trace["prose_block"] == 1
 
 
 def test_a_comments_box_of_many_short_posts_still_goes():

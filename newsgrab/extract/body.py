@@ -671,6 +671,7 @@ def _el_strong_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     if el in ctx.main_line:
         return _SPARED
     if _on("prose_block") and _holds_prose_block(el, ctx):
+        _count(_SWITCHES.get()[1], "prose_block")  # (counted as main_run's spare too)
         return _SPARED
     return _DROP
 
