@@ -1786,9 +1786,14 @@ def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: lis
             break
     if h1 < 0:
         return set()
+    start = h1 + 1
+    if _on("lead_after_headline"):
+        start = _after_headline(blocks, h1, first)
+        if start < 0:
+            return set()
     heading = {id(anc) for anc in blocks[h1].ancestors}
     leads = set()
-    for k in range(h1 + 1, first):
+    for k in range(start, first):
         block = blocks[k]
         # near the headline: their common container is at most two levels up
         # (a promo or sign-up box between headline and body sits further away)
@@ -1797,6 +1802,22 @@ def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: lis
         if _prose(block, stats):
             leads.add(k)
     return leads
+
+
+def _after_headline(blocks: list[_Block], h1: int, first: int) -> int:
+    """Where a lead may start when the h1 is not the page's headline (a blog's or a
+    site's name above a post titled by another heading): after the headline, when it
+    comes between the h1 and the body; -1 when it does not (a lead follows the
+    headline, never the site's name alone: the blog's description there is not one)."""
+    headline = _HEADLINE_SEEN.get()[1]
+    if headline is None or _norm(blocks[h1].text) == _norm(headline.get_text(" ")):
+        return h1 + 1  # (the headline, or a copy of it)
+    for k in range(h1 + 1, first):
+        if any(anc is headline for anc in blocks[k].ancestors):
+            _count(_SWITCHES.get()[1], "lead_after_headline")
+            return k + 1
+    _count(_SWITCHES.get()[1], "lead_after_headline")
+    return -1
 
 
 def _card_list(tag: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]) -> bool:
@@ -2329,6 +2350,10 @@ RULES: tuple[Rule, ...] = (
     Rule("pre_body_lead", "select", "keep",
          "prose blocks between the h1 and the body: an intro in its own box",
          "after the h1", _limits(max_gap_blocks=12)),
+    Rule("lead_after_headline", "select", "remove",
+         "when the h1 is not the page's headline (a blog's name above a post titled by "
+         "another heading), pre_body_lead takes only blocks after the headline: the "
+         "blog's description under its name is no lead", "after the h1", _limits()),
     # -- block rules (first that matches drops the block)
     Rule("nested_thread", "block", "remove",
          "a block in a list of posts (as comment_thread) inside the chosen container, "
