@@ -74,3 +74,58 @@ def test_a_standfirst_under_the_headline_is_still_a_lead():
     text, trace = _text(page)
     assert text.startswith(lead)
     assert trace["lead_after_headline"] == 0
+
+
+# ------------------------------------------------------------------ signed_thread
+
+COMMENTS = (
+    "I took that ferry last summer and the crossing was rough, but the crew were "
+    "kind to every passenger on board.",
+    "Two crossings a day will not be enough in August, when the island fills up with "
+    "visitors and their cars.",
+    "The fares matter more than the timetable: a family return costs more than a week "
+    "of groceries on the island.",
+)
+
+
+def _signed_page(link: bool = True) -> str:
+    def posted(name: str, hour: int) -> str:
+        who = f"<a href='/u/{name}'>{name}</a>" if link else name
+        return f"<p class='posted'>Posted by: {who} at May 3, 2026 {hour}:12 AM</p>"
+
+    comments = "".join(
+        f"<div id='c{i}'><p>{c}</p></div>" + posted(f"reader{i}", i + 8)
+        for i, c in enumerate(COMMENTS)
+    )
+    return (
+        "<html><head><title>Harbour Diary: Ferry timetable agreed</title></head><body>"
+        "<div class='content'><h3>Ferry timetable agreed</h3>"
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + "<p class='posted'>Posted by <a href='/jane'>Jane</a> at May 3, 2026 7:02 AM</p>"
+        "<h2>Comments</h2>" + comments + "</div></body></html>"
+    )
+
+
+def test_a_thread_signed_line_by_line_in_the_posts_box_is_dropped():
+    text, trace = _text(_signed_page())
+    for paragraph in STORY:
+        assert paragraph in text
+    for comment in COMMENTS:
+        assert comment not in text
+    assert trace["signed_thread"] > 0
+    text_off, _ = _text(_signed_page(), off=("signed_thread",))
+    assert all(comment in text_off for comment in COMMENTS)
+
+
+def test_dated_lines_without_a_poster_or_a_permalink_are_the_articles():
+    # a programme of dated entries: no names, no links, nothing signs a post
+    text, trace = _text(_signed_page(link=False))
+    assert all(comment in text for comment in COMMENTS)
+    assert trace["signed_thread"] == 0
+
+
+def test_a_front_page_of_dated_posts_without_a_headline_is_kept():
+    page = _signed_page().replace("<h3>Ferry timetable agreed</h3>", "<h3>Harbour news</h3>")
+    text, trace = _text(page)
+    assert all(comment in text for comment in COMMENTS)
+    assert trace["signed_thread"] == 0

@@ -1852,6 +1852,7 @@ class _EmitCtx:
     anchors: list = field(default_factory=list)
     k: int = 0  # the index of the block the rules look at
     main_box: tuple | None = None  # (box id, index of its last block), found once
+    signed: set | None = None  # ids of the blocks of a thread after a post's sign-off
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -2066,6 +2067,77 @@ def _b_after_main_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _Emit
         ctx.main_box = _main_box(rule, ctx)
     best, last = ctx.main_box
     return ctx.k > last and best != 0 and all(id(a) != best for a in block.ancestors)
+
+
+def _signed_thread(rule: Rule, ctx: _EmitCtx) -> set:
+    """The ids of the blocks from the first sign-off line after the article on: short
+    dated lines built alike (same tag and classes; "Posted by X at 10:12 AM, May 3"),
+    most with a link (the poster's name, a permalink), not in a quotation, that
+    close three posts or more under the chosen containers, on a page with a
+    headline; the first of them after ``min_article_chars`` of prose past the
+    headline is the article's own sign-off, the posts after it are a thread printed
+    in the article's box, without boxes of their own. A page of dated posts without a
+    headline is a blog's front page: kept."""
+    limits = rule.limits
+    blocks, anchors, stats = ctx.blocks, ctx.anchors, ctx.stats
+    headline = _HEADLINE_SEEN.get()[1]
+    if headline is None:
+        return set()  # (dated posts on a page with no headline: a blog's front page)
+    top = next((k for k, b in enumerate(blocks) if any(a is headline for a in b.ancestors)), None)
+    if top is None:
+        return set()
+    groups: dict[tuple, list[int]] = {}
+    for k, block in enumerate(blocks):
+        if anchors[k] < 0 or len(block.text) > limits["max_chars"]:
+            continue
+        if _SENTENCE_END.search(block.text):
+            continue
+        if any(anc.name == "blockquote" for anc in block.ancestors[anchors[k] :]):
+            continue  # (a post quoted in the article, an embedded tweet: the article's)
+        owner = block.ancestors[-1]
+        groups.setdefault((owner.name, tuple(owner.get("class") or ())), []).append(k)
+    need = int(limits["min_posts"])
+    checks = int(limits["max_checks"])  # (a bound: each check parses a line's date)
+    cut = len(blocks)
+    start = None
+    for members in groups.values():
+        if len(members) < need or checks <= 0:
+            continue
+        dated = []
+        for k in members:
+            if checks <= 0:
+                break
+            checks -= 1
+            if _dated(blocks[k].text):
+                dated.append(k)
+        if len(dated) < need or 2 * len(dated) < len(members):
+            continue
+        if 2 * sum(1 for d in dated if blocks[d].links) < len(dated):
+            continue  # (a poster's name or a permalink: a dated list has neither)
+        # (each line closes a post: lines one after the other are a list of dates)
+        dated = [d for i, d in enumerate(dated) if i == 0 or dated[i - 1] < d - 1]
+        if len(dated) < need:
+            continue
+        if start is None:  # the block where the article's prose after the headline
+            prose, start = 0, len(blocks)  # reaches min_article_chars (found once)
+            for k in range(top + 1, len(blocks)):
+                if anchors[k] >= 0 and _prose(blocks[k], stats):
+                    prose += len(blocks[k].text)
+                    if prose >= limits["min_article_chars"]:
+                        start = k
+                        break
+        first = next((d for d in dated if d > start), None)
+        if first is not None and len([d for d in dated if d >= first]) >= need:
+            cut = min(cut, first)
+    return {id(block) for block in blocks[cut:]}
+
+
+def _b_signed_thread(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A block from the first sign-off line after the article on, when such lines
+    close three posts or more (see _signed_thread)."""
+    if ctx.signed is None:
+        ctx.signed = _signed_thread(rule, ctx)
+    return id(block) in ctx.signed
 
 
 def _emit(
@@ -2359,6 +2431,13 @@ RULES: tuple[Rule, ...] = (
          "a block in a list of posts (as comment_thread) inside the chosen container, "
          "when the container holds prose of its own besides", "boxes under the chosen "
          "container", _limits(), _b_nested_thread),
+    Rule("signed_thread", "block", "remove",
+         "the blocks from the first sign-off line after the article's prose on, when "
+         "short dated lines built alike (same tag and classes), most with a link, "
+         "none in a quotation, close three posts or more on a page with a headline: "
+         "a thread printed in the article's box", "blocks under the chosen "
+         "containers", _limits(max_chars=120, min_posts=3, min_article_chars=150,
+                               max_checks=200), _b_signed_thread),
     Rule("link_block", "block", "remove",
          "a block that is mostly link text (a named anchor, <a> with a name or id and "
          "no href, is not a link)",
