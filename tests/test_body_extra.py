@@ -164,3 +164,29 @@ def test_a_teaser_list_under_wrappers_beside_the_story_is_no_section_of_it():
     assert trace["wrapped_list"] == 1
     text_off, _ = _text(_teaser_page(), off=("wrapped_list",))
     assert "The council met again" in text_off
+
+
+# ------------------------------------------------------------------ hidden_class
+
+
+def _hidden_copy_page() -> str:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    return (
+        "<html><head><title>Ferry timetable agreed</title></head><body>"
+        "<h1>Ferry timetable agreed</h1>"
+        f"<div class='story snippet hidden'>{story}</div>"
+        f"<div class='story full'>{story}</div>"
+        "<div class='panel hide'><p>Your session has expired, and the page will now "
+        "reload itself, so please sign in again to go on reading the paper.</p></div>"
+        "</body></html>"
+    )
+
+
+def test_a_copy_of_the_story_hidden_by_its_class_is_not_taken_twice():
+    text, trace = _text(_hidden_copy_page())
+    for paragraph in STORY:
+        assert text.count(paragraph) == 1
+    assert "session has expired" not in text
+    assert trace["hidden_class"] >= 1
+    text_off, _ = _text(_hidden_copy_page(), off=("hidden_class",))
+    assert text_off.count(STORY[0]) == 2

@@ -466,6 +466,8 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     if not runs:
         return
     top_run = max(runs, key=runs.__getitem__)
+    if _on("hidden_class"):
+        top_run = _shown_run(top_run, runs)
     thread = _lx_thread(top_run, runs) if _on("comment_thread") else None
     if thread is not None:
         # the main run is a post of a thread after the article: the article's run
@@ -634,6 +636,54 @@ def _el_hidden_style(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
 
 
 _COPY_CHECKS = 8  # hidden boxes looked at for a copy, per page
+# class names that hide a box (the usual CSS frameworks' utility classes), as words
+# of their own: "hidden-xs" hides on small screens only
+_HIDING_CLASSES = frozenset(["hidden", "hide", "d-none", "is-hidden", "invisible"])
+
+
+def _class_hidden(el) -> bool:
+    cls = el.get("class")
+    return bool(cls) and any(word.lower() in _HIDING_CLASSES for word in cls.split())
+
+
+def _shown_run(top_run, runs: dict):
+    """The page's longest run of <p> in a box not hidden by its class (a copy of the
+    article hidden for a script comes first in the page as often as not): the
+    longest such run, when it is as long as the longest run; else top_run."""
+    memo: dict = {}
+
+    def hidden(node) -> bool:
+        path = []
+        found = False
+        while node is not None:
+            if node in memo:
+                found = memo[node]
+                break
+            path.append(node)
+            node = node.getparent()
+        for el in reversed(path):
+            found = found or _class_hidden(el)
+            memo[el] = found
+        return found
+
+    if not hidden(top_run):
+        return top_run
+    best, best_n = top_run, 0
+    for run, n in runs.items():
+        if n > best_n and not hidden(run):
+            best, best_n = run, n
+    return best if best_n >= runs[top_run] else top_run
+
+
+def _el_hidden_class(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """A box hidden by its class ("hidden", "d-none"), as hidden_style."""
+    if (
+        _class_hidden(el)
+        and el not in ctx.main_line
+        and (el not in ctx.protected or _copy_of_main_run(el, ctx))
+    ):
+        return _DROP
+    return None
 
 
 def _copy_of_main_run(el, ctx: _PruneCtx) -> bool:
@@ -2386,6 +2436,10 @@ RULES: tuple[Rule, ...] = (
          "display:none / visibility:hidden (spared with the page's main runs of <p>, "
          "unless a copy of the main one)",
          "attributes", _limits(), _el_hidden_style),
+    Rule("hidden_class", "element", "remove",
+         "a box hidden by a class of its own (hidden, hide, d-none, is-hidden, "
+         "invisible), as hidden_style; the main run of <p> is never one in such a box "
+         "when a shown run is as long", "attributes", _limits(), _el_hidden_class),
     Rule("boiler_role", "element", "remove",
          "ARIA roles navigation, banner, contentinfo, complementary, dialog, menu",
          "attributes", _limits(), _el_boiler_role),
