@@ -190,3 +190,38 @@ def test_a_copy_of_the_story_hidden_by_its_class_is_not_taken_twice():
     assert trace["hidden_class"] >= 1
     text_off, _ = _text(_hidden_copy_page(), off=("hidden_class",))
     assert text_off.count(STORY[0]) == 2
+
+
+# ------------------------------------------------------------------ headline_story
+
+MODULE_TEXT = (
+    "Our readers' club meets in the library on the first Friday of every month to "
+    "talk about the paper, the town and the weather, module {i}."
+)
+
+
+def _layout_page() -> str:
+    side = "".join(
+        f"<td class='side{i}'><div class='module'><p>{MODULE_TEXT.format(i=i)}</p></div></td>"
+        for i in range(4)
+    )
+    return (
+        "<html><head><title>Ferry timetable agreed</title></head><body><table><tr>"
+        "<td id='main'><div class='story'><h1>Ferry timetable agreed</h1>"
+        "<div class='body'>"
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + "</div></div></td>"
+        + side
+        + "</tr></table></body></html>"
+    )
+
+
+def test_the_climb_to_a_parent_stops_at_the_headlines_box():
+    text, trace = _text(_layout_page())
+    for paragraph in STORY:
+        assert paragraph in text
+    assert "readers' club" not in text
+    assert trace["headline_story"] == 1
+    text_off, trace_off = _text(_layout_page(), off=("headline_story",))
+    assert "readers' club" in text_off
+    assert trace_off["climb_to_parent"] == 1

@@ -1520,6 +1520,9 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     # one section of a page-builder layout) gives way to the parent
     climb = _RULE["climb_to_parent"].limits
     moved = "climb_to_parent" not in off
+    # (the best container in the headline's box: the climb stops at that box)
+    story = _by_headline(top, best) if moved and "headline_story" not in off else None
+    beyond = {id(anc) for anc in story.parents} if story is not None else set()
     while moved:
         moved = False
         node = best.tag
@@ -1533,6 +1536,9 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
             steps += 1
             up = stats.get(id(node))
             if up is None or id(node) in above:
+                break
+            if id(node) in beyond:
+                _count(trace, "headline_story")
                 break
             if up.text > below or node.name not in _TABLE_TAGS:
                 levels += 1
@@ -1673,6 +1679,24 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
+
+
+def _by_headline(top: Tag, best: _Stats) -> Tag | None:
+    """The headline's box (its parent or a box up to ``levels`` above it, below the
+    top) when it holds the best container and that holds ``min_chars`` of prose:
+    the story under its headline. Else None."""
+    limits = _RULE["headline_story"].limits
+    headline = _headline(top)
+    if headline is None or best.good < limits["min_chars"]:
+        return None
+    node: Tag | None = headline.parent
+    for _ in range(int(limits["levels"])):
+        if node is None or node is top:
+            return None
+        if node is best.tag or any(anc is node for anc in best.tag.parents):
+            return node
+        node = node.parent
+    return None
 
 
 def _headline(top: Tag) -> Tag | None:
@@ -2467,6 +2491,10 @@ RULES: tuple[Rule, ...] = (
     Rule("climb_to_parent", "select", "keep",
          "the best container gives way to an ancestor holding much more prose",
          "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
+    Rule("headline_story", "select", "keep",
+         "the best container sits in the headline's box (a few levels up from it) "
+         "with prose of its own: the climb to a parent stops at that box",
+         "the headline's box", _limits(levels=3, min_chars=300)),
     Rule("headline_rival", "select", "keep",
          "the best container shares no box near the headline with it, and a container "
          "that does (the headline's parent or a box a few levels up) scores not much "
