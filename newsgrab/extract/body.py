@@ -643,7 +643,12 @@ _HIDING_CLASSES = frozenset(["hidden", "hide", "d-none", "is-hidden", "invisible
 
 def _class_hidden(el) -> bool:
     cls = el.get("class")
-    return bool(cls) and any(word.lower() in _HIDING_CLASSES for word in cls.split())
+    if not cls:
+        return False
+    low = cls.lower()
+    if "hid" not in low and "none" not in low and "invisible" not in low:
+        return False  # (most classes: no word to split for)
+    return any(word in _HIDING_CLASSES for word in low.split())
 
 
 def _shown_run(top_run, runs: dict):
