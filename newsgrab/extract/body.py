@@ -468,6 +468,8 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     if not runs:
         return
     top_run = max(runs, key=runs.__getitem__)
+    if _on("hidden_class"):
+        top_run = _shown_run(top_run, runs)
     thread = _lx_thread(top_run, runs) if _on("comment_thread") else None
     if thread is not None:
         # the main run is a post of a thread after the article: the article's run
@@ -636,6 +638,59 @@ def _el_hidden_style(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
 
 
 _COPY_CHECKS = 8  # hidden boxes looked at for a copy, per page
+# class names that hide a box (the usual CSS frameworks' utility classes), as words
+# of their own: "hidden-xs" hides on small screens only
+_HIDING_CLASSES = frozenset(["hidden", "hide", "d-none", "is-hidden", "invisible"])
+
+
+def _class_hidden(el) -> bool:
+    cls = el.get("class")
+    if not cls:
+        return False
+    low = cls.lower()
+    if "hid" not in low and "none" not in low and "invisible" not in low:
+        return False  # (most classes: no word to split for)
+    return any(word in _HIDING_CLASSES for word in low.split())
+
+
+def _shown_run(top_run, runs: dict):
+    """The page's longest run of <p> in a box not hidden by its class (a copy of the
+    article hidden for a script comes first in the page as often as not): the
+    longest such run, when it is as long as the longest run; else top_run."""
+    memo: dict = {}
+
+    def hidden(node) -> bool:
+        path = []
+        found = False
+        while node is not None:
+            if node in memo:
+                found = memo[node]
+                break
+            path.append(node)
+            node = node.getparent()
+        for el in reversed(path):
+            found = found or _class_hidden(el)
+            memo[el] = found
+        return found
+
+    if not hidden(top_run):
+        return top_run
+    best, best_n = top_run, 0
+    for run, n in runs.items():
+        if n > best_n and not hidden(run):
+            best, best_n = run, n
+    return best if best_n >= runs[top_run] else top_run
+
+
+def _el_hidden_class(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """A box hidden by its class ("hidden", "d-none"), as hidden_style."""
+    if (
+        _class_hidden(el)
+        and el not in ctx.main_line
+        and (el not in ctx.protected or _copy_of_main_run(el, ctx))
+    ):
+        return _DROP
+    return None
 
 
 def _copy_of_main_run(el, ctx: _PruneCtx) -> bool:
@@ -1409,6 +1464,30 @@ def _thread_box(box: Tag, stats: dict[int, _Stats], limits: Mapping[str, float])
     )
 
 
+def _wrapped_list(box: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]) -> bool:
+    """Under wrappers of one child each (a box whose only child box holds its text),
+    a list of items built alike with a link and boxes inside (teasers of other
+    stories, posts): one more level than _thread_box looks, at most ``levels``."""
+    node = box
+    for _ in range(int(_RULE["wrapped_list"].limits["levels"])):
+        kids = [
+            k for k in node.children if isinstance(k, Tag) and (st := stats.get(id(k))) and st.text
+        ]  # (an empty heading or box is no second child)
+        if len(kids) != 1:
+            return False
+        inner = stats.get(id(kids[0]))
+        outer = stats.get(id(node))
+        if inner is None or outer is None or inner.text < outer.text:
+            return False
+        node = kids[0]
+        if any(
+            isinstance(k, Tag) and id(k) in stats and _thread_items(k, stats, limits)
+            for k in node.children
+        ):
+            return True
+    return False
+
+
 def _thread_good(thread: set, stats: dict[int, _Stats]) -> int:
     """The prose of the thread (its outermost box holds it all)."""
     return max((stats[key].good for key in thread if key in stats), default=0)
@@ -1451,6 +1530,9 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     # one section of a page-builder layout) gives way to the parent
     climb = _RULE["climb_to_parent"].limits
     moved = "climb_to_parent" not in off
+    # (the best container in the headline's box: the climb stops at that box)
+    story = _by_headline(top, best) if moved and "headline_story" not in off else None
+    beyond = {id(anc) for anc in story.parents} if story is not None else set()
     while moved:
         moved = False
         node = best.tag
@@ -1464,6 +1546,9 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
             steps += 1
             up = stats.get(id(node))
             if up is None or id(node) in above:
+                break
+            if id(node) in beyond:
+                _count(trace, "headline_story")
                 break
             if up.text > below or node.name not in _TABLE_TAGS:
                 levels += 1
@@ -1553,6 +1638,9 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 picked[i] = False
                 skipped += info.good
                 _count(trace, "comment_thread")
+            if picked[i] and "wrapped_list" not in off and _wrapped_list(sib, stats, thread_limits):
+                picked[i] = False
+                _count(trace, "wrapped_list")
             if picked[i]:
                 first = min(first, i)
                 _count(trace, "sibling_sections")
@@ -1601,6 +1689,24 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
+
+
+def _by_headline(top: Tag, best: _Stats) -> Tag | None:
+    """The headline's box (its parent or a box up to ``levels`` above it, below the
+    top) when it holds the best container and that holds ``min_chars`` of prose:
+    the story under its headline. Else None."""
+    limits = _RULE["headline_story"].limits
+    headline = _headline(top)
+    if headline is None or best.good < limits["min_chars"]:
+        return None
+    node: Tag | None = headline.parent
+    for _ in range(int(limits["levels"])):
+        if node is None or node is top:
+            return None
+        if node is best.tag or any(anc is node for anc in best.tag.parents):
+            return node
+        node = node.parent
+    return None
 
 
 def _headline(top: Tag) -> Tag | None:
@@ -1791,9 +1897,14 @@ def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: lis
             break
     if h1 < 0:
         return set()
+    start = h1 + 1
+    if _on("lead_after_headline"):
+        start = _after_headline(blocks, h1, first)
+        if start < 0:
+            return set()
     heading = {id(anc) for anc in blocks[h1].ancestors}
     leads = set()
-    for k in range(h1 + 1, first):
+    for k in range(start, first):
         block = blocks[k]
         # near the headline: their common container is at most two levels up
         # (a promo or sign-up box between headline and body sits further away)
@@ -1802,6 +1913,22 @@ def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: lis
         if _prose(block, stats):
             leads.add(k)
     return leads
+
+
+def _after_headline(blocks: list[_Block], h1: int, first: int) -> int:
+    """Where a lead may start when the h1 is not the page's headline (a blog's or a
+    site's name above a post titled by another heading): after the headline, when it
+    comes between the h1 and the body; -1 when it does not (a lead follows the
+    headline, never the site's name alone: the blog's description there is not one)."""
+    headline = _HEADLINE_SEEN.get()[1]
+    if headline is None or _norm(blocks[h1].text) == _norm(headline.get_text(" ")):
+        return h1 + 1  # (the headline, or a copy of it)
+    for k in range(h1 + 1, first):
+        if any(anc is headline for anc in blocks[k].ancestors):
+            _count(_SWITCHES.get()[1], "lead_after_headline")
+            return k + 1
+    _count(_SWITCHES.get()[1], "lead_after_headline")
+    return -1
 
 
 def _card_list(tag: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]) -> bool:
@@ -1836,6 +1963,7 @@ class _EmitCtx:
     anchors: list = field(default_factory=list)
     k: int = 0  # the index of the block the rules look at
     main_box: tuple | None = None  # (box id, index of its last block), found once
+    signed: set | None = None  # ids of the blocks of a thread after a post's sign-off
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -2050,6 +2178,77 @@ def _b_after_main_box(rule: Rule, block: _Block, n: int, anchor: int, ctx: _Emit
         ctx.main_box = _main_box(rule, ctx)
     best, last = ctx.main_box
     return ctx.k > last and best != 0 and all(id(a) != best for a in block.ancestors)
+
+
+def _signed_thread(rule: Rule, ctx: _EmitCtx) -> set:
+    """The ids of the blocks from the first sign-off line after the article on: short
+    dated lines built alike (same tag and classes; "Posted by X at 10:12 AM, May 3"),
+    most with a link (the poster's name, a permalink), not in a quotation, that
+    close three posts or more under the chosen containers, on a page with a
+    headline; the first of them after ``min_article_chars`` of prose past the
+    headline is the article's own sign-off, the posts after it are a thread printed
+    in the article's box, without boxes of their own. A page of dated posts without a
+    headline is a blog's front page: kept."""
+    limits = rule.limits
+    blocks, anchors, stats = ctx.blocks, ctx.anchors, ctx.stats
+    headline = _HEADLINE_SEEN.get()[1]
+    if headline is None:
+        return set()  # (dated posts on a page with no headline: a blog's front page)
+    top = next((k for k, b in enumerate(blocks) if any(a is headline for a in b.ancestors)), None)
+    if top is None:
+        return set()
+    groups: dict[tuple, list[int]] = {}
+    for k, block in enumerate(blocks):
+        if anchors[k] < 0 or len(block.text) > limits["max_chars"]:
+            continue
+        if _SENTENCE_END.search(block.text):
+            continue
+        if any(anc.name == "blockquote" for anc in block.ancestors[anchors[k] :]):
+            continue  # (a post quoted in the article, an embedded tweet: the article's)
+        owner = block.ancestors[-1]
+        groups.setdefault((owner.name, tuple(owner.get("class") or ())), []).append(k)
+    need = int(limits["min_posts"])
+    checks = int(limits["max_checks"])  # (a bound: each check parses a line's date)
+    cut = len(blocks)
+    start = None
+    for members in groups.values():
+        if len(members) < need or checks <= 0:
+            continue
+        dated = []
+        for k in members:
+            if checks <= 0:
+                break
+            checks -= 1
+            if _dated(blocks[k].text):
+                dated.append(k)
+        if len(dated) < need or 2 * len(dated) < len(members):
+            continue
+        if 2 * sum(1 for d in dated if blocks[d].links) < len(dated):
+            continue  # (a poster's name or a permalink: a dated list has neither)
+        # (each line closes a post: lines one after the other are a list of dates)
+        dated = [d for i, d in enumerate(dated) if i == 0 or dated[i - 1] < d - 1]
+        if len(dated) < need:
+            continue
+        if start is None:  # the block where the article's prose after the headline
+            prose, start = 0, len(blocks)  # reaches min_article_chars (found once)
+            for k in range(top + 1, len(blocks)):
+                if anchors[k] >= 0 and _prose(blocks[k], stats):
+                    prose += len(blocks[k].text)
+                    if prose >= limits["min_article_chars"]:
+                        start = k
+                        break
+        first = next((d for d in dated if d > start), None)
+        if first is not None and len([d for d in dated if d >= first]) >= need:
+            cut = min(cut, first)
+    return {id(block) for block in blocks[cut:]}
+
+
+def _b_signed_thread(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A block from the first sign-off line after the article on, when such lines
+    close three posts or more (see _signed_thread)."""
+    if ctx.signed is None:
+        ctx.signed = _signed_thread(rule, ctx)
+    return id(block) in ctx.signed
 
 
 def _emit(
@@ -2271,6 +2470,10 @@ RULES: tuple[Rule, ...] = (
          "display:none / visibility:hidden (spared with the page's main runs of <p>, "
          "unless a copy of the main one)",
          "attributes", _limits(), _el_hidden_style),
+    Rule("hidden_class", "element", "remove",
+         "a box hidden by a class of its own (hidden, hide, d-none, is-hidden, "
+         "invisible), as hidden_style; the main run of <p> is never one in such a box "
+         "when a shown run is as long", "attributes", _limits(), _el_hidden_class),
     Rule("boiler_role", "element", "remove",
          "ARIA roles navigation, banner, contentinfo, complementary, dialog, menu",
          "attributes", _limits(), _el_boiler_role),
@@ -2298,6 +2501,10 @@ RULES: tuple[Rule, ...] = (
     Rule("climb_to_parent", "select", "keep",
          "the best container gives way to an ancestor holding much more prose",
          "best container", _limits(levels=3, max_steps=12, min_growth=1.6, max_link_share=0.25)),
+    Rule("headline_story", "select", "keep",
+         "the best container sits in the headline's box (a few levels up from it) "
+         "with prose of its own: the climb to a parent stops at that box",
+         "the headline's box", _limits(levels=3, min_chars=300)),
     Rule("headline_rival", "select", "keep",
          "the best container shares no box near the headline with it, and a container "
          "that does (the headline's parent or a box a few levels up) scores not much "
@@ -2319,6 +2526,10 @@ RULES: tuple[Rule, ...] = (
     Rule("sibling_sections", "select", "keep",
          "siblings of the best container and its ancestors holding prose too",
          "six levels up", _limits(levels=6, max_link_share=0.2, small_chars=200)),
+    Rule("wrapped_list", "select", "remove",
+         "a sibling that is, under wrappers of one child, a list of items built alike "
+         "with a link and boxes inside (teasers, posts) is no section of the article",
+         "siblings of the best container", _limits(levels=3)),
     Rule("header_standfirst", "select", "keep",
          "a standfirst in a header or headline box before the body",
          "siblings before the body",
@@ -2334,11 +2545,22 @@ RULES: tuple[Rule, ...] = (
     Rule("pre_body_lead", "select", "keep",
          "prose blocks between the h1 and the body: an intro in its own box",
          "after the h1", _limits(max_gap_blocks=12)),
+    Rule("lead_after_headline", "select", "remove",
+         "when the h1 is not the page's headline (a blog's name above a post titled by "
+         "another heading), pre_body_lead takes only blocks after the headline: the "
+         "blog's description under its name is no lead", "after the h1", _limits()),
     # -- block rules (first that matches drops the block)
     Rule("nested_thread", "block", "remove",
          "a block in a list of posts (as comment_thread) inside the chosen container, "
          "when the container holds prose of its own besides", "boxes under the chosen "
          "container", _limits(), _b_nested_thread),
+    Rule("signed_thread", "block", "remove",
+         "the blocks from the first sign-off line after the article's prose on, when "
+         "short dated lines built alike (same tag and classes), most with a link, "
+         "none in a quotation, close three posts or more on a page with a headline: "
+         "a thread printed in the article's box", "blocks under the chosen "
+         "containers", _limits(max_chars=120, min_posts=3, min_article_chars=150,
+                               max_checks=200), _b_signed_thread),
     Rule("link_block", "block", "remove",
          "a block that is mostly link text (a named anchor, <a> with a name or id and "
          "no href, is not a link)",
