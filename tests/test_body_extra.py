@@ -131,41 +131,6 @@ def test_a_front_page_of_dated_posts_without_a_headline_is_kept():
     assert trace["signed_thread"] == 0
 
 
-# ------------------------------------------------------------------ wrapped_list
-
-TEASERS = tuple(
-    (
-        f"<li><h3>Island council news, part {i}</h3><p class='text'>The council met "
-        f"again this week on roads, schools and the new library, and decided a lot, "
-        f"as ever, in meeting {i}. <a href='/n/{i}'>Read more</a></p>"
-        f"<p class='date'>2026-05-0{i + 1}</p></li>"
-    )
-    for i in range(4)
-)
-
-
-def _teaser_page() -> str:
-    return (
-        "<html><head><title>Ferry timetable agreed</title></head><body>"
-        "<div id='block'><div id='primary'><h1>Ferry timetable agreed</h1>"
-        + "".join(f"<p>{p}</p>" for p in STORY * 3)
-        + "</div><div id='secondary'><h3 class='head'> </h3><div id='inner'><ul>"
-        + "".join(TEASERS)
-        + "</ul></div></div></div></body></html>"
-    )
-
-
-def test_a_teaser_list_under_wrappers_beside_the_story_is_no_section_of_it():
-    text, trace = _text(_teaser_page())
-    for paragraph in STORY:
-        assert paragraph in text
-    assert "Island council news" not in text
-    assert "The council met again" not in text
-    assert trace["wrapped_list"] == 1
-    text_off, _ = _text(_teaser_page(), off=("wrapped_list",))
-    assert "The council met again" in text_off
-
-
 # ------------------------------------------------------------------ hidden_class
 
 

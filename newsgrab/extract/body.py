@@ -1464,30 +1464,6 @@ def _thread_box(box: Tag, stats: dict[int, _Stats], limits: Mapping[str, float])
     )
 
 
-def _wrapped_list(box: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]) -> bool:
-    """Under wrappers of one child each (a box whose only child box holds its text),
-    a list of items built alike with a link and boxes inside (teasers of other
-    stories, posts): one more level than _thread_box looks, at most ``levels``."""
-    node = box
-    for _ in range(int(_RULE["wrapped_list"].limits["levels"])):
-        kids = [
-            k for k in node.children if isinstance(k, Tag) and (st := stats.get(id(k))) and st.text
-        ]  # (an empty heading or box is no second child)
-        if len(kids) != 1:
-            return False
-        inner = stats.get(id(kids[0]))
-        outer = stats.get(id(node))
-        if inner is None or outer is None or inner.text < outer.text:
-            return False
-        node = kids[0]
-        if any(
-            isinstance(k, Tag) and id(k) in stats and _thread_items(k, stats, limits)
-            for k in node.children
-        ):
-            return True
-    return False
-
-
 def _thread_good(thread: set, stats: dict[int, _Stats]) -> int:
     """The prose of the thread (its outermost box holds it all)."""
     return max((stats[key].good for key in thread if key in stats), default=0)
@@ -1638,9 +1614,6 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 picked[i] = False
                 skipped += info.good
                 _count(trace, "comment_thread")
-            if picked[i] and "wrapped_list" not in off and _wrapped_list(sib, stats, thread_limits):
-                picked[i] = False
-                _count(trace, "wrapped_list")
             if picked[i]:
                 first = min(first, i)
                 _count(trace, "sibling_sections")
@@ -2526,10 +2499,6 @@ RULES: tuple[Rule, ...] = (
     Rule("sibling_sections", "select", "keep",
          "siblings of the best container and its ancestors holding prose too",
          "six levels up", _limits(levels=6, max_link_share=0.2, small_chars=200)),
-    Rule("wrapped_list", "select", "remove",
-         "a sibling that is, under wrappers of one child, a list of items built alike "
-         "with a link and boxes inside (teasers, posts) is no section of the article",
-         "siblings of the best container", _limits(levels=3)),
     Rule("header_standfirst", "select", "keep",
          "a standfirst in a header or headline box before the body",
          "siblings before the body",
