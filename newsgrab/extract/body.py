@@ -962,6 +962,13 @@ _CALL_TO_ACTION = re.compile(
     r"never miss|enter your e-?mail",
     re.IGNORECASE,
 )
+# a newsletter or e-mail sign-up: a call to action even as a long paragraph (a long
+# paragraph that only mentions following, subscribing or an app is the author's own)
+_SIGN_UP = re.compile(
+    r"newsletter|\bsign up (?:here|now|today|for)\b|melde dich|abonnieren sie|\babonnez|"
+    r"enter your e-?mail",
+    re.IGNORECASE,
+)
 # a sentence's end, also inside closing quotes: "…" “…” „…“ »…« «…» ‘…’
 _SENTENCE_END = re.compile(r"[.!?。！？\"”»)“«’]\s*$")
 _BYLINE = re.compile(r"^(?i:by|von|par|por|di|door|av|af|from)\s+[A-ZÀ-Þ]\S*(?:\s+\S+){0,6}$")
@@ -2149,12 +2156,17 @@ def _t_section_end(rule: Rule, out: list[str]) -> list[str]:
 
 
 def _t_call_to_action(rule: Rule, out: list[str]) -> list[str]:
-    """Calls to action closing the story (short blocks among the last four)."""
+    """Calls to action closing the story (short blocks among the last four; a longer
+    paragraph only when it asks for a sign-up)."""
     tail = max(len(out) - int(rule.limits["last_blocks"]), (len(out) + 1) // 2)
-    limit = rule.limits["max_chars"]
-    return out[:tail] + [
-        b for b in out[tail:] if not (len(b) < limit and _CALL_TO_ACTION.search(b))
-    ]
+    return out[:tail] + [b for b in out[tail:] if not _call_to_action(b, rule.limits)]
+
+
+def _call_to_action(block: str, limits: Mapping[str, float]) -> bool:
+    n = len(block)
+    if n >= limits["sign_up_chars"] or _CALL_TO_ACTION.search(block) is None:
+        return False
+    return n < limits["max_chars"] or _SIGN_UP.search(block) is not None
 
 
 def _t_tail_credit(rule: Rule, out: list[str]) -> list[str]:
@@ -2390,8 +2402,11 @@ RULES: tuple[Rule, ...] = (
     Rule("section_end", "text", "remove",
          "a boilerplate section heading (About the author, Comments, ...) and all after",
          "second half", _limits(after_share=0.5, max_chars=70), _t_section_end),
-    Rule("call_to_action", "text", "remove", "newsletter, subscribe, follow us, apps",
-         "last four blocks", _limits(last_blocks=4, max_chars=300), _t_call_to_action),
+    Rule("call_to_action", "text", "remove",
+         "newsletter, subscribe, follow us, apps (a paragraph of max_chars or more only "
+         "for a newsletter or e-mail sign-up)",
+         "last four blocks", _limits(last_blocks=4, max_chars=150, sign_up_chars=300),
+         _t_call_to_action),
     Rule("tail_credit", "text", "remove", "'X contributed to this report'",
          "last three blocks", _limits(last_blocks=3, max_chars=400), _t_tail_credit),
     Rule("trim_tail", "text", "remove",

@@ -1,0 +1,64 @@
+"""Rules that keep the whole article where only part of it was given (precise but
+partial output), on small pages written for these tests."""
+
+from __future__ import annotations
+
+from newsgrab.extract import extract_text
+from newsgrab.extract.body import rule_switches
+
+STORY = (
+    "The harbour board met on Tuesday evening, and the chair said the new ferry would "
+    "run from March, weather permitting, with two crossings a day.",
+    "Residents of the island have waited eleven years for a second boat, and many of "
+    "them came to the meeting to hear the timetable read out in full.",
+    "The board will publish the fares in January, after a consultation with the "
+    "shipping company, the council and the island's own trust.",
+)
+
+
+def _page(*tail: str) -> str:
+    paras = "".join(f"<p>{p}</p>" for p in (*STORY, *tail))
+    return (
+        "<html><head><title>A second ferry for the island</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        "<article><h1>A second ferry for the island</h1>"
+        f"<div class='body'>{paras}</div></article>"
+        "<footer><p>The Island Gazette, 4 Quay Street</p></footer></body></html>"
+    )
+
+
+def _text(html: str, off: tuple[str, ...] = ()) -> str:
+    with rule_switches(off):
+        return extract_text(html)
+
+
+# ------------------------------------------------------------- call_to_action
+
+
+# the author's closing paragraph, 150 characters or more, that mentions
+# following or subscribing in passing
+OWN_CLOSE = (
+    "Each week this column looks at one of the island's boats and the people who "
+    "crew them; if you would like to see all the past columns as they come out, "
+    "subscribe to the feed."
+)
+# a sign-up pitch as long
+SIGN_UP = (
+    "Missing out on the island's news? Enter your email below to receive the "
+    "newsletter every Friday, with the week's stories, the tide tables and the "
+    "ferry timetable straight to your inbox."
+)
+
+
+def test_a_long_closing_paragraph_that_mentions_subscribing_is_the_authors_own():
+    assert len(OWN_CLOSE) >= 150
+    text = _text(_page(OWN_CLOSE))
+    assert text.endswith(OWN_CLOSE)
+
+
+def test_a_long_newsletter_sign_up_and_short_calls_to_action_still_go():
+    assert len(SIGN_UP) >= 150
+    text = _text(_page(SIGN_UP, "Follow us on Twitter and Instagram."))
+    assert text.endswith(STORY[-1])
+    with_rule_off = _text(_page(SIGN_UP), ("call_to_action",))
+    assert with_rule_off.endswith(SIGN_UP)
