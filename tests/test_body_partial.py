@@ -62,3 +62,42 @@ def test_a_long_newsletter_sign_up_and_short_calls_to_action_still_go():
     assert text.endswith(STORY[-1])
     with_rule_off = _text(_page(SIGN_UP), ("call_to_action",))
     assert with_rule_off.endswith(SIGN_UP)
+
+
+# ------------------------------------------------------------------- kin_runs
+
+
+def _picture_post() -> str:
+    """A post written as pictures, each with its text in a box named as a caption:
+    the first picture's text is long, the others' short."""
+    texts = [
+        " ".join(f"<p>{p}</p>" for p in STORY),
+        "<p>Here is the new boat at the quay, on its first morning, with the harbour "
+        "master on board.</p>",
+        "<p>And the crew, who came over from the mainland for the day and stayed for "
+        "the party.</p>",
+        "<p>The old ferry will still run on Sundays until the summer, then it goes "
+        "to the museum.</p>",
+    ]
+    pictures = "".join(
+        f"<div class='picture'><div class='picture-caption'><img src='/{i}.jpg' alt=''>"
+        f"<div class='picture-text'>{t}</div></div></div>"
+        for i, t in enumerate(texts)
+    )
+    return (
+        "<html><head><title>A second ferry for the island</title></head><body>"
+        "<article><h1>A second ferry for the island</h1>"
+        f"<div class='post'>{pictures}</div></article>"
+        "<aside class='sidebar'><p>The Island Gazette, 4 Quay Street</p></aside>"
+        "</body></html>"
+    )
+
+
+def test_the_text_under_each_picture_of_a_post_is_kept_with_the_main_run():
+    text = _text(_picture_post())
+    assert text.startswith(STORY[0])
+    for line in ("Here is the new boat", "And the crew", "The old ferry will still run"):
+        assert line in text, line
+    assert "Island Gazette" not in text
+    # the boxes named as captions went by their name, short beside the main run
+    assert "And the crew" not in _text(_picture_post(), ("kin_runs",))
