@@ -101,3 +101,46 @@ def test_the_text_under_each_picture_of_a_post_is_kept_with_the_main_run():
     assert "Island Gazette" not in text
     # the boxes named as captions went by their name, short beside the main run
     assert "And the crew" not in _text(_picture_post(), ("kin_runs",))
+
+
+# ------------------------------------------------------------- section_header
+
+
+def _fold_out_page() -> str:
+    """A story whose last part is fold-out sections, each titled by a <header>
+    holding only its sub-heading; a box beside the story has a header too."""
+    folds = "".join(
+        f"<li class='fold'><header class='fold-head'><h3>{title}</h3></header>"
+        f"<div class='fold-body'><p>{body}</p></div></li>"
+        for title, body in (
+            (
+                "What the new ferry brings:",
+                "Two crossings a day all year, a covered deck for foot passengers and "
+                "room for twelve cars, twice what the old boat could carry.",
+            ),
+            (
+                "What it costs the island:",
+                "The council pays a third of the running costs for ten years, and the "
+                "trust pays for the new waiting room at the quay.",
+            ),
+        )
+    )
+    paras = "".join(f"<p>{p}</p>" for p in STORY)
+    return (
+        "<html><head><title>A second ferry for the island</title></head><body>"
+        "<header class='site'><a href='/'>The Island Gazette</a></header>"
+        "<article><h1>A second ferry for the island</h1>"
+        f"<div class='body'>{paras}<ul class='folds'>{folds}</ul></div></article>"
+        "<section class='more'><header><h2>More from the harbour</h2></header>"
+        "<ul><li><a href='/a'>The lighthouse gets a new lamp after forty years</a></li>"
+        "<li><a href='/b'>Fishing boats stay in port as the storm comes in</a></li></ul>"
+        "</section></body></html>"
+    )
+
+
+def test_a_header_holding_only_a_sections_sub_heading_in_the_story_is_kept():
+    text = _text(_fold_out_page())
+    assert "What the new ferry brings:" in text
+    assert "What it costs the island:" in text
+    assert "More from the harbour" not in text and "The Island Gazette" not in text
+    assert "What the new ferry brings:" not in _text(_fold_out_page(), ("section_header",))

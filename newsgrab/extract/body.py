@@ -639,6 +639,40 @@ def _el_header_lead(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     return None
 
 
+_SUB_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+
+
+def _el_section_header(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """A <header> that is only a section's sub-heading (all its text in one h2-h6,
+    no link) with the section's text after it in the same box, in a box holding the
+    page's main run of <p> at most `levels` above it: a part of the article (a
+    fold-out section's title), not the site's header."""
+    if tag != "header" or el.find(".//a") is not None:
+        return None
+    heads = [h for h in el.iter(_SUB_HEADINGS)]
+    if len(heads) != 1:
+        return None
+    text = _STRING(el).strip()
+    if not text or len(text) > rule.limits["max_chars"] or _STRING(heads[0]).strip() != text:
+        return None
+    up = el.getparent()
+    while up is not None and up not in ctx.main_line:
+        up = up.getparent()
+    node, levels = ctx.top_run, 0
+    while node is not None and node is not up and levels < rule.limits["levels"]:
+        node, levels = node.getparent(), levels + 1
+    if up is None or node is not up:
+        return None  # (a box beside the article, not in it)
+    after = el.getnext()
+    if after is None:
+        return None
+    n = len(_STRING(after).strip())
+    links = sum(len(_STRING(a)) for a in after.iter("a"))
+    if n < rule.limits["min_after_chars"] or links > rule.limits["max_link_share"] * n:
+        return None  # (a list of teasers under "You may also like")
+    return _KEEP
+
+
 def _el_boiler_tag(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     if tag not in _BOILER_TAGS:
         return None
@@ -2304,6 +2338,12 @@ RULES: tuple[Rule, ...] = (
     Rule("header_lead", "element", "keep",
          "a <header> holding the headline's lead (a prose paragraph) or the whole post",
          "tags", _limits(swallowed_chars=500, swallowed_link_share=0.1), _el_header_lead),
+    Rule("section_header", "element", "keep",
+         "a <header> that is only a sub-heading (one h2-h6, no link) followed in its box "
+         "by the section's text (mostly not links), in the box of the main run of <p> or "
+         "one up to `levels` above it", "tags",
+         _limits(max_chars=150, min_after_chars=80, max_link_share=0.3, levels=3),
+         _el_section_header),
     Rule("boiler_tag", "element", "remove", "nav, aside, footer, header, figure, dialog, menu",
          "tags", _limits(), _el_boiler_tag),
     Rule("hidden", "element", "remove", "hidden or aria-hidden elements",
