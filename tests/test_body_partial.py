@@ -144,3 +144,30 @@ def test_a_header_holding_only_a_sections_sub_heading_in_the_story_is_kept():
     assert "What it costs the island:" in text
     assert "More from the harbour" not in text and "The Island Gazette" not in text
     assert "What the new ferry brings:" not in _text(_fold_out_page(), ("section_header",))
+
+
+# ---------------------------------------------------------------- run_heading
+
+
+def _anchored_page() -> str:
+    """A story whose sub-headings carry table-of-contents anchor ids made from their
+    words ("nav_..."), which read as boilerplate names; the comments heading among
+    the paragraphs too."""
+    paras = "".join(f"<p>{p}</p>" for p in STORY)
+    return (
+        "<html><head><title>A second ferry for the island</title></head><body>"
+        "<article><h1>A second ferry for the island</h1><div class='body'>"
+        f"{paras}<h3 class='subheading' id='nav_the_fares__1'>The fares</h3>"
+        "<p>A return crossing will cost four pounds, and children under twelve travel "
+        "free with an adult, the board said.</p>"
+        "<h3 id='comments'>Two responses to the ferry story</h3>"
+        "<p>About time, said one reader from the island's north end.</p>"
+        "</div></article></body></html>"
+    )
+
+
+def test_a_sub_heading_among_the_main_runs_paragraphs_is_kept_whatever_its_id():
+    text = _text(_anchored_page())
+    assert "The fares" in text.split("\n\n")
+    assert "Two responses" not in text  # (the heading of the comments still goes)
+    assert "The fares" not in _text(_anchored_page(), ("run_heading",)).split("\n\n")

@@ -724,6 +724,20 @@ def _el_boiler_role(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     return None
 
 
+def _el_run_heading(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """A sub-heading (h2-h6, no link) among the paragraphs of the page's main run,
+    with one of them after it: the article's own, whatever its class or id says (an
+    anchor id such as nav_... made from its words), unless it names the comments."""
+    if tag not in _SUB_HEADINGS or ctx.top_run is None or el.getparent() is not ctx.top_run:
+        return None
+    if el.find(".//a") is not None or _AFTER_ARTICLE.search(_class_id(el)):
+        return None  # (a link; the heading of the comments that follow)
+    for after in el.itersiblings():
+        if after.tag == "p" and _STRING(after).strip():
+            return _KEEP
+    return None
+
+
 def _el_strong_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     """Class/id names of boxes never spared by their own paragraphs (comments,
     cookie consent, related): only when they wrap the page's main run (or the
@@ -2355,6 +2369,10 @@ RULES: tuple[Rule, ...] = (
     Rule("boiler_role", "element", "remove",
          "ARIA roles navigation, banner, contentinfo, complementary, dialog, menu",
          "attributes", _limits(), _el_boiler_role),
+    Rule("run_heading", "element", "keep",
+         "a sub-heading (h2-h6, no link) among the main run's paragraphs, one after it: "
+         "kept whatever its class or id (unless it names the comments)", "attributes",
+         _limits(), _el_run_heading),
     Rule("strong_name", "element", "remove",
          "class/id naming navigation, comments, related, sharing, consent boxes",
          "attributes", _limits(), _el_strong_name),
