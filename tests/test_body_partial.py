@@ -171,3 +171,42 @@ def test_a_sub_heading_among_the_main_runs_paragraphs_is_kept_whatever_its_id():
     assert "The fares" in text.split("\n\n")
     assert "Two responses" not in text  # (the heading of the comments still goes)
     assert "The fares" not in _text(_anchored_page(), ("run_heading",)).split("\n\n")
+
+
+# --------------------------------------------------------------- kin_sections
+
+REST = (
+    "The new boat was built in a yard on the mainland and sailed over on Monday, "
+    "with the harbour master and two of the board's members on board for the trip.",
+    "It carries twelve cars and two hundred foot passengers, and its covered deck "
+    "will keep the school children dry on the winter crossings.",
+    "The old ferry, which has served the island since the year the pier was last "
+    "rebuilt, will run on Sundays until the summer and then go to the museum.",
+    "The board thanked the islanders for their patience, and said the timetable "
+    "would be posted at the quay, the shop and the school by the end of the month.",
+)
+
+
+def _parted_page() -> str:
+    """A story printed in two parts around a side rail: the lead in one box, the
+    rest in another, each an <article> in a box of the same kind."""
+    lead = "".join(f"<p>{p}</p>" for p in STORY[:2])
+    rest = "".join(f"<p>{p}</p>" for p in (STORY[2], *REST))
+    return (
+        "<html><head><title>A second ferry for the island</title></head><body>"
+        "<h1>A second ferry for the island</h1><div id='story'>"
+        f"<div class='story-body lead-part'><article>{lead}</article></div>"
+        "<div class='rail'><a href='/c'>Comments</a> <a href='/p'>Print</a> "
+        "<a href='/e'>E-mail</a></div>"
+        f"<div class='story-body'><article>{rest}</article></div>"
+        "</div><div class='more'><a href='/x'>The lighthouse gets a new lamp</a></div>"
+        "</body></html>"
+    )
+
+
+def test_the_lead_printed_in_a_box_like_the_storys_before_a_side_rail_is_kept():
+    text = _text(_parted_page())
+    assert text.startswith(STORY[0])
+    assert text.endswith(REST[-1])
+    assert "Print" not in text and "lighthouse" not in text
+    assert not _text(_parted_page(), ("kin_sections",)).startswith(STORY[0])

@@ -1582,6 +1582,8 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         _count(trace, "repeated_posts", len(repeats))
     sib_limits = _RULE["sibling_sections"].limits
     siblings = "sibling_sections" not in off
+    kin_sections = "kin_sections" not in off
+    kin_limits = _RULE["kin_sections"].limits
     standfirst = "header_standfirst" not in off
     lead_limits = _RULE["header_standfirst"].limits
     thread_limits = _RULE["comment_thread"].limits
@@ -1627,6 +1629,14 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                     and info.good > 0.6 * info.text
                     and (i < here or info.longest < 0.8 * info.good)
                 )
+            if (
+                not picked[i]
+                and kin_sections
+                and density < max_links
+                and _kin_section(sib, info, best.tag, stats, kin_limits)
+            ):
+                picked[i] = True  # another part of the article, in a box like its own
+                _count(trace, "kin_sections")
             if picked[i] and (sib.name == "form" or sib.find("form") is not None):
                 picked[i] = False  # a login, sign-up or comment form's messages
             if picked[i] and "comment_thread" not in off and _thread_box(sib, stats, thread_limits):
@@ -1681,6 +1691,26 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
+
+
+def _kin_section(
+    sib: Tag, info: _Stats, best: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]
+) -> bool:
+    """The box beside the article holds, as most of its prose, a box built like the
+    article's container (same tag and classes; an <article> or a box with a class):
+    the article printed in parts around a side rail or an embed."""
+    classes = tuple(best.get("class") or ())
+    if not classes and best.name != "article":
+        return False
+    if info.good < limits["min_chars"] or info.good < limits["min_clean_share"] * info.text:
+        return False
+    for el in sib.find_all(best.name):
+        if tuple(el.get("class") or ()) != classes:
+            continue
+        st = stats.get(id(el))
+        if st is not None and st.good >= limits["min_share"] * info.good:
+            return True
+    return False
 
 
 def _headline(top: Tag) -> Tag | None:
@@ -2418,6 +2448,11 @@ RULES: tuple[Rule, ...] = (
     Rule("sibling_sections", "select", "keep",
          "siblings of the best container and its ancestors holding prose too",
          "six levels up", _limits(levels=6, max_link_share=0.2, small_chars=200)),
+    Rule("kin_sections", "select", "keep",
+         "a box beside the chosen container (or a near ancestor) whose prose is mostly in "
+         "a box built like the container (same tag and classes; an <article> or a box "
+         "with a class): another part of the article", "as sibling_sections",
+         _limits(min_chars=80, min_clean_share=0.8, min_share=0.8)),
     Rule("header_standfirst", "select", "keep",
          "a standfirst in a header or headline box before the body",
          "siblings before the body",
