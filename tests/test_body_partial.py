@@ -210,3 +210,36 @@ def test_the_lead_printed_in_a_box_like_the_storys_before_a_side_rail_is_kept():
     assert text.endswith(REST[-1])
     assert "Print" not in text and "lighthouse" not in text
     assert not _text(_parted_page(), ("kin_sections",)).startswith(STORY[0])
+
+
+# ----------------------------------------------------------- between_sections
+
+INTRO = (
+    "Last Friday the harbour board approved the plan for a second ferry, after a "
+    "meeting that ran late into the evening. The boat will run from March, and the "
+    "islanders, who asked for it for eleven years, will pay the old fares until June."
+)
+
+
+def _intro_page() -> str:
+    """The story's intro in a paragraph of its own between the header (headline and
+    standfirst) and the box of the body."""
+    body = "".join(f"<p>{p}</p>" for p in (*STORY, *REST))
+    return (
+        "<html><head><title>A second ferry for the island</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><div class='wrap'>"
+        "<div class='story-head'><h1>A second ferry for the island</h1>"
+        "<p>Eleven years of waiting end as the board says yes to a second boat.</p></div>"
+        f"<p class='intro'>{INTRO}</p>"
+        f"<div class='col'><div class='col-inner'>{body}</div></div>"
+        "</div><footer><p>The Island Gazette, 4 Quay Street</p></footer></body></html>"
+    )
+
+
+def test_prose_between_the_storys_header_and_its_body_is_taken():
+    assert len(INTRO) > 200
+    text = _text(_intro_page())
+    assert INTRO in text
+    assert text.endswith(REST[-1])
+    assert "Island Gazette" not in text
+    assert INTRO not in _text(_intro_page(), ("between_sections",))

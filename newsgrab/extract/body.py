@@ -1583,6 +1583,7 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
     sib_limits = _RULE["sibling_sections"].limits
     siblings = "sibling_sections" not in off
     kin_sections = "kin_sections" not in off
+    between = _RULE["between_sections"].limits if "between_sections" not in off else None
     kin_limits = _RULE["kin_sections"].limits
     standfirst = "header_standfirst" not in off
     lead_limits = _RULE["header_standfirst"].limits
@@ -1661,6 +1662,12 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 first = i
                 _count(trace, "header_standfirst")
         last = len(picked) - 1 - picked[::-1].index(True)
+        if between and level < between["levels"]:
+            for i in range(first + 1, last):
+                info = stats.get(id(kids[i]))
+                if not picked[i] and info is not None and _between_prose(kids[i], info, between):
+                    picked[i] = True  # prose between two parts of the article is its own
+                    _count(trace, "between_sections")
         for i, sib in enumerate(kids):
             if sib is not node and (picked[i] or (small[i] and first < i < last)):
                 chosen.add(id(sib))
@@ -1691,6 +1698,17 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         _count(trace, "scattered_page")
         return {id(top)}, leads
     return chosen, leads
+
+
+def _between_prose(sib: Tag, info: _Stats, limits: Mapping[str, float]) -> bool:
+    """A box of clean prose (a paragraph at least, few links, no form)."""
+    return (
+        info.good >= limits["min_chars"]
+        and info.good >= limits["min_clean_share"] * info.text
+        and info.links < limits["max_link_share"] * info.text
+        and sib.name != "form"
+        and sib.find("form") is None
+    )
 
 
 def _kin_section(
@@ -2453,6 +2471,11 @@ RULES: tuple[Rule, ...] = (
          "a box built like the container (same tag and classes; an <article> or a box "
          "with a class): another part of the article", "as sibling_sections",
          _limits(min_chars=80, min_clean_share=0.8, min_share=0.8)),
+    Rule("between_sections", "select", "keep",
+         "a box of clean prose between two boxes taken as parts of the article (a "
+         "standfirst and the body, two sections) is taken, however short",
+         "siblings, as sibling_sections",
+         _limits(levels=3, min_chars=80, min_clean_share=0.8, max_link_share=0.2)),
     Rule("header_standfirst", "select", "keep",
          "a standfirst in a header or headline box before the body",
          "siblings before the body",
