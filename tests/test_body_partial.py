@@ -223,13 +223,14 @@ INTRO = (
 
 def _intro_page() -> str:
     """The story's intro in a paragraph of its own between the header (headline and
-    standfirst) and the box of the body."""
+    standfirst, the headline no h1) and the box of the body."""
     body = "".join(f"<p>{p}</p>" for p in (*STORY, *REST))
     return (
         "<html><head><title>A second ferry for the island</title></head><body>"
         "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><div class='wrap'>"
-        "<div class='story-head'><h1>A second ferry for the island</h1>"
-        "<p>Eleven years of waiting end as the board says yes to a second boat.</p></div>"
+        "<header class='story-head'><h2>A second ferry for the island</h2>"
+        "<p>Eleven years of waiting end as the harbour board says yes to a second boat "
+        "for the people of the island.</p></header>"
         f"<p class='intro'>{INTRO}</p>"
         f"<div class='col'><div class='col-inner'>{body}</div></div>"
         "</div><footer><p>The Island Gazette, 4 Quay Street</p></footer></body></html>"
@@ -243,3 +244,30 @@ def test_prose_between_the_storys_header_and_its_body_is_taken():
     assert text.endswith(REST[-1])
     assert "Island Gazette" not in text
     assert INTRO not in _text(_intro_page(), ("between_sections",))
+
+
+# -------------------------------------------------------------- pre_body_lead
+
+
+def _standfirst_and_intro_page() -> str:
+    """A standfirst in the header (taken as the header's lead), then the intro in a
+    paragraph of its own beside the box of the body."""
+    body = "".join(f"<p>{p}</p>" for p in (*STORY, *REST))
+    return (
+        "<html><head><title>A second ferry for the island</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><div class='wrap'>"
+        "<div class='story-head'><h1>A second ferry for the island</h1>"
+        "<p>Eleven years of waiting end as the board says yes to a second boat.</p></div>"
+        f"<div class='inner'><p class='intro'>{INTRO}</p>"
+        f"<div class='col'><div class='col-inner'>{body}</div></div></div>"
+        "</div><footer><p>The Island Gazette, 4 Quay Street</p></footer></body></html>"
+    )
+
+
+def test_the_intro_after_a_header_standfirst_is_still_the_storys_lead():
+    text = _text(_standfirst_and_intro_page())
+    assert text.startswith("Eleven years of waiting")
+    assert INTRO in text
+    assert text.endswith(REST[-1])
+    # (the standfirst alone, without the intro, when the lead rule is off)
+    assert INTRO not in _text(_standfirst_and_intro_page(), ("pre_body_lead",))

@@ -1905,10 +1905,16 @@ def _prose(block: _Block, stats: dict[int, _Stats]) -> bool:
     return True
 
 
-def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: list[int]) -> set:
-    """Indexes of the prose blocks between the headline (h1) and the chosen body:
-    a standfirst or intro kept in a box of its own."""
-    first = next((k for k, a in enumerate(anchors) if a >= 0), -1)
+def _pre_body_leads(
+    blocks: list[_Block], stats: dict[int, _Stats], anchors: list[int], leads: set
+) -> set:
+    """Indexes of the prose blocks between the headline (h1) and the chosen body
+    (a standfirst taken from the header is not the body): a standfirst or intro
+    kept in a box of its own."""
+    first = next(
+        (k for k, a in enumerate(anchors) if a >= 0 and id(blocks[k].ancestors[a]) not in leads),
+        -1,
+    )
     if first <= 0:
         return set()
     h1 = -1
@@ -2196,7 +2202,7 @@ def _emit(
                 break
         anchors.append(anchor)
     lead_rule = _RULE["pre_body_lead"]
-    lead_blocks = set() if lead_rule.name in off else _pre_body_leads(blocks, stats, anchors)
+    lead_blocks = set() if lead_rule.name in off else _pre_body_leads(blocks, stats, anchors, leads)
     rules = [r for r in _BLOCK_RULES if r.name not in off]
     out: list[str] = []
     ctx = _EmitCtx(stats, leads, _norm(title or ""), out, blocks=blocks, anchors=anchors)
