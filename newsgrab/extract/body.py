@@ -484,9 +484,11 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
             _count(_SWITCHES.get()[1], "article_before_box")
     top = runs[top_run]
     ctx.top_run = top_run
+    kin = _kin_runs(top_run, runs, _RULE["kin_runs"].limits) if _on("kin_runs") else set()
+    _count(_SWITCHES.get()[1], "kin_runs", len(kin))
     protected = ctx.protected
     for node, n in runs.items():
-        if n < rule.limits["share_of_top_run"] * top:
+        if n < rule.limits["share_of_top_run"] * top and node not in kin:
             continue
         while node is not None and node not in protected:
             protected.add(node)
@@ -501,6 +503,34 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
             break
         ctx.near.add(node)
         node = node.getparent()
+
+
+def _kin_runs(top_run, runs: dict, limits: Mapping[str, float]) -> set:
+    """The runs of <p> built like the main run: the boxes from each up to the box it
+    shares with the main run have the same tags and classes, level by level, as the
+    main run's (one of them at least with a class), at the same depth below it (the
+    article cut into boxes alike: the text under each of its pictures). Only when
+    there are `min_kin` of them or more."""
+    ups: dict = {}
+    sig: list[tuple[Any, Any]] = []
+    node = top_run
+    while node is not None:
+        ups[node] = len(sig)
+        sig.append((node.tag, node.get("class")))
+        node = node.getparent()
+    found = set()
+    for run in runs:
+        if run is top_run:
+            continue
+        node, k = run, 0
+        while node is not None and node not in ups:
+            if k >= len(sig) or (node.tag, node.get("class")) != sig[k]:
+                node = None
+                break
+            node, k = node.getparent(), k + 1
+        if node is not None and k and ups[node] == k and any(sig[j][1] for j in range(k)):
+            found.add(run)
+    return found if len(found) >= limits["min_kin"] else set()
 
 
 def _strong_box(node, ctx: _PruneCtx, memo: dict):
@@ -613,6 +643,40 @@ def _el_header_lead(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     return None
 
 
+_SUB_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+
+
+def _el_section_header(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """A <header> that is only a section's sub-heading (all its text in one h2-h6,
+    no link) with the section's text after it in the same box, in a box holding the
+    page's main run of <p> at most `levels` above it: a part of the article (a
+    fold-out section's title), not the site's header."""
+    if tag != "header" or el.find(".//a") is not None:
+        return None
+    heads = [h for h in el.iter(_SUB_HEADINGS)]
+    if len(heads) != 1:
+        return None
+    text = _STRING(el).strip()
+    if not text or len(text) > rule.limits["max_chars"] or _STRING(heads[0]).strip() != text:
+        return None
+    up = el.getparent()
+    while up is not None and up not in ctx.main_line:
+        up = up.getparent()
+    node, levels = ctx.top_run, 0
+    while node is not None and node is not up and levels < rule.limits["levels"]:
+        node, levels = node.getparent(), levels + 1
+    if up is None or node is not up:
+        return None  # (a box beside the article, not in it)
+    after = el.getnext()
+    if after is None:
+        return None
+    n = len(_STRING(after).strip())
+    links = sum(len(_STRING(a)) for a in after.iter("a"))
+    if n < rule.limits["min_after_chars"] or links > rule.limits["max_link_share"] * n:
+        return None  # (a list of teasers under "You may also like")
+    return _KEEP
+
+
 def _el_boiler_tag(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     if tag not in _BOILER_TAGS:
         return None
@@ -714,6 +778,20 @@ def _copy_of_main_run(el, ctx: _PruneCtx) -> bool:
 def _el_boiler_role(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     if el.get("role") in _BOILER_ROLES:
         return _SPARED if el in ctx.protected else _DROP
+    return None
+
+
+def _el_run_heading(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """A sub-heading (h2-h6, no link) among the paragraphs of the page's main run,
+    with one of them after it: the article's own, whatever its class or id says (an
+    anchor id such as nav_... made from its words), unless it names the comments."""
+    if tag not in _SUB_HEADINGS or ctx.top_run is None or el.getparent() is not ctx.top_run:
+        return None
+    if el.find(".//a") is not None or _AFTER_ARTICLE.search(_class_id(el)):
+        return None  # (a link; the heading of the comments that follow)
+    for after in el.itersiblings():
+        if after.tag == "p" and _STRING(after).strip():
+            return _KEEP
     return None
 
 
@@ -1020,6 +1098,13 @@ _CALL_TO_ACTION = re.compile(
     r"(?:uns|us|our|unser\w*|wir)\b.{0,30}\b(?:whatsapp|telegram|instagram|youtube)|"
     r"(?:whatsapp|telegram|youtube)[- ]?(?:kanal|channel)|"
     r"never miss|enter your e-?mail",
+    re.IGNORECASE,
+)
+# a newsletter or e-mail sign-up: a call to action even as a long paragraph (a long
+# paragraph that only mentions following, subscribing or an app is the author's own)
+_SIGN_UP = re.compile(
+    r"newsletter|\bsign up (?:here|now|today|for)\b|melde dich|abonnieren sie|\babonnez|"
+    r"enter your e-?mail",
     re.IGNORECASE,
 )
 # a sentence's end, also inside closing quotes: "…" “…” „…“ »…« «…» ‘…’
@@ -1563,6 +1648,9 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
         _count(trace, "repeated_posts", len(repeats))
     sib_limits = _RULE["sibling_sections"].limits
     siblings = "sibling_sections" not in off
+    kin_sections = "kin_sections" not in off
+    between = _RULE["between_sections"].limits if "between_sections" not in off else None
+    kin_limits = _RULE["kin_sections"].limits
     standfirst = "header_standfirst" not in off
     lead_limits = _RULE["header_standfirst"].limits
     thread_limits = _RULE["comment_thread"].limits
@@ -1608,6 +1696,14 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                     and info.good > 0.6 * info.text
                     and (i < here or info.longest < 0.8 * info.good)
                 )
+            if (
+                not picked[i]
+                and kin_sections
+                and density < max_links
+                and _kin_section(sib, info, best.tag, stats, kin_limits)
+            ):
+                picked[i] = True  # another part of the article, in a box like its own
+                _count(trace, "kin_sections")
             if picked[i] and (sib.name == "form" or sib.find("form") is not None):
                 picked[i] = False  # a login, sign-up or comment form's messages
             if picked[i] and "comment_thread" not in off and _thread_box(sib, stats, thread_limits):
@@ -1632,6 +1728,12 @@ def _select(top: Tag, stats: dict[int, _Stats]) -> tuple[set, set] | None:
                 first = i
                 _count(trace, "header_standfirst")
         last = len(picked) - 1 - picked[::-1].index(True)
+        if between and level < between["levels"]:
+            for i in range(first + 1, last):
+                info = stats.get(id(kids[i]))
+                if not picked[i] and info is not None and _between_prose(kids[i], info, between):
+                    picked[i] = True  # prose between two parts of the article is its own
+                    _count(trace, "between_sections")
         for i, sib in enumerate(kids):
             if sib is not node and (picked[i] or (small[i] and first < i < last)):
                 chosen.add(id(sib))
@@ -1680,6 +1782,37 @@ def _by_headline(top: Tag, best: _Stats) -> Tag | None:
             return node
         node = node.parent
     return None
+
+
+def _between_prose(sib: Tag, info: _Stats, limits: Mapping[str, float]) -> bool:
+    """A box of clean prose (a paragraph at least, few links, no form)."""
+    return (
+        info.good >= limits["min_chars"]
+        and info.good >= limits["min_clean_share"] * info.text
+        and info.links < limits["max_link_share"] * info.text
+        and sib.name != "form"
+        and sib.find("form") is None
+    )
+
+
+def _kin_section(
+    sib: Tag, info: _Stats, best: Tag, stats: dict[int, _Stats], limits: Mapping[str, float]
+) -> bool:
+    """The box beside the article holds, as most of its prose, a box built like the
+    article's container (same tag and classes; an <article> or a box with a class):
+    the article printed in parts around a side rail or an embed."""
+    classes = tuple(best.get("class") or ())
+    if not classes and best.name != "article":
+        return False
+    if info.good < limits["min_chars"] or info.good < limits["min_clean_share"] * info.text:
+        return False
+    for el in sib.find_all(best.name):
+        if tuple(el.get("class") or ()) != classes:
+            continue
+        st = stats.get(id(el))
+        if st is not None and st.good >= limits["min_share"] * info.good:
+            return True
+    return False
 
 
 def _headline(top: Tag) -> Tag | None:
@@ -1856,10 +1989,16 @@ def _prose(block: _Block, stats: dict[int, _Stats]) -> bool:
     return True
 
 
-def _pre_body_leads(blocks: list[_Block], stats: dict[int, _Stats], anchors: list[int]) -> set:
-    """Indexes of the prose blocks between the headline (h1) and the chosen body:
-    a standfirst or intro kept in a box of its own."""
-    first = next((k for k, a in enumerate(anchors) if a >= 0), -1)
+def _pre_body_leads(
+    blocks: list[_Block], stats: dict[int, _Stats], anchors: list[int], leads: set
+) -> set:
+    """Indexes of the prose blocks between the headline (h1) and the chosen body
+    (a standfirst taken from the header is not the body): a standfirst or intro
+    kept in a box of its own."""
+    first = next(
+        (k for k, a in enumerate(anchors) if a >= 0 and id(blocks[k].ancestors[a]) not in leads),
+        -1,
+    )
     if first <= 0:
         return set()
     h1 = -1
@@ -2240,7 +2379,7 @@ def _emit(
                 break
         anchors.append(anchor)
     lead_rule = _RULE["pre_body_lead"]
-    lead_blocks = set() if lead_rule.name in off else _pre_body_leads(blocks, stats, anchors)
+    lead_blocks = set() if lead_rule.name in off else _pre_body_leads(blocks, stats, anchors, leads)
     rules = [r for r in _BLOCK_RULES if r.name not in off]
     out: list[str] = []
     ctx = _EmitCtx(stats, leads, _norm(title or ""), out, blocks=blocks, anchors=anchors)
@@ -2326,12 +2465,17 @@ def _t_section_end(rule: Rule, out: list[str]) -> list[str]:
 
 
 def _t_call_to_action(rule: Rule, out: list[str]) -> list[str]:
-    """Calls to action closing the story (short blocks among the last four)."""
+    """Calls to action closing the story (short blocks among the last four; a longer
+    paragraph only when it asks for a sign-up)."""
     tail = max(len(out) - int(rule.limits["last_blocks"]), (len(out) + 1) // 2)
-    limit = rule.limits["max_chars"]
-    return out[:tail] + [
-        b for b in out[tail:] if not (len(b) < limit and _CALL_TO_ACTION.search(b))
-    ]
+    return out[:tail] + [b for b in out[tail:] if not _call_to_action(b, rule.limits)]
+
+
+def _call_to_action(block: str, limits: Mapping[str, float]) -> bool:
+    n = len(block)
+    if n >= limits["sign_up_chars"] or _CALL_TO_ACTION.search(block) is None:
+        return False
+    return n < limits["max_chars"] or _SIGN_UP.search(block) is not None
 
 
 def _t_tail_credit(rule: Rule, out: list[str]) -> list[str]:
@@ -2415,6 +2559,10 @@ RULES: tuple[Rule, ...] = (
          "containers of the page's main runs of <p>, and their ancestors: spared by "
          "the element rules", "<p> parents",
          _limits(share_of_top_run=0.3), _pass_main_run),
+    Rule("kin_runs", "prune", "keep",
+         "runs of <p> in boxes built like the main run's (same tags and classes up to "
+         "the box they share with it): spared with it, however short (the text under "
+         "each picture of a post)", "<p> parents", _limits(min_kin=2), lambda *args: None),
     Rule("article_before_box", "prune", "keep",
          "the main run of <p> is in a box named as comments, and a run of prose before "
          "it, outside such boxes, is long enough: that run is the main one (a short "
@@ -2435,6 +2583,12 @@ RULES: tuple[Rule, ...] = (
     Rule("header_lead", "element", "keep",
          "a <header> holding the headline's lead (a prose paragraph) or the whole post",
          "tags", _limits(swallowed_chars=500, swallowed_link_share=0.1), _el_header_lead),
+    Rule("section_header", "element", "keep",
+         "a <header> that is only a sub-heading (one h2-h6, no link) followed in its box "
+         "by the section's text (mostly not links), in the box of the main run of <p> or "
+         "one up to `levels` above it", "tags",
+         _limits(max_chars=150, min_after_chars=80, max_link_share=0.3, levels=3),
+         _el_section_header),
     Rule("boiler_tag", "element", "remove", "nav, aside, footer, header, figure, dialog, menu",
          "tags", _limits(), _el_boiler_tag),
     Rule("hidden", "element", "remove", "hidden or aria-hidden elements",
@@ -2450,6 +2604,10 @@ RULES: tuple[Rule, ...] = (
     Rule("boiler_role", "element", "remove",
          "ARIA roles navigation, banner, contentinfo, complementary, dialog, menu",
          "attributes", _limits(), _el_boiler_role),
+    Rule("run_heading", "element", "keep",
+         "a sub-heading (h2-h6, no link) among the main run's paragraphs, one after it: "
+         "kept whatever its class or id (unless it names the comments)", "attributes",
+         _limits(), _el_run_heading),
     Rule("strong_name", "element", "remove",
          "class/id naming navigation, comments, related, sharing, consent boxes",
          "attributes", _limits(), _el_strong_name),
@@ -2499,6 +2657,16 @@ RULES: tuple[Rule, ...] = (
     Rule("sibling_sections", "select", "keep",
          "siblings of the best container and its ancestors holding prose too",
          "six levels up", _limits(levels=6, max_link_share=0.2, small_chars=200)),
+    Rule("kin_sections", "select", "keep",
+         "a box beside the chosen container (or a near ancestor) whose prose is mostly in "
+         "a box built like the container (same tag and classes; an <article> or a box "
+         "with a class): another part of the article", "as sibling_sections",
+         _limits(min_chars=80, min_clean_share=0.8, min_share=0.8)),
+    Rule("between_sections", "select", "keep",
+         "a box of clean prose between two boxes taken as parts of the article (a "
+         "standfirst and the body, two sections) is taken, however short",
+         "siblings, as sibling_sections",
+         _limits(levels=3, min_chars=80, min_clean_share=0.8, max_link_share=0.2)),
     Rule("header_standfirst", "select", "keep",
          "a standfirst in a header or headline box before the body",
          "siblings before the body",
@@ -2586,8 +2754,11 @@ RULES: tuple[Rule, ...] = (
     Rule("section_end", "text", "remove",
          "a boilerplate section heading (About the author, Comments, ...) and all after",
          "second half", _limits(after_share=0.5, max_chars=70), _t_section_end),
-    Rule("call_to_action", "text", "remove", "newsletter, subscribe, follow us, apps",
-         "last four blocks", _limits(last_blocks=4, max_chars=300), _t_call_to_action),
+    Rule("call_to_action", "text", "remove",
+         "newsletter, subscribe, follow us, apps (a paragraph of max_chars or more only "
+         "for a newsletter or e-mail sign-up)",
+         "last four blocks", _limits(last_blocks=4, max_chars=150, sign_up_chars=300),
+         _t_call_to_action),
     Rule("tail_credit", "text", "remove", "'X contributed to this report'",
          "last three blocks", _limits(last_blocks=3, max_chars=400), _t_tail_credit),
     Rule("trim_tail", "text", "remove",
