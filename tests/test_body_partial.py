@@ -64,45 +64,6 @@ def test_a_long_newsletter_sign_up_and_short_calls_to_action_still_go():
     assert with_rule_off.endswith(SIGN_UP)
 
 
-# ------------------------------------------------------------------- kin_runs
-
-
-def _picture_post() -> str:
-    """A post written as pictures, each with its text in a box named as a caption:
-    the first picture's text is long, the others' short."""
-    texts = [
-        " ".join(f"<p>{p}</p>" for p in STORY),
-        "<p>Here is the new boat at the quay, on its first morning, with the harbour "
-        "master on board.</p>",
-        "<p>And the crew, who came over from the mainland for the day and stayed for "
-        "the party.</p>",
-        "<p>The old ferry will still run on Sundays until the summer, then it goes "
-        "to the museum.</p>",
-    ]
-    pictures = "".join(
-        f"<div class='picture'><div class='picture-caption'><img src='/{i}.jpg' alt=''>"
-        f"<div class='picture-text'>{t}</div></div></div>"
-        for i, t in enumerate(texts)
-    )
-    return (
-        "<html><head><title>A second ferry for the island</title></head><body>"
-        "<article><h1>A second ferry for the island</h1>"
-        f"<div class='post'>{pictures}</div></article>"
-        "<aside class='sidebar'><p>The Island Gazette, 4 Quay Street</p></aside>"
-        "</body></html>"
-    )
-
-
-def test_the_text_under_each_picture_of_a_post_is_kept_with_the_main_run():
-    text = _text(_picture_post())
-    assert text.startswith(STORY[0])
-    for line in ("Here is the new boat", "And the crew", "The old ferry will still run"):
-        assert line in text, line
-    assert "Island Gazette" not in text
-    # the boxes named as captions went by their name, short beside the main run
-    assert "And the crew" not in _text(_picture_post(), ("kin_runs",))
-
-
 # ------------------------------------------------------------- section_header
 
 
@@ -144,33 +105,6 @@ def test_a_header_holding_only_a_sections_sub_heading_in_the_story_is_kept():
     assert "What it costs the island:" in text
     assert "More from the harbour" not in text and "The Island Gazette" not in text
     assert "What the new ferry brings:" not in _text(_fold_out_page(), ("section_header",))
-
-
-# ---------------------------------------------------------------- run_heading
-
-
-def _anchored_page() -> str:
-    """A story whose sub-headings carry table-of-contents anchor ids made from their
-    words ("nav_..."), which read as boilerplate names; the comments heading among
-    the paragraphs too."""
-    paras = "".join(f"<p>{p}</p>" for p in STORY)
-    return (
-        "<html><head><title>A second ferry for the island</title></head><body>"
-        "<article><h1>A second ferry for the island</h1><div class='body'>"
-        f"{paras}<h3 class='subheading' id='nav_the_fares__1'>The fares</h3>"
-        "<p>A return crossing will cost four pounds, and children under twelve travel "
-        "free with an adult, the board said.</p>"
-        "<h3 id='comments'>Two responses to the ferry story</h3>"
-        "<p>About time, said one reader from the island's north end.</p>"
-        "</div></article></body></html>"
-    )
-
-
-def test_a_sub_heading_among_the_main_runs_paragraphs_is_kept_whatever_its_id():
-    text = _text(_anchored_page())
-    assert "The fares" in text.split("\n\n")
-    assert "Two responses" not in text  # (the heading of the comments still goes)
-    assert "The fares" not in _text(_anchored_page(), ("run_heading",)).split("\n\n")
 
 
 # --------------------------------------------------------------- kin_sections

@@ -484,11 +484,9 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
             _count(_SWITCHES.get()[1], "article_before_box")
     top = runs[top_run]
     ctx.top_run = top_run
-    kin = _kin_runs(top_run, runs, _RULE["kin_runs"].limits) if _on("kin_runs") else set()
-    _count(_SWITCHES.get()[1], "kin_runs", len(kin))
     protected = ctx.protected
     for node, n in runs.items():
-        if n < rule.limits["share_of_top_run"] * top and node not in kin:
+        if n < rule.limits["share_of_top_run"] * top:
             continue
         while node is not None and node not in protected:
             protected.add(node)
@@ -503,34 +501,6 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
             break
         ctx.near.add(node)
         node = node.getparent()
-
-
-def _kin_runs(top_run, runs: dict, limits: Mapping[str, float]) -> set:
-    """The runs of <p> built like the main run: the boxes from each up to the box it
-    shares with the main run have the same tags and classes, level by level, as the
-    main run's (one of them at least with a class), at the same depth below it (the
-    article cut into boxes alike: the text under each of its pictures). Only when
-    there are `min_kin` of them or more."""
-    ups: dict = {}
-    sig: list[tuple[Any, Any]] = []
-    node = top_run
-    while node is not None:
-        ups[node] = len(sig)
-        sig.append((node.tag, node.get("class")))
-        node = node.getparent()
-    found = set()
-    for run in runs:
-        if run is top_run:
-            continue
-        node, k = run, 0
-        while node is not None and node not in ups:
-            if k >= len(sig) or (node.tag, node.get("class")) != sig[k]:
-                node = None
-                break
-            node, k = node.getparent(), k + 1
-        if node is not None and k and ups[node] == k and any(sig[j][1] for j in range(k)):
-            found.add(run)
-    return found if len(found) >= limits["min_kin"] else set()
 
 
 def _strong_box(node, ctx: _PruneCtx, memo: dict):
@@ -778,20 +748,6 @@ def _copy_of_main_run(el, ctx: _PruneCtx) -> bool:
 def _el_boiler_role(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     if el.get("role") in _BOILER_ROLES:
         return _SPARED if el in ctx.protected else _DROP
-    return None
-
-
-def _el_run_heading(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
-    """A sub-heading (h2-h6, no link) among the paragraphs of the page's main run,
-    with one of them after it: the article's own, whatever its class or id says (an
-    anchor id such as nav_... made from its words), unless it names the comments."""
-    if tag not in _SUB_HEADINGS or ctx.top_run is None or el.getparent() is not ctx.top_run:
-        return None
-    if el.find(".//a") is not None or _AFTER_ARTICLE.search(_class_id(el)):
-        return None  # (a link; the heading of the comments that follow)
-    for after in el.itersiblings():
-        if after.tag == "p" and _STRING(after).strip():
-            return _KEEP
     return None
 
 
@@ -2559,10 +2515,6 @@ RULES: tuple[Rule, ...] = (
          "containers of the page's main runs of <p>, and their ancestors: spared by "
          "the element rules", "<p> parents",
          _limits(share_of_top_run=0.3), _pass_main_run),
-    Rule("kin_runs", "prune", "keep",
-         "runs of <p> in boxes built like the main run's (same tags and classes up to "
-         "the box they share with it): spared with it, however short (the text under "
-         "each picture of a post)", "<p> parents", _limits(min_kin=2), lambda *args: None),
     Rule("article_before_box", "prune", "keep",
          "the main run of <p> is in a box named as comments, and a run of prose before "
          "it, outside such boxes, is long enough: that run is the main one (a short "
@@ -2604,10 +2556,6 @@ RULES: tuple[Rule, ...] = (
     Rule("boiler_role", "element", "remove",
          "ARIA roles navigation, banner, contentinfo, complementary, dialog, menu",
          "attributes", _limits(), _el_boiler_role),
-    Rule("run_heading", "element", "keep",
-         "a sub-heading (h2-h6, no link) among the main run's paragraphs, one after it: "
-         "kept whatever its class or id (unless it names the comments)", "attributes",
-         _limits(), _el_run_heading),
     Rule("strong_name", "element", "remove",
          "class/id naming navigation, comments, related, sharing, consent boxes",
          "attributes", _limits(), _el_strong_name),
