@@ -750,6 +750,22 @@ def _el_headline_text(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     return None
 
 
+def _el_header_date(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """On a page without paragraphs (no main run, or a short one), a short dated line
+    named as boilerplate (a byline, a date) beside the headline, in its parent: the
+    header of a post whose body is a picture or a video (see post_header)."""
+    if ctx.headline is None or el.getparent() is not ctx.headline.getparent():
+        return None
+    if ctx.kind(el) != _NAMED:
+        return None
+    if ctx.top_run is not None and _text_len(ctx.top_run) >= rule.limits["max_run_chars"]:
+        return None
+    text = " ".join(str(_STRING(el)).split())
+    if len(text) > rule.limits["max_chars"] or not _dated(text):
+        return None
+    return _KEEP
+
+
 def _el_boiler_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     """Class/id names of boilerplate, unless the box holds much of the page or is
     the article's header (headline and lead)."""
@@ -1156,6 +1172,10 @@ def _body_of(top: Tag, blocks: list[_Block], stats: dict[int, _Stats], title: st
         found = _headline_box(top, blocks, stats)
         _count(_SWITCHES.get()[1], "headline_box", len(found))
         out = found or out
+    if _headline_only(out, top) and _on("post_header"):
+        found = _post_header(top, blocks, _RULE["post_header"].limits)
+        _count(_SWITCHES.get()[1], "post_header", len(found))
+        out = found or out
     return "\n\n".join(out)
 
 
@@ -1205,6 +1225,45 @@ def _headline_box(top: Tag, blocks: list[_Block], stats: dict[int, _Stats]) -> l
         elif inside:
             out.append(block.text)
     return _trim_tail(out)
+
+
+def _post_header(top: Tag, blocks: list[_Block], limits: Mapping[str, float]) -> list[str]:
+    """No text found, but the headline's box (its parent or a box a few levels up)
+    holds a dated line beside it and nothing but a few short lines: a post whose body
+    is a picture or a video. Its header is all the text it has: the headline and the
+    lines around it in that box, in page order."""
+    headline = _headline(top)
+    if headline is None:
+        return []
+    at = next(
+        (i for i, block in enumerate(blocks) if any(a is headline for a in block.ancestors)),
+        None,
+    )
+    if at is None:
+        return []
+    ups = [anc for anc in reversed(blocks[at].ancestors) if anc is not headline]
+    most = int(limits["max_lines"])
+    for node in ups[: int(limits["levels"])]:
+        if node is top:
+            return []
+        first = last = at
+        while first > 0 and any(a is node for a in blocks[first - 1].ancestors):
+            first -= 1
+            if last - first >= most:
+                return []
+        while last + 1 < len(blocks) and any(a is node for a in blocks[last + 1].ancestors):
+            last += 1
+            if last - first >= most:
+                return []
+        lines = blocks[first : last + 1]
+        if any(len(block.text) > limits["max_chars"] for block in lines):
+            return []
+        if any(
+            _dated(block.text) and not any(a is headline for a in block.ancestors)
+            for block in lines
+        ):
+            return [block.text for block in lines]
+    return []
 
 
 def _repeats(best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]) -> list[int]:
@@ -2276,6 +2335,10 @@ RULES: tuple[Rule, ...] = (
          "on a page without paragraphs, a box named as boilerplate (a caption) near "
          "the headline (their common box at most a few levels above it), holding text",
          "attributes", _limits(levels=3, min_chars=100), _el_headline_text),
+    Rule("header_date", "element", "keep",
+         "on a page without paragraphs, a short dated line named as boilerplate (a "
+         "byline) beside the headline, in its parent: a picture or video post's header",
+         "attributes", _limits(max_run_chars=150, max_chars=120), _el_header_date),
     Rule("boiler_name", "element", "remove",
          "class/id naming other boilerplate (ads, bios, tags, captions, ...), unless it "
          "holds much of the page or the article's header", "attributes",
@@ -2326,6 +2389,10 @@ RULES: tuple[Rule, ...] = (
     Rule("headline_box", "select", "keep",
          "no prose found but text after the headline in its box (a few levels up): "
          "those blocks, links too", "the headline's box", _limits(levels=3, min_chars=100)),
+    Rule("post_header", "select", "keep",
+         "no text found, but a dated line beside the headline in its box (a few levels "
+         "up) holding only a few short lines: a picture or video post, its header is "
+         "its text", "the headline's box", _limits(levels=4, max_lines=5, max_chars=120)),
     Rule("pre_body_lead", "select", "keep",
          "prose blocks between the h1 and the body: an intro in its own box",
          "after the h1", _limits(max_gap_blocks=12)),

@@ -1,0 +1,98 @@
+"""Pages where the extractor found nothing: a post whose body is a picture or a
+video, on small pages written for these tests."""
+
+from __future__ import annotations
+
+from newsgrab.extract import extract_text
+from newsgrab.extract.body import rule_switches
+
+
+def _text(html: str, off: tuple[str, ...] = ()) -> str:
+    with rule_switches(off):
+        return extract_text(html)
+
+
+NAV = (
+    "<div class='post-nav'><p>Previous post: <a href='/p'>the harbour at night</a></p>"
+    "<p>Next post: <a href='/n'>the winter timetable</a></p></div>"
+)
+STORY = (
+    "The harbour board met on Tuesday evening, and the chair said the new ferry would "
+    "run from March, weather permitting, with two crossings a day.",
+    "Residents of the island have waited eleven years for a second boat, and many of "
+    "them came to the meeting to hear the timetable read out in full.",
+)
+
+
+# ------------------------------------------------------------------ post_header
+
+
+def _picture_post(header: str, title: str = "The ferry at dawn - Island News") -> str:
+    return (
+        f"<html><head><title>{title}</title></head><body>"
+        "<div id='top'><h1><a href='/'><img src='/logo.png'></a></h1></div>"
+        "<div class='wrap'><div id='post'><h2>The ferry at dawn</h2>"
+        f"{header}<p><img src='/ferry.jpg'></p></div></div>{NAV}</body></html>"
+    )
+
+
+def test_a_picture_posts_text_is_its_headline_and_dated_byline():
+    page = _picture_post("<div class='date'><span>By Jane Roe, 28 May 2024</span></div>")
+    assert _text(page) == "The ferry at dawn\n\nBy Jane Roe, 28 May 2024"
+    assert _text(page, off=("post_header",)) == ""
+
+
+def test_the_header_lines_after_the_date_come_with_it():
+    page = _picture_post(
+        "<div class='when'><p>Posted July 8th, 2024</p><p>Photos by Jane in Paris</p></div>"
+    )
+    assert _text(page) == "The ferry at dawn\n\nPosted July 8th, 2024\n\nPhotos by Jane in Paris"
+
+
+def test_a_headline_without_a_dated_line_still_gives_no_text():
+    # a shop's product or a gallery: a headline and short lines, no date
+    page = _picture_post("<div class='price'><span>Print, 30 x 40 cm: 25 EUR</span></div>")
+    text = _text(page)
+    assert "The ferry at dawn" not in text
+    assert text == _text(page, off=("post_header",))
+
+
+def test_a_box_of_many_lines_around_the_headline_is_no_posts_header():
+    lines = "".join(f"<p>Item {i} of the list, 3 May 2024</p>" for i in range(8))
+    page = _picture_post(f"<div class='when'>{lines}</div>")
+    assert "The ferry at dawn" not in _text(page)
+
+
+def test_a_post_with_a_body_does_not_get_its_header():
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = _picture_post(
+        f"<div class='date'><span>By Jane Roe, 28 May 2024</span></div>{story}"
+    ).replace("<p><img src='/ferry.jpg'></p>", "")
+    text = _text(page)
+    assert text.startswith(STORY[0])
+    assert "Jane Roe" not in text
+
+
+# ------------------------------------------------------------------ header_date
+
+
+def _meta_post(body: str) -> str:
+    return (
+        "<html><head><title>The ferry at dawn | Island News</title></head><body>"
+        "<div id='content'><div class='post'><div class='headline_area'>"
+        "<h1>The ferry at dawn</h1>"
+        "<p class='headline_meta'>by Jane Roe on July 21, 2024</p></div>"
+        f"<div class='entry-content'>{body}</div></div>{NAV}</div></body></html>"
+    )
+
+
+def test_a_byline_named_as_boilerplate_beside_the_headline_is_a_picture_posts_header():
+    page = _meta_post("<p><img src='/ferry.jpg'></p>")
+    assert _text(page) == "The ferry at dawn\n\nby Jane Roe on July 21, 2024"
+    assert _text(page, off=("header_date",)) == ""
+
+
+def test_a_byline_named_as_boilerplate_stays_out_of_a_story():
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    text = _text(_meta_post(story))
+    assert text == "\n\n".join(STORY)
