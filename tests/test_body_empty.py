@@ -96,3 +96,50 @@ def test_a_byline_named_as_boilerplate_stays_out_of_a_story():
     story = "".join(f"<p>{p}</p>" for p in STORY)
     text = _text(_meta_post(story))
     assert text == "\n\n".join(STORY)
+
+
+# ------------------------------------------------------------------ scant_text
+
+LINKS = (
+    "<a href='/a'>Ferry fares for the winter</a>",
+    "<a href='/b'>Harbour works start in May</a> (<a href='/c'>the plans</a>)",
+    "<a href='/d'>The new village hall</a>.",
+    "<a href='/e'>Lighthouse tours are back</a>.",
+    "The trust's <a href='/f'>annual report</a>.",
+)
+
+
+NOTE = "Replies to this post are open until Sunday, and the best ones will be printed."
+
+
+def _links_post(intro: str) -> str:
+    items = "".join(f"<li>{item}</li>" for item in LINKS)
+    return (
+        "<html><head><title>Weekly links - Island News</title></head><body>"
+        "<div id='content'><div class='post'><h2>Weekly links</h2>"
+        "<div class='by'>Written by Jane Roe</div>"
+        f"<div class='entry'><p>{intro}</p><ul>{items}</ul></div>"
+        f"<div class='after'><p>{NOTE}</p></div></div></div>"
+        "<div class='bottom'><p>Island News is printed on the island every Friday.</p>"
+        "</div></body></html>"
+    )
+
+
+def test_a_post_of_links_is_kept_when_only_a_line_of_it_was_found():
+    # the intro's box is mostly links: only the note under the post is found
+    intro = "A short week on the island."
+    page = _links_post(intro)
+    assert _text(page, off=("scant_text",)) == NOTE
+    text = _text(page)
+    assert intro in text
+    assert "Ferry fares for the winter" in text
+    assert "Lighthouse tours are back." in text
+    assert NOTE in text
+    assert "printed on the island" not in text
+
+
+def test_a_story_of_a_few_paragraphs_before_a_link_list_keeps_the_list_out():
+    story = "</p><p>".join(STORY)
+    text = _text(_links_post(story))
+    assert STORY[1] in text
+    assert "Ferry fares" not in text

@@ -1172,6 +1172,10 @@ def _body_of(top: Tag, blocks: list[_Block], stats: dict[int, _Stats], title: st
         found = _headline_box(top, blocks, stats)
         _count(_SWITCHES.get()[1], "headline_box", len(found))
         out = found or out
+    elif _on("scant_text") and _on("headline_box"):
+        found = _scant_text(out, top, blocks, stats, _RULE["scant_text"].limits)
+        _count(_SWITCHES.get()[1], "scant_text", len(found))
+        out = found or out
     if _headline_only(out, top) and _on("post_header"):
         found = _post_header(top, blocks, _RULE["post_header"].limits)
         _count(_SWITCHES.get()[1], "post_header", len(found))
@@ -1264,6 +1268,24 @@ def _post_header(top: Tag, blocks: list[_Block], limits: Mapping[str, float]) ->
         ):
             return [block.text for block in lines]
     return []
+
+
+def _scant_text(
+    out: list[str],
+    top: Tag,
+    blocks: list[_Block],
+    stats: dict[int, _Stats],
+    limits: Mapping[str, float],
+) -> list[str]:
+    """The text found is a line or two (a post's one-line intro, a note under it)
+    while the headline's box holds much more after the headline (the post is a list
+    of links): that box's blocks, as headline_box gives them, or [] to keep what was
+    found."""
+    found = sum(map(len, out))
+    if found >= limits["max_chars"]:
+        return []
+    box = _headline_box(top, blocks, stats)
+    return box if sum(map(len, box)) > limits["min_growth"] * found else []
 
 
 def _repeats(best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]) -> list[int]:
@@ -2389,6 +2411,10 @@ RULES: tuple[Rule, ...] = (
     Rule("headline_box", "select", "keep",
          "no prose found but text after the headline in its box (a few levels up): "
          "those blocks, links too", "the headline's box", _limits(levels=3, min_chars=100)),
+    Rule("scant_text", "select", "keep",
+         "the text found is under 300 characters, and the headline's box (as for "
+         "headline_box) holds more than twice as much after the headline: those blocks",
+         "the headline's box", _limits(max_chars=300, min_growth=2)),
     Rule("post_header", "select", "keep",
          "no text found, but a dated line beside the headline in its box (a few levels "
          "up) holding only a few short lines: a picture or video post, its header is "
