@@ -3,6 +3,9 @@ video, on small pages written for these tests."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from newsgrab.extract import extract_text
 from newsgrab.extract.body import rule_switches
 
@@ -143,3 +146,36 @@ def test_a_story_of_a_few_paragraphs_before_a_link_list_keeps_the_list_out():
     text = _text(_links_post(story))
     assert STORY[1] in text
     assert "Ferry fares" not in text
+
+
+# ------------------------------------------------------------------ a self-closed root
+
+
+def test_a_self_closed_html_or_body_tag_is_read_as_opened():
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    pages = (
+        f"<html lang='en' /><head><title>Ferry</title></head><body>{story}</body></html>",
+        f"<html><head><title>Ferry</title></head><body class='site'/>{story}</body></html>",
+        # a capture cut inside the <html> tag, an image's attributes glued to it
+        f'<html xmlo.jpg" alt="Island &amp; Co" border="0" /></a></td>{story}</html>',
+    )
+    for page in pages:
+        assert _text(page) == "\n\n".join(STORY), page
+
+
+_NAMES = st.text(alphabet=st.sampled_from(list("abcxyz-_.:0123456789")), min_size=1, max_size=8)
+_VALUES = st.text(alphabet=st.sampled_from(list("abc &;/=-_.'0123456789")), max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(["html", "HTML", "body", "Body"]),
+    attrs=st.lists(st.tuples(_NAMES, _VALUES), max_size=4),
+    space=st.sampled_from(["", " ", "\n"]),
+)
+def test_any_self_closed_root_tag_keeps_the_story(name, attrs, space):
+    # balanced attributes, any names and values (a quote left open would take the
+    # page into its value, for a browser too)
+    tag = "".join(f' {key}="{value}"' for key, value in attrs)
+    page = f"<{name}{tag}{space}/>" + "".join(f"<p>{p}</p>" for p in STORY)
+    assert STORY[1] in _text(page)

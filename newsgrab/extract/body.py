@@ -95,6 +95,7 @@ _BOILER_TAGS = frozenset(["nav", "aside", "footer", "header", "figure", "dialog"
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _DEPTH_LIMIT = re.compile(r"depth", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_SELF_CLOSED_ROOT = re.compile(r"<(html|body)(\s[^<>]*?)?\s*/>", re.IGNORECASE)
 # tags kept when a pathologically deep page is flattened
 _FLAT_KEEP = re.compile(
     r"<(?!/?(?:p|br|h[1-6]|title|meta|head|body|html|script|style)\b)/?[A-Za-z][^>]*>"
@@ -104,6 +105,9 @@ _FLAT_KEEP = re.compile(
 def parse_lxml(markup: str):
     """Parse with lxml; a page nested deeper than libxml2 allows is flattened first."""
     markup = _XML_DECL.sub("", markup, count=1)
+    # a self-closed <html .../> or <body .../> is read as opened, as browsers read it
+    # (libxml2 would drop the page after it, or leave the body empty)
+    markup = _SELF_CLOSED_ROOT.sub(r"<\1\2>", markup, count=2)
     if "\x00" in markup:
         markup = markup.replace("\x00", "")
     for attempt in range(2):
