@@ -179,3 +179,21 @@ def test_any_self_closed_root_tag_keeps_the_story(name, attrs, space):
     tag = "".join(f' {key}="{value}"' for key, value in attrs)
     page = f"<{name}{tag}{space}/>" + "".join(f"<p>{p}</p>" for p in STORY)
     assert STORY[1] in _text(page)
+
+
+def test_a_list_of_bare_links_after_a_one_line_post_is_not_taken_with_it():
+    # a blogroll after the headline in its box: links alone, no words of their own
+    post = (
+        "Happy Friday! A short week on the island, and a long weekend ahead of us: the "
+        "ferry runs twice on Saturday, and the market opens early on Sunday morning."
+    )
+    roll = "".join(
+        f"<li><a href='/b{i}'>The island blog of boats and tides, part {i}</a></li>"
+        for i in range(12)
+    )
+    page = (
+        "<html><head><title>Friday - Island News</title></head><body><div id='main'>"
+        f"<h2>Friday</h2><div class='entry'><p>{post}</p></div>"
+        f"<div class='roll'><ul>{roll}</ul></div></div></body></html>"
+    )
+    assert _text(page) == post

@@ -1289,7 +1289,13 @@ def _scant_text(
     if found >= limits["max_chars"]:
         return []
     box = _headline_box(top, blocks, stats)
-    return box if sum(map(len, box)) > limits["min_growth"] * found else []
+    if sum(map(len, box)) <= limits["min_growth"] * found:
+        return []
+    # (a post's links come with words of their own; lines that are all link, most of
+    # what follows the headline, are the page's list of links: a blogroll, a menu)
+    lines = set(box)
+    bare = sum(1 for block in blocks if block.text in lines and block.links >= len(block.text))
+    return [] if bare > limits["max_bare_share"] * len(box) else box
 
 
 def _repeats(best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]) -> list[int]:
@@ -2418,7 +2424,7 @@ RULES: tuple[Rule, ...] = (
     Rule("scant_text", "select", "keep",
          "the text found is under 300 characters, and the headline's box (as for "
          "headline_box) holds more than twice as much after the headline: those blocks",
-         "the headline's box", _limits(max_chars=300, min_growth=2)),
+         "the headline's box", _limits(max_chars=300, min_growth=2, max_bare_share=0.5)),
     Rule("post_header", "select", "keep",
          "no text found, but a dated line beside the headline in its box (a few levels "
          "up) holding only a few short lines: a picture or video post, its header is "
