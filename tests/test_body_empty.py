@@ -197,3 +197,47 @@ def test_a_list_of_bare_links_after_a_one_line_post_is_not_taken_with_it():
         f"<div class='roll'><ul>{roll}</ul></div></div></body></html>"
     )
     assert _text(page) == post
+
+
+# ------------------------------------------------------------------ headline_kept
+
+
+POST_LINKS = (
+    "<a href='/a'>Ferry fares for the winter season are now published</a> by the "
+    "harbour board, Monday",
+    "<a href='/b'>Harbour works will start in the middle of May next year</a>, the "
+    "council says on Friday",
+    "<a href='/c'>The island trust opens its new village hall on the green</a> on "
+    "Sunday morning at ten",
+    "<a href='/d'>Lighthouse tours are back for the summer months again</a> from the "
+    "first day of June on",
+)
+
+
+def test_a_headline_in_a_box_that_goes_stays_for_the_rules_that_read_it():
+    # the headline's own header box is boilerplate by its name or tag; without the
+    # headline, a post that is a list of links under it was not found
+    items = "".join(f"<li>{item}</li>" for item in POST_LINKS)
+    for header in (
+        "<header><h3>Weekly links: the harbour</h3></header>",
+        "<div class='page-header'><h3>Weekly links: the harbour</h3></div>",
+    ):
+        page = (
+            "<html><head><title>Weekly links: the harbour - Island News</title></head>"
+            f"<body><div class='entry'>{header}<div class='inner'><ul>{items}</ul></div>"
+            "</div><div class='nav'><a href='/prev'>Previous post</a></div></body></html>"
+        )
+        text = _text(page)
+        assert "Harbour works will start in the middle of May next year" in text, header
+        assert "Weekly links" not in text
+        assert "Previous post" not in text
+        assert _text(page, off=("headline_kept",)) == ""
+
+
+def test_a_kept_headline_alone_is_no_text():
+    page = (
+        "<html><head><title>Weekly links: the harbour - Island News</title></head>"
+        "<body><div class='entry'><header><h3>Weekly links: the harbour</h3></header>"
+        "<div class='inner'><p><img src='/a.jpg'></p></div></div></body></html>"
+    )
+    assert _text(page) == ""

@@ -813,8 +813,25 @@ def _pass_elements(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
                 _count(trace, spare if verdict is _SPARED else r.name)
             break
     _count(trace, rule.name, len(doomed))
+    headline = ctx.headline if _on("headline_kept") else None
     for el in doomed:
+        if headline is not None and el in ctx.headline_line:
+            _keep_headline(el, headline)
+            continue
         _drop(el)
+
+
+def _keep_headline(el, headline) -> None:
+    """The box going holds the page's headline: the box goes, the headline stays in
+    its place (the rules that read the page by its headline still find it)."""
+    if el is headline:
+        return
+    if el.getparent() is None or not any(up is el for up in headline.iterancestors()):
+        _drop(el)  # (an outer box took the headline out of it already)
+        return
+    headline.tail = None
+    el.addprevious(headline)
+    _drop(el)
 
 
 def prune(root) -> None:
@@ -1184,6 +1201,8 @@ def _body_of(top: Tag, blocks: list[_Block], stats: dict[int, _Stats], title: st
         found = _post_header(top, blocks, _RULE["post_header"].limits)
         _count(_SWITCHES.get()[1], "post_header", len(found))
         out = found or out
+    if out and _on("headline_kept") and _headline_only(out, top):
+        return ""  # (the headline alone is no text)
     return "\n\n".join(out)
 
 
@@ -2346,6 +2365,9 @@ RULES: tuple[Rule, ...] = (
     Rule("elements", "prune", "remove", "the walk applying the element rules",
          "every element", _limits(), _pass_elements),
     # -- element rules (first with an opinion decides)
+    Rule("headline_kept", "element", "keep",
+         "a box the element rules remove that holds the page's headline: the headline "
+         "stays in its place", "the headline's ancestors", _limits(), lambda *args: None),
     Rule("header_lead", "element", "keep",
          "a <header> holding the headline's lead (a prose paragraph) or the whole post",
          "tags", _limits(swallowed_chars=500, swallowed_link_share=0.1), _el_header_lead),
