@@ -758,9 +758,9 @@ def _el_header_date(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     """On a page without paragraphs (no main run, or a short one), a short dated line
     named as boilerplate (a byline, a date) beside the headline, in its parent: the
     header of a post whose body is a picture or a video (see post_header)."""
-    if ctx.headline is None or el.getparent() is not ctx.headline.getparent():
+    if ctx.headline is None or ctx.kind(el) != _NAMED:
         return None
-    if ctx.kind(el) != _NAMED:
+    if el.getparent() is not ctx.headline.getparent():
         return None
     if ctx.top_run is not None and _text_len(ctx.top_run) >= rule.limits["max_run_chars"]:
         return None
