@@ -95,6 +95,7 @@ _BOILER_TAGS = frozenset(["nav", "aside", "footer", "header", "figure", "dialog"
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _DEPTH_LIMIT = re.compile(r"depth", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_SELF_CLOSED_ROOT = re.compile(r"<(html|body)(\s[^<>]*?)?\s*/>", re.IGNORECASE)
 # tags kept when a pathologically deep page is flattened
 _FLAT_KEEP = re.compile(
     r"<(?!/?(?:p|br|h[1-6]|title|meta|head|body|html|script|style)\b)/?[A-Za-z][^>]*>"
@@ -104,6 +105,9 @@ _FLAT_KEEP = re.compile(
 def parse_lxml(markup: str):
     """Parse with lxml; a page nested deeper than libxml2 allows is flattened first."""
     markup = _XML_DECL.sub("", markup, count=1)
+    # a self-closed <html .../> or <body .../> is read as opened, as browsers read it
+    # (libxml2 would drop the page after it, or leave the body empty)
+    markup = _SELF_CLOSED_ROOT.sub(r"<\1\2>", markup, count=2)
     if "\x00" in markup:
         markup = markup.replace("\x00", "")
     for attempt in range(2):
@@ -844,6 +848,22 @@ def _el_headline_text(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     return None
 
 
+def _el_header_date(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
+    """On a page without paragraphs (no main run, or a short one), a short dated line
+    named as boilerplate (a byline, a date) beside the headline, in its parent: the
+    header of a post whose body is a picture or a video (see post_header)."""
+    if ctx.headline is None or ctx.kind(el) != _NAMED:
+        return None
+    if el.getparent() is not ctx.headline.getparent():
+        return None
+    if ctx.top_run is not None and _text_len(ctx.top_run) >= rule.limits["max_run_chars"]:
+        return None
+    text = " ".join(str(_STRING(el)).split())
+    if len(text) > rule.limits["max_chars"] or not _dated(text):
+        return None
+    return _KEEP
+
+
 def _el_boiler_name(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
     """Class/id names of boilerplate, unless the box holds much of the page or is
     the article's header (headline and lead)."""
@@ -887,8 +907,25 @@ def _pass_elements(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
                 _count(trace, spare if verdict is _SPARED else r.name)
             break
     _count(trace, rule.name, len(doomed))
+    headline = ctx.headline if _on("headline_kept") else None
     for el in doomed:
+        if headline is not None and el in ctx.headline_line:
+            _keep_headline(el, headline)
+            continue
         _drop(el)
+
+
+def _keep_headline(el, headline) -> None:
+    """The box going holds the page's headline: the box goes, the headline stays in
+    its place (the rules that read the page by its headline still find it)."""
+    if el is headline:
+        return
+    if el.getparent() is None or not any(up is el for up in headline.iterancestors()):
+        _drop(el)  # (an outer box took the headline out of it already)
+        return
+    headline.tail = None
+    el.addprevious(headline)
+    _drop(el)
 
 
 def prune(root) -> None:
@@ -1257,6 +1294,16 @@ def _body_of(top: Tag, blocks: list[_Block], stats: dict[int, _Stats], title: st
         found = _headline_box(top, blocks, stats)
         _count(_SWITCHES.get()[1], "headline_box", len(found))
         out = found or out
+    elif _on("scant_text") and _on("headline_box"):
+        found = _scant_text(out, top, blocks, stats, _RULE["scant_text"].limits)
+        _count(_SWITCHES.get()[1], "scant_text", len(found))
+        out = found or out
+    if _headline_only(out, top) and _on("post_header"):
+        found = _post_header(top, blocks, _RULE["post_header"].limits)
+        _count(_SWITCHES.get()[1], "post_header", len(found))
+        out = found or out
+    if out and _on("headline_kept") and _headline_only(out, top):
+        return ""  # (the headline alone is no text)
     return "\n\n".join(out)
 
 
@@ -1306,6 +1353,69 @@ def _headline_box(top: Tag, blocks: list[_Block], stats: dict[int, _Stats]) -> l
         elif inside:
             out.append(block.text)
     return _trim_tail(out)
+
+
+def _post_header(top: Tag, blocks: list[_Block], limits: Mapping[str, float]) -> list[str]:
+    """No text found, but the headline's box (its parent or a box a few levels up)
+    holds a dated line beside it and nothing but a few short lines: a post whose body
+    is a picture or a video. Its header is all the text it has: the headline and the
+    lines around it in that box, in page order."""
+    headline = _headline(top)
+    if headline is None:
+        return []
+    at = next(
+        (i for i, block in enumerate(blocks) if any(a is headline for a in block.ancestors)),
+        None,
+    )
+    if at is None:
+        return []
+    ups = [anc for anc in reversed(blocks[at].ancestors) if anc is not headline]
+    most = int(limits["max_lines"])
+    for node in ups[: int(limits["levels"])]:
+        if node is top:
+            return []
+        first = last = at
+        while first > 0 and any(a is node for a in blocks[first - 1].ancestors):
+            first -= 1
+            if last - first >= most:
+                return []
+        while last + 1 < len(blocks) and any(a is node for a in blocks[last + 1].ancestors):
+            last += 1
+            if last - first >= most:
+                return []
+        lines = blocks[first : last + 1]
+        if any(len(block.text) > limits["max_chars"] for block in lines):
+            return []
+        if any(
+            _dated(block.text) and not any(a is headline for a in block.ancestors)
+            for block in lines
+        ):
+            return [block.text for block in lines]
+    return []
+
+
+def _scant_text(
+    out: list[str],
+    top: Tag,
+    blocks: list[_Block],
+    stats: dict[int, _Stats],
+    limits: Mapping[str, float],
+) -> list[str]:
+    """The text found is a line or two (a post's one-line intro, a note under it)
+    while the headline's box holds much more after the headline (the post is a list
+    of links): that box's blocks, as headline_box gives them, or [] to keep what was
+    found."""
+    found = sum(map(len, out))
+    if found >= limits["max_chars"]:
+        return []
+    box = _headline_box(top, blocks, stats)
+    if sum(map(len, box)) <= limits["min_growth"] * found:
+        return []
+    # (a post's links come with words of their own; lines that are all link, most of
+    # what follows the headline, are the page's list of links: a blogroll, a menu)
+    lines = set(box)
+    bare = sum(1 for block in blocks if block.text in lines and block.links >= len(block.text))
+    return [] if bare > limits["max_bare_share"] * len(box) else box
 
 
 def _repeats(best: _Stats, stats: dict[int, _Stats], limits: Mapping[str, float]) -> list[int]:
@@ -2532,6 +2642,9 @@ RULES: tuple[Rule, ...] = (
     Rule("elements", "prune", "remove", "the walk applying the element rules",
          "every element", _limits(), _pass_elements),
     # -- element rules (first with an opinion decides)
+    Rule("headline_kept", "element", "keep",
+         "a box the element rules remove that holds the page's headline: the headline "
+         "stays in its place", "the headline's ancestors", _limits(), lambda *args: None),
     Rule("header_lead", "element", "keep",
          "a <header> holding the headline's lead (a prose paragraph) or the whole post",
          "tags", _limits(swallowed_chars=500, swallowed_link_share=0.1), _el_header_lead),
@@ -2563,6 +2676,10 @@ RULES: tuple[Rule, ...] = (
          "on a page without paragraphs, a box named as boilerplate (a caption) near "
          "the headline (their common box at most a few levels above it), holding text",
          "attributes", _limits(levels=3, min_chars=100), _el_headline_text),
+    Rule("header_date", "element", "keep",
+         "on a page without paragraphs, a short dated line named as boilerplate (a "
+         "byline) beside the headline, in its parent: a picture or video post's header",
+         "attributes", _limits(max_run_chars=150, max_chars=120), _el_header_date),
     Rule("boiler_name", "element", "remove",
          "class/id naming other boilerplate (ads, bios, tags, captions, ...), unless it "
          "holds much of the page or the article's header", "attributes",
@@ -2627,6 +2744,14 @@ RULES: tuple[Rule, ...] = (
     Rule("headline_box", "select", "keep",
          "no prose found but text after the headline in its box (a few levels up): "
          "those blocks, links too", "the headline's box", _limits(levels=3, min_chars=100)),
+    Rule("scant_text", "select", "keep",
+         "the text found is under 300 characters, and the headline's box (as for "
+         "headline_box) holds more than twice as much after the headline: those blocks",
+         "the headline's box", _limits(max_chars=300, min_growth=2, max_bare_share=0.5)),
+    Rule("post_header", "select", "keep",
+         "no text found, but a dated line beside the headline in its box (a few levels "
+         "up) holding only a few short lines: a picture or video post, its header is "
+         "its text", "the headline's box", _limits(levels=4, max_lines=5, max_chars=120)),
     Rule("pre_body_lead", "select", "keep",
          "prose blocks between the h1 and the body: an intro in its own box",
          "after the h1", _limits(max_gap_blocks=12)),
