@@ -1553,8 +1553,8 @@ def _thread_after_article(
     if thread is None and _on("comments_box"):
         thread = _comments_box(best.tag, int(limits["levels"]))
         by_name = thread is not None
-    if thread is None:
-        return None
+    if thread is None or id(thread) not in stats:
+        return None  # (a box named as the comments with no text of its own: no thread)
     start = stats[id(thread)].order
     up = {id(anc) for anc in thread.parents}
     up.add(id(thread))
