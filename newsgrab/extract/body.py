@@ -95,7 +95,7 @@ _BOILER_TAGS = frozenset(["nav", "aside", "footer", "header", "figure", "dialog"
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _DEPTH_LIMIT = re.compile(r"depth", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
-_SELF_CLOSED_ROOT = re.compile(r"<(html|body)(\s[^<>]*?)?\s*/>", re.IGNORECASE)
+_SELF_CLOSED_ROOT = re.compile(r"<(html|body)(\s[^<>]*?)?/>", re.IGNORECASE)
 # tags kept when a pathologically deep page is flattened
 _FLAT_KEEP = re.compile(
     r"<(?!/?(?:p|br|h[1-6]|title|meta|head|body|html|script|style)\b)/?[A-Za-z][^>]*>"
@@ -313,6 +313,13 @@ class _PruneCtx:
     headline: Any = None  # the heading that is the page's title (see _find_headline)
     headline_line: set = field(default_factory=set)  # it and its ancestors
     block: Any = None  # (length, line) of the longest block of prose (see _prose_block)
+
+    run_len: int = -1  # the main run's text length, measured when first needed
+
+    def top_run_len(self, at_least: float) -> bool:
+        if self.run_len < 0:
+            self.run_len = _text_len(self.top_run)
+        return self.run_len >= at_least
 
     def page_len(self) -> int:
         if self.total < 0:
@@ -856,7 +863,7 @@ def _el_header_date(rule: Rule, el, tag: str, ctx: _PruneCtx) -> str | None:
         return None
     if el.getparent() is not ctx.headline.getparent():
         return None
-    if ctx.top_run is not None and _text_len(ctx.top_run) >= rule.limits["max_run_chars"]:
+    if ctx.top_run is not None and ctx.top_run_len(rule.limits["max_run_chars"]):
         return None
     text = " ".join(str(_STRING(el)).split())
     if len(text) > rule.limits["max_chars"] or not _dated(text):
