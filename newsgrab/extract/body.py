@@ -2149,6 +2149,7 @@ class _EmitCtx:
     k: int = 0  # the index of the block the rules look at
     main_box: tuple | None = None  # (box id, index of its last block), found once
     signed: set | None = None  # ids of the blocks of a thread after a post's sign-off
+    filed: set | None = None  # ids of the blocks after the prose that hold a tag link
 
 
 def _own_boxes(block: _Block, anchor: int) -> list:
@@ -2434,6 +2435,57 @@ def _b_signed_thread(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitC
     if ctx.signed is None:
         ctx.signed = _signed_thread(rule, ctx)
     return id(block) in ctx.signed
+
+
+def _filed_under(rule: Rule, ctx: _EmitCtx) -> set:
+    """The ids of the short blocks after the article's last prose block whose own
+    element holds a link marked as a tag or category (rel="tag"): a post's footer
+    that files it under its topics, labels or categories."""
+    blocks, anchors = ctx.blocks, ctx.anchors
+    last = max(
+        (k for k, b in enumerate(blocks) if anchors[k] >= 0 and _prose(b, ctx.stats)), default=-1
+    )
+    limit = rule.limits["max_chars"]
+    # (the last prose block itself, when its element is built unlike the one of the
+    # prose block before it: a footer sentence, not the article's last paragraph)
+    prior = next(
+        (k for k in range(last - 1, -1, -1) if anchors[k] >= 0 and _prose(blocks[k], ctx.stats)), -1
+    )
+    if last >= 0 and prior >= 0 and _signature(blocks[last]) != _signature(blocks[prior]):
+        last -= 1
+    owners: dict[int, list[_Block]] = {}
+    for k in range(last + 1, len(blocks)):
+        block = blocks[k]
+        if anchors[k] >= 0 and block.ancestors and len(block.text) < limit:
+            owners.setdefault(id(block.ancestors[-1]), []).append(block)
+    if last < 0 or not owners:
+        return set()
+    root = blocks[last].ancestors[0]
+    filed: set[int] = set()
+    for link in root.find_all("a", rel=True):
+        rel = link.get("rel") or ()
+        if "tag" not in (rel.split() if isinstance(rel, str) else rel):
+            continue
+        node, steps = link.parent, 0
+        while node is not None and steps < rule.limits["max_levels"]:
+            if id(node) in owners:
+                filed.update(id(block) for block in owners[id(node)])
+                break
+            node, steps = node.parent, steps + 1
+    return filed
+
+
+def _signature(block: _Block) -> tuple:
+    owner = block.ancestors[-1] if block.ancestors else None
+    return (owner.name, tuple(owner.get("class") or ())) if owner is not None else ()
+
+
+def _b_filed_under(rule: Rule, block: _Block, n: int, anchor: int, ctx: _EmitCtx) -> bool:
+    """A short block after the article's prose that files the post under tags or
+    categories (see _filed_under)."""
+    if ctx.filed is None:
+        ctx.filed = _filed_under(rule, ctx)
+    return id(block) in ctx.filed
 
 
 def _emit(
@@ -2820,6 +2872,11 @@ RULES: tuple[Rule, ...] = (
          "after the article's box",
          _limits(min_chars=400, min_share=0.8, min_paras=3, max_after_share=0.3),
          _b_after_main_box),
+    Rule("filed_under", "block", "remove",
+         "a short block after the article's last prose block whose own element holds "
+         "a link marked rel=\"tag\": the post's footer filing it under topics or "
+         "categories", "after the article's prose",
+         _limits(max_chars=300, max_levels=4), _b_filed_under),
     Rule("orphan_label", "block", "remove",
          "a heading or a short line ending with a colon whose own blocks all went (the "
          "next kept block is another heading) or that nothing kept follows",
