@@ -2451,13 +2451,20 @@ def _filed_under(rule: Rule, ctx: _EmitCtx) -> set:
     prior = next(
         (k for k in range(last - 1, -1, -1) if anchors[k] >= 0 and _prose(blocks[k], ctx.stats)), -1
     )
+    body = _signature(blocks[last]) if last >= 0 else ()
     if last >= 0 and prior >= 0 and _signature(blocks[last]) != _signature(blocks[prior]):
+        body = _signature(blocks[prior])
         last -= 1
     owners: dict[int, list[_Block]] = {}
     for k in range(last + 1, len(blocks)):
         block = blocks[k]
         if anchors[k] >= 0 and block.ancestors and len(block.text) < limit:
-            owners.setdefault(id(block.ancestors[-1]), []).append(block)
+            # (a footer is mostly its links, or a box the theme names, built unlike
+            # the article's paragraphs: a short last paragraph or a list item holding
+            # an auto-tagged term is the article's own)
+            sig = _signature(block)
+            if 2 * block.links >= len(block.text) or (sig[1:] != ((),) and sig != body):
+                owners.setdefault(id(block.ancestors[-1]), []).append(block)
     if last < 0 or not owners:
         return set()
     root = blocks[last].ancestors[0]
@@ -2875,7 +2882,8 @@ RULES: tuple[Rule, ...] = (
     Rule("filed_under", "block", "remove",
          "a short block after the article's last prose block whose own element holds "
          "a link marked rel=\"tag\": the post's footer filing it under topics or "
-         "categories", "after the article's prose",
+         "categories (mostly links, or a box with a class built unlike the article's "
+         "paragraphs)", "after the article's prose",
          _limits(max_chars=300, max_levels=4), _b_filed_under),
     Rule("orphan_label", "block", "remove",
          "a heading or a short line ending with a colon whose own blocks all went (the "

@@ -1,0 +1,81 @@
+"""A second review of the body rules added for #12, on small pages written for these
+tests: the article text a reader would call the article must survive the newest
+rules (filed_under) and the chain of fallbacks, and the headline the walk found must
+not outlive the page."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from newsgrab.extract import extract_text
+from newsgrab.extract.body import rule_switches
+
+HEADLINE = "Ferry timetable agreed"
+STORY = (
+    "The harbour board met on Tuesday evening, and the chair said the new ferry would "
+    "run from March, weather permitting, with two crossings a day.",
+    "Residents of the island have waited eleven years for a second boat, and many of "
+    "them came to the meeting to hear the timetable read out in full.",
+    "The board will publish the fares in January after a consultation with the "
+    "shipping company and the council, and the first sailing is set for the second "
+    "Monday of March.",
+)
+# a term linked by a blog's auto-tagging plug-in: rel="tag" inside the prose
+TAGGED = "<a href='/tag/ferry' rel='tag'>ferry</a>"
+TAGS_FOOTER = (
+    "<p class='postmeta'>Tags: <a href='/tag/ferry' rel='tag'>ferry</a>, "
+    "<a href='/tag/harbour' rel='tag'>harbour</a></p>"
+)
+
+
+def _text(html: str, off: tuple[str, ...] = ()) -> tuple[str, Counter]:
+    trace: Counter = Counter()
+    with rule_switches(off, trace):
+        return extract_text(html), trace
+
+
+def _post(after: str, footer: str = TAGS_FOOTER) -> str:
+    return (
+        f"<html><head><title>Harbour Diary: {HEADLINE}</title></head><body>"
+        f"<div class='post'><h1>{HEADLINE}</h1><div class='entry'>"
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + after
+        + footer
+        + "</div></div></body></html>"
+    )
+
+
+# ------------------------------------------------------------------ filed_under
+
+
+def test_a_short_last_paragraph_with_an_auto_tagged_term_is_the_articles():
+    last = f"The first {TAGGED} sails on the tenth."
+    text, _ = _text(_post(f"<p>{last}</p>"))
+    assert "The first ferry sails on the tenth." in text
+    assert "Tags:" not in text  # (the footer still goes)
+
+
+def test_a_footer_sentence_named_by_the_theme_still_goes_after_a_short_last_paragraph():
+    footer = (
+        "<p class='postmeta'>This note went up on a Tuesday evening in May and is filed "
+        "under <a href='/t/ferry' rel='category tag'>Ferry</a>.</p>"
+    )
+    text, trace = _text(_post("<p>More next week.</p>", footer))
+    assert "More next week." in text
+    assert "filed under" not in text
+    assert trace["filed_under"] == 1
+
+
+def test_a_last_list_item_with_an_auto_tagged_term_is_the_articles():
+    item = (
+        f"The {TAGGED} will carry forty cars and two hundred passengers, and the "
+        "board says the crossing will take about fifty minutes in good weather."
+    )
+    text, _ = _text(_post(f"<ul><li>{item}</li></ul>"))
+    assert "The ferry will carry forty cars" in text
+
+
+def test_a_short_list_ending_the_article_keeps_its_tagged_item():
+    items = f"<ul><li>Route: the {TAGGED} to the island</li><li>Fare: four pounds</li></ul>"
+    text, _ = _text(_post(items))
+    assert "Route: the ferry to the island" in text
