@@ -79,3 +79,50 @@ def test_a_short_list_ending_the_article_keeps_its_tagged_item():
     items = f"<ul><li>Route: the {TAGGED} to the island</li><li>Fare: four pounds</li></ul>"
     text, _ = _text(_post(items))
     assert "Route: the ferry to the island" in text
+
+
+# ------------------------------------------------------------------ the fallback chain
+
+BRIEF = (
+    "Police closed the coast road between the two villages overnight after a landslip "
+    "brought down rocks and mud in heavy rain. Drivers are told to use the inland route; "
+    "the road should reopen by noon, the council said on Friday."
+)
+SIGN_UP = (
+    "Sign up for our newsletter to get the day's news from the coast in your inbox "
+    "every morning, free of charge, and never miss a story from the towns you love."
+)
+FOOTER = (
+    "This entry was posted on Friday evening and is filed under "
+    "<a rel='category tag' href='/c/roads'>Roads</a>. You can follow any responses "
+    "through the <a href='/feed'>feed</a>."
+)
+
+
+def _brief(after: str) -> str:
+    title = "Landslip closes the coast road"
+    return (
+        f"<html><head><title>{title} - Gazette</title></head><body>"
+        f"<div class='post'><h1>{title}</h1><div class='entry'><p>{BRIEF}</p>{after}"
+        "</div></div></body></html>"
+    )
+
+
+def test_scant_text_does_not_undo_the_sign_up_and_footer_rules_under_a_short_brief():
+    # a news brief under 300 characters: scant_text looks in the headline's box for
+    # more, and must not take back the paragraphs call_to_action and filed_under cut
+    page = _brief(f"<p>{SIGN_UP}</p><p class='postmeta'>{FOOTER}</p>")
+    text, trace = _text(page)
+    assert text == BRIEF
+    assert trace["call_to_action"] == 1
+    assert trace["scant_text"] == 0
+
+
+def test_scant_text_still_takes_a_short_posts_list_of_links():
+    items = "".join(
+        f"<li><a href='https://example.org/{i}'>Harbour story number {i}</a> - worth a read</li>"
+        for i in range(8)
+    )
+    text, trace = _text(_brief(f"<p>{SIGN_UP}</p><ul>{items}</ul>"))
+    assert "Harbour story number 7 - worth a read" in text
+    assert trace["scant_text"] > 0

@@ -1418,6 +1418,12 @@ def _scant_text(
     box = _headline_box(top, blocks, stats)
     if sum(map(len, box)) <= limits["min_growth"] * found:
         return []
+    # (all it would add is paragraphs of prose the text found left out: each was left
+    # out by a rule that read it, a sign-up, a post's footer, a bio; not a list)
+    kept = set(out)
+    added = {line for line in box if line not in kept}
+    if all(_prose(b, stats) for b in blocks if b.text in added):
+        return []
     # (a post's links come with words of their own; lines that are all link, most of
     # what follows the headline, are the page's list of links: a blogroll, a menu)
     lines = set(box)
@@ -2812,7 +2818,8 @@ RULES: tuple[Rule, ...] = (
          "those blocks, links too", "the headline's box", _limits(levels=3, min_chars=100)),
     Rule("scant_text", "select", "keep",
          "the text found is under 300 characters, and the headline's box (as for "
-         "headline_box) holds more than twice as much after the headline: those blocks",
+         "headline_box) holds more than twice as much after the headline: those blocks "
+         "(not when all they add is prose paragraphs the text found left out)",
          "the headline's box", _limits(max_chars=300, min_growth=2, max_bare_share=0.5)),
     Rule("post_header", "select", "keep",
          "no text found, but a dated line beside the headline in its box (a few levels "
