@@ -126,3 +126,17 @@ def test_scant_text_still_takes_a_short_posts_list_of_links():
     text, trace = _text(_brief(f"<p>{SIGN_UP}</p><ul>{items}</ul>"))
     assert "Harbour story number 7 - worth a read" in text
     assert trace["scant_text"] > 0
+
+
+# ------------------------------------------------------------------ headline_kept
+
+
+def test_a_headline_split_by_a_line_break_alone_is_no_text():
+    # README: "the headline alone is never the text"; a <br> cuts it into two blocks
+    title = "Storm closes the coast road between the two villages overnight"
+    page = (
+        f"<html><head><title>{title}</title></head><body><div class='post'>"
+        "<h1>Storm closes the coast road<br>between the two villages overnight</h1>"
+        "</div></body></html>"
+    )
+    assert extract_text(page) == ""

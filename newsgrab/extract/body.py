@@ -1318,10 +1318,14 @@ def _headline_only(out: list[str], top: Tag) -> bool:
     """Nothing found, or only the page's headline: the fallbacks may do better."""
     if not out:
         return True
-    if len(out) > 1:
-        return False
     headline = _headline(top)
-    return headline is not None and _norm(out[0]) == _norm(headline.get_text(" "))
+    if headline is None:
+        return False
+    text = headline.get_text(" ")
+    if sum(map(len, out)) > len(text):
+        return False  # (more than the headline)
+    # (a headline split by <br> or into boxes is cut into blocks: all of them)
+    return _norm("".join(out)) == _norm(text)
 
 
 def _marked_article(blocks: list[_Block], title: str | None) -> list[str]:
