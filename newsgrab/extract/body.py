@@ -1318,10 +1318,14 @@ def _headline_only(out: list[str], top: Tag) -> bool:
     """Nothing found, or only the page's headline: the fallbacks may do better."""
     if not out:
         return True
-    if len(out) > 1:
-        return False
     headline = _headline(top)
-    return headline is not None and _norm(out[0]) == _norm(headline.get_text(" "))
+    if headline is None:
+        return False
+    text = headline.get_text(" ")
+    if sum(map(len, out)) > len(text):
+        return False  # (more than the headline)
+    # (a headline split by <br> or into boxes is cut into blocks: all of them)
+    return _norm("".join(out)) == _norm(text)
 
 
 def _marked_article(blocks: list[_Block], title: str | None) -> list[str]:
@@ -1417,6 +1421,12 @@ def _scant_text(
         return []
     box = _headline_box(top, blocks, stats)
     if sum(map(len, box)) <= limits["min_growth"] * found:
+        return []
+    # (all it would add is paragraphs of prose the text found left out: each was left
+    # out by a rule that read it, a sign-up, a post's footer, a bio; not a list)
+    kept = set(out)
+    added = {line for line in box if line not in kept}
+    if all(_prose(b, stats) for b in blocks if b.text in added):
         return []
     # (a post's links come with words of their own; lines that are all link, most of
     # what follows the headline, are the page's list of links: a blogroll, a menu)
@@ -2451,13 +2461,20 @@ def _filed_under(rule: Rule, ctx: _EmitCtx) -> set:
     prior = next(
         (k for k in range(last - 1, -1, -1) if anchors[k] >= 0 and _prose(blocks[k], ctx.stats)), -1
     )
+    body = _signature(blocks[last]) if last >= 0 else ()
     if last >= 0 and prior >= 0 and _signature(blocks[last]) != _signature(blocks[prior]):
+        body = _signature(blocks[prior])
         last -= 1
     owners: dict[int, list[_Block]] = {}
     for k in range(last + 1, len(blocks)):
         block = blocks[k]
         if anchors[k] >= 0 and block.ancestors and len(block.text) < limit:
-            owners.setdefault(id(block.ancestors[-1]), []).append(block)
+            # (a footer is mostly its links, or a box the theme names, built unlike
+            # the article's paragraphs: a short last paragraph or a list item holding
+            # an auto-tagged term is the article's own)
+            sig = _signature(block)
+            if 2 * block.links >= len(block.text) or (sig[1:] != ((),) and sig != body):
+                owners.setdefault(id(block.ancestors[-1]), []).append(block)
     if last < 0 or not owners:
         return set()
     root = blocks[last].ancestors[0]
@@ -2805,7 +2822,8 @@ RULES: tuple[Rule, ...] = (
          "those blocks, links too", "the headline's box", _limits(levels=3, min_chars=100)),
     Rule("scant_text", "select", "keep",
          "the text found is under 300 characters, and the headline's box (as for "
-         "headline_box) holds more than twice as much after the headline: those blocks",
+         "headline_box) holds more than twice as much after the headline: those blocks "
+         "(not when all they add is prose paragraphs the text found left out)",
          "the headline's box", _limits(max_chars=300, min_growth=2, max_bare_share=0.5)),
     Rule("post_header", "select", "keep",
          "no text found, but a dated line beside the headline in its box (a few levels "
@@ -2875,7 +2893,8 @@ RULES: tuple[Rule, ...] = (
     Rule("filed_under", "block", "remove",
          "a short block after the article's last prose block whose own element holds "
          "a link marked rel=\"tag\": the post's footer filing it under topics or "
-         "categories", "after the article's prose",
+         "categories (mostly links, or a box with a class built unlike the article's "
+         "paragraphs)", "after the article's prose",
          _limits(max_chars=300, max_levels=4), _b_filed_under),
     Rule("orphan_label", "block", "remove",
          "a heading or a short line ending with a colon whose own blocks all went (the "
