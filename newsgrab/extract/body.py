@@ -918,6 +918,7 @@ def _pass_elements(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
     for el in doomed:
         if headline is not None and el in ctx.headline_line:
             _keep_headline(el, headline)
+            _count(trace, "headline_kept")
             continue
         _drop(el)
 
