@@ -7,6 +7,7 @@ from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_body_shortposts import LINKS as POST_LINKS
 
 from newsgrab.extract import extract_text
 from newsgrab.extract.body import rule_switches
@@ -202,18 +203,6 @@ def test_a_list_of_bare_links_after_a_one_line_post_is_not_taken_with_it():
 
 
 # ------------------------------------------------------------------ headline_kept
-
-
-POST_LINKS = (
-    "<a href='/a'>Ferry fares for the winter season are now published</a> by the "
-    "harbour board, Monday",
-    "<a href='/b'>Harbour works will start in the middle of May next year</a>, the "
-    "council says on Friday",
-    "<a href='/c'>The island trust opens its new village hall on the green</a> on "
-    "Sunday morning at ten",
-    "<a href='/d'>Lighthouse tours are back for the summer months again</a> from the "
-    "first day of June on",
-)
 
 
 def test_a_headline_in_a_box_that_goes_stays_for_the_rules_that_read_it():

@@ -3,27 +3,7 @@ thread): the rules that leave it out, on small pages written for these tests."""
 
 from __future__ import annotations
 
-from collections import Counter
-
-from newsgrab.extract import extract_text
-from newsgrab.extract.body import rule_switches
-
-STORY = (
-    "The harbour board met on Tuesday evening, and the chair said the new ferry would "
-    "run from March, weather permitting, with two crossings a day.",
-    "Residents of the island have waited eleven years for a second boat, and many of "
-    "them came to the meeting to hear the timetable read out in full.",
-    "The board will publish the fares in January after a consultation with the "
-    "shipping company and the council, and the first sailing is set for the second "
-    "Monday of March.",
-)
-
-
-def _text(html: str, off: tuple[str, ...] = ()) -> tuple[str, Counter]:
-    trace: Counter = Counter()
-    with rule_switches(off, trace):
-        return extract_text(html), trace
-
+from test_body_select import STORY, _text
 
 # ------------------------------------------------------------------ lead_after_headline
 

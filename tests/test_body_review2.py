@@ -5,33 +5,17 @@ not outlive the page."""
 
 from __future__ import annotations
 
-from collections import Counter
+from test_body_select import STORY, _text
 
 from newsgrab.extract import extract_text
-from newsgrab.extract.body import rule_switches
 
 HEADLINE = "Ferry timetable agreed"
-STORY = (
-    "The harbour board met on Tuesday evening, and the chair said the new ferry would "
-    "run from March, weather permitting, with two crossings a day.",
-    "Residents of the island have waited eleven years for a second boat, and many of "
-    "them came to the meeting to hear the timetable read out in full.",
-    "The board will publish the fares in January after a consultation with the "
-    "shipping company and the council, and the first sailing is set for the second "
-    "Monday of March.",
-)
 # a term linked by a blog's auto-tagging plug-in: rel="tag" inside the prose
 TAGGED = "<a href='/tag/ferry' rel='tag'>ferry</a>"
 TAGS_FOOTER = (
     "<p class='postmeta'>Tags: <a href='/tag/ferry' rel='tag'>ferry</a>, "
     "<a href='/tag/harbour' rel='tag'>harbour</a></p>"
 )
-
-
-def _text(html: str, off: tuple[str, ...] = ()) -> tuple[str, Counter]:
-    trace: Counter = Counter()
-    with rule_switches(off, trace):
-        return extract_text(html), trace
 
 
 def _post(after: str, footer: str = TAGS_FOOTER) -> str:

@@ -514,9 +514,9 @@ def _pass_main_run(rule: Rule, root, ctx: _PruneCtx, trace) -> None:
         node = node.getparent()
 
 
-def _strong_box(node, ctx: _PruneCtx, memo: dict):
-    """The outermost box around the node whose class/id names the comments that
-    follow an article, or None; each element looked at once per page."""
+def _outermost(node, memo: dict, test):
+    """The outermost element among the node and its ancestors that passes the test,
+    or None; each element tested once per memo (a page's runs share their boxes)."""
     path = []
     found = None
     while node is not None:
@@ -525,11 +525,21 @@ def _strong_box(node, ctx: _PruneCtx, memo: dict):
             break
         path.append(node)
         node = node.getparent()
-    for el in reversed(path):  # from the top down: the outermost box wins
-        if found is None and ctx.kind(el) == _STRONG and _AFTER_ARTICLE.search(_class_id(el)):
+    for el in reversed(path):  # from the top down: the outermost wins
+        if found is None and test(el):
             found = el
         memo[el] = found
     return found
+
+
+def _strong_box(node, ctx: _PruneCtx, memo: dict):
+    """The outermost box around the node whose class/id names the comments that
+    follow an article, or None; each element looked at once per page."""
+    return _outermost(
+        node,
+        memo,
+        lambda el: ctx.kind(el) == _STRONG and _AFTER_ARTICLE.search(_class_id(el)),
+    )
 
 
 def _run_before_box(top_run, runs: dict, ctx: _PruneCtx, limits: Mapping[str, float]):
@@ -705,18 +715,7 @@ def _shown_run(top_run, runs: dict):
     memo: dict = {}
 
     def hidden(node) -> bool:
-        path = []
-        found = False
-        while node is not None:
-            if node in memo:
-                found = memo[node]
-                break
-            path.append(node)
-            node = node.getparent()
-        for el in reversed(path):
-            found = found or _class_hidden(el)
-            memo[el] = found
-        return found
+        return _outermost(node, memo, _class_hidden) is not None
 
     if not hidden(top_run):
         return top_run
