@@ -3,17 +3,10 @@ partial output), on small pages written for these tests."""
 
 from __future__ import annotations
 
+from test_body_rules import STORY
+
 from newsgrab.extract import extract_text
 from newsgrab.extract.body import rule_switches
-
-STORY = (
-    "The harbour board met on Tuesday evening, and the chair said the new ferry would "
-    "run from March, weather permitting, with two crossings a day.",
-    "Residents of the island have waited eleven years for a second boat, and many of "
-    "them came to the meeting to hear the timetable read out in full.",
-    "The board will publish the fares in January, after a consultation with the "
-    "shipping company, the council and the island's own trust.",
-)
 
 
 def _page(*tail: str) -> str:
